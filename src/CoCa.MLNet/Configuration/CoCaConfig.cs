@@ -1,0 +1,71 @@
+namespace CoCa.MLNet.Configuration;
+
+/// <summary>open_clip's <c>vision_cfg</c> for a CoCa model (only the fields CoCa uses).</summary>
+public sealed record VisionConfig
+{
+    public int ImageSize { get; init; } = 224;
+    public int Layers { get; init; } = 12;
+    public int Width { get; init; } = 768;
+    public int PatchSize { get; init; } = 16;
+    public int HeadWidth { get; init; } = 64;
+    public double MlpRatio { get; init; } = 4.0;
+    public bool AttentionalPool { get; init; } = true;
+    public int AttnPoolerQueries { get; init; } = 256;
+    public int AttnPoolerHeads { get; init; } = 8;
+    public bool OutputTokens { get; init; } = true;
+
+    public int Heads => Width / HeadWidth;
+    public int MlpWidth => (int)(Width * MlpRatio);
+    public int GridSize => ImageSize / PatchSize;
+    /// <summary>Tokens out of the residual blocks: class token + grid².</summary>
+    public int TokenCount => 1 + GridSize * GridSize;
+}
+
+/// <summary>open_clip's <c>text_cfg</c> (unimodal text tower).</summary>
+public sealed record TextConfig
+{
+    public int ContextLength { get; init; } = 76;
+    public int VocabSize { get; init; } = 49408;
+    public int Width { get; init; } = 512;
+    public int Heads { get; init; } = 8;
+    public int Layers { get; init; } = 12;
+    public double MlpRatio { get; init; } = 4.0;
+    public bool EmbedCls { get; init; } = true;
+    public int PadId { get; init; }
+    public int MlpWidth => (int)(Width * MlpRatio);
+}
+
+/// <summary>open_clip's <c>multimodal_cfg</c> (captioning decoder; read for completeness).</summary>
+public sealed record MultimodalConfig
+{
+    public int ContextLength { get; init; } = 76;
+    public int VocabSize { get; init; } = 49408;
+    public int Width { get; init; } = 512;
+    public int Heads { get; init; } = 8;
+    public int Layers { get; init; } = 12;
+}
+
+/// <summary>open_clip's <c>preprocess_cfg</c>.</summary>
+public sealed record PreprocessConfig
+{
+    public static readonly float[] OpenAIMean = [0.48145466f, 0.4578275f, 0.40821073f];
+    public static readonly float[] OpenAIStd = [0.26862954f, 0.26130258f, 0.27577711f];
+
+    public float[] Mean { get; init; } = OpenAIMean;
+    public float[] Std { get; init; } = OpenAIStd;
+    public string Interpolation { get; init; } = "bicubic";
+    public string ResizeMode { get; init; } = "shortest";
+    /// <summary>Output side in pixels (open_clip takes it from vision_cfg.image_size).</summary>
+    public int ImageSize { get; init; } = 224;
+}
+
+/// <summary>A whole CoCa model configuration, as in open_clip's model_configs / open_clip_config.json.</summary>
+public sealed record CoCaModelConfig
+{
+    public string Name { get; init; } = "coca";
+    public int EmbedDim { get; init; } = 512;
+    public VisionConfig Vision { get; init; } = new();
+    public TextConfig Text { get; init; } = new();
+    public MultimodalConfig Multimodal { get; init; } = new();
+    public PreprocessConfig Preprocess { get; init; } = new();
+}

@@ -1,0 +1,100 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace CoCa.MLNet.IO;
+
+/// <summary>An n-dimensional array read from or written to NumPy's .npy format (little-endian, C order).</summary>
+public sealed class NpyArray<T> where T : unmanaged
+{
+    public NpyArray(long[] shape, T[] data)
+    {
+        Shape = shape;
+        Data = data;
+    }
+
+    public long[] Shape { get; }
+    public T[] Data { get; }
+}
+
+/// <summary>Reads and writes NumPy .npy files (format 1.0/2.0) of float32, float64, int64 and int32.</summary>
+public static partial class Npy
+{
+    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
+    public static NpyArray<float> ReadFloat32(string path) => Read<float>(path, "<f4");
+    public static NpyArray<double> ReadFloat64(string path) => Read<double>(path, "<f8");
+    public static NpyArray<long> ReadInt64(string path) => Read<long>(path, "<i8");
+
+    /// <summary>Writes atomically: a temporary file beside <paramref name="path"/> is renamed into place.</summary>
+    public static void Write(string path, ReadOnlySpan<float> data, params long[] shape) => Write(path, data, "<f4", shape);
+    public static void Write(string path, ReadOnlySpan<long> data, params long[] shape) => Write(path, data, "<i8", shape);
+
+    private static NpyArray<T> Read<T>(string path, string expectedDescr) where T : unmanaged
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"NumPy file '{path}' does not exist.", path);
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(Magic))
+            throw new InvalidDataException($"'{path}' is not a .npy file (bad magic).");
+        int major = bytes[6];
+        int headerLen, offset;
+        if (major == 1) { headerLen = BitConverter.ToUInt16(bytes, 8); offset = 10; }
+        else { headerLen = (int)BitConverter.ToUInt32(bytes, 8); offset = 12; }
+        var header = Encoding.ASCII.GetString(bytes, offset, headerLen);
+        var descr = DescrRegex().Match(header).Groups[1].Value;
+        if (descr != expectedDescr)
+            throw new InvalidDataException($"'{path}' holds dtype '{descr}', expected '{expectedDescr}'.");
+        if (header.Contains("'fortran_order': True"))
+            throw new InvalidDataException($"'{path}' is Fortran-ordered; only C order is supported.");
+        var shapeText = ShapeRegex().Match(header).Groups[1].Value;
+        var shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse).ToArray();
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        int dataStart = offset + headerLen;
+        var data = new T[count];
+        var byteCount = count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        if (bytes.Length - dataStart < byteCount)
+            throw new InvalidDataException($"'{path}' is truncated: shape [{string.Join(",", shape)}] needs {byteCount} bytes of data.");
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(bytes.AsSpan(dataStart, (int)byteCount)).CopyTo(data);
+        return new NpyArray<T>(shape, data);
+    }
+
+    private static void Write<T>(string path, ReadOnlySpan<T> data, string descr, long[] shape) where T : unmanaged
+    {
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        if (count != data.Length)
+            throw new ArgumentException($"Shape [{string.Join(", ", shape)}] holds {count} values but {data.Length} were given.");
+        var shapeText = shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
+        var dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shapeText}, }}";
+        int total = 10 + dict.Length + 1;
+        int pad = (64 - total % 64) % 64;
+        var header = dict + new string(' ', pad) + "\n";
+
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(dir);
+        var tmp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
+            {
+                fs.Write(Magic);
+                fs.WriteByte(1);
+                fs.WriteByte(0);
+                Span<byte> len = stackalloc byte[2];
+                BitConverter.TryWriteBytes(len, (ushort)header.Length);
+                fs.Write(len);
+                fs.Write(Encoding.ASCII.GetBytes(header));
+                fs.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data));
+            }
+            File.Move(tmp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+
+    [GeneratedRegex(@"'descr':\s*'([^']+)'")]
+    private static partial Regex DescrRegex();
+
+    [GeneratedRegex(@"'shape':\s*\(([^)]*)\)")]
+    private static partial Regex ShapeRegex();
+}
