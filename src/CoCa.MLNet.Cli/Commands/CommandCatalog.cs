@@ -1,0 +1,11 @@
+using System.CommandLine;
+
+namespace CoCa.MLNet.Cli.Commands;
+
+/// <summary>Every subcommand of <c>coca</c>; each lives in its own file with a static Create().</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All() =>
+    [
+    ];
+}
