@@ -7,5 +7,7 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
+        ConvertCommand.Create(),
+        FeaturizeCommand.Create(),
     ];
 }
