@@ -68,4 +68,6 @@ public sealed record CoCaModelConfig
     public TextConfig Text { get; init; } = new();
     public MultimodalConfig Multimodal { get; init; } = new();
     public PreprocessConfig Preprocess { get; init; } = new();
+    /// <summary>open_clip's <c>quick_gelu</c>: x·σ(1.702x) instead of the exact erf GELU in every MLP (false for the CoCa configs).</summary>
+    public bool QuickGelu { get; init; }
 }
