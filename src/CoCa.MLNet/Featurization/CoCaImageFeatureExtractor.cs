@@ -27,21 +27,36 @@ public sealed class CoCaImageFeatureExtractor : IDisposable
 
     public CoCaVisionEncoder Encoder { get; }
 
-    /// <summary>Features of images produced by <paramref name="images"/> (decoders run in parallel).</summary>
-    public (float[]? Tokens, float[]? Embeddings) Extract(IReadOnlyList<Func<RgbImage>> images, bool tokens, bool embeddings)
-    {
-        if (images.Count == 0) return (tokens ? [] : null, embeddings ? [] : null);
-        int per = Encoder.PixelsPerImage;
-        var pixels = new float[images.Count * per];
-        Parallel.For(0, images.Count, i => _preprocessor.Preprocess(images[i](), pixels.AsSpan(i * per, per)));
-        return Encoder.Run(pixels, images.Count, tokens, embeddings);
-    }
-
+    /// <summary>Features of image files (decoded and preprocessed in parallel; one encoder call).</summary>
     public (float[]? Tokens, float[]? Embeddings) Extract(IReadOnlyList<string> imagePaths, bool tokens, bool embeddings) =>
-        Extract(imagePaths.Select(p => (Func<RgbImage>)(() => ImageDecoder.Decode(p))).ToList(), tokens, embeddings);
+        Extract(imagePaths.Cast<object>().ToList(), tokens, embeddings);
 
+    /// <summary>Features of decoded RGB images (e.g. video frames).</summary>
     public (float[]? Tokens, float[]? Embeddings) Extract(IReadOnlyList<RgbImage> images, bool tokens, bool embeddings) =>
-        Extract(images.Select(im => (Func<RgbImage>)(() => im)).ToList(), tokens, embeddings);
+        Extract(images.Cast<object>().ToList(), tokens, embeddings);
+
+    /// <summary>
+    /// Features of a mix of inputs: file paths (decoded keeping PIL's image mode, so RGBA and palette images are
+    /// resized as open_clip resizes them), <see cref="RgbImage"/>s and <see cref="DecodedImage"/>s.
+    /// </summary>
+    internal (float[]? Tokens, float[]? Embeddings) Extract(IReadOnlyList<object> inputs, bool tokens, bool embeddings)
+    {
+        if (inputs.Count == 0) return (tokens ? [] : null, embeddings ? [] : null);
+        int per = Encoder.PixelsPerImage;
+        var pixels = new float[inputs.Count * per];
+        Parallel.For(0, inputs.Count, i =>
+        {
+            var target = pixels.AsSpan(i * per, per);
+            switch (inputs[i])
+            {
+                case string path: _preprocessor.Preprocess(ImageDecoder.DecodeKeepingMode(path), target); break;
+                case RgbImage rgb: _preprocessor.Preprocess(rgb, target); break;
+                case DecodedImage decoded: _preprocessor.Preprocess(decoded, target); break;
+                default: throw new ArgumentException($"Cannot featurize a {inputs[i]?.GetType().Name ?? "null"}; expected an image path or an RgbImage.");
+            }
+        });
+        return Encoder.Run(pixels, inputs.Count, tokens, embeddings);
+    }
 
     public void Dispose() => Encoder.Dispose();
 }

@@ -143,16 +143,7 @@ public sealed class CoCaImageFeaturizerTransformer : ICoCaSavableTransformer, ID
         {
             if (inputColumn.Type is TextDataViewType)
             {
-                var getter = row.GetGetter<ReadOnlyMemory<char>>(inputColumn);
-                var folder = _parent._options.ImageFolder;
-                return () =>
-                {
-                    ReadOnlyMemory<char> value = default;
-                    getter(ref value);
-                    var path = value.ToString();
-                    if (path.Length == 0) throw new InvalidDataException($"Column '{InputColumnName}' has an empty image path at row {row.Position}.");
-                    return folder is null ? path : Path.Combine(folder, path);
-                };
+                return BatchRows.PathReader(row, inputColumn, _parent._options.ImageFolder, "image");
             }
             var imageGetter = row.GetGetter<MLImage>(inputColumn);
             return () =>
@@ -167,26 +158,10 @@ public sealed class CoCaImageFeaturizerTransformer : ICoCaSavableTransformer, ID
 
         public object[][] MapBatch(IReadOnlyList<object> inputs)
         {
-            var sources = inputs.Select(i => i switch
-            {
-                string path => (Func<RgbImage>)(() => ImageDecoder.Decode(path)),
-                RgbImage image => () => image,
-                _ => throw new InvalidOperationException($"Unexpected input {i.GetType()}"),
-            }).ToList();
             bool wantTokens = _parent._options.TokensColumnName is not null;
             bool wantEmbedding = _parent._options.EmbeddingColumnName is not null;
-            var (tokens, embeddings) = _parent._extractor.Extract(sources, wantTokens, wantEmbedding);
-            int tokenLen = _parent.TokensShape[0] * _parent.TokensShape[1];
-            int embLen = _parent.EmbeddingDim;
-            var result = new object[inputs.Count][];
-            for (int i = 0; i < inputs.Count; i++)
-            {
-                var row = new List<object>(2);
-                if (wantTokens) row.Add(tokens!.AsSpan(i * tokenLen, tokenLen).ToArray());
-                if (wantEmbedding) row.Add(embeddings!.AsSpan(i * embLen, embLen).ToArray());
-                result[i] = row.ToArray();
-            }
-            return result;
+            var (tokens, embeddings) = _parent._extractor.Extract(inputs, wantTokens, wantEmbedding);
+            return BatchRows.Split(inputs.Count, (tokens, _parent.TokensShape[0] * _parent.TokensShape[1]), (embeddings, _parent.EmbeddingDim));
         }
     }
 }
