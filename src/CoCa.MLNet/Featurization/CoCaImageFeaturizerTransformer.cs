@@ -7,6 +7,7 @@ using CoCa.MLNet.Runtime;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms.Image;
 
 namespace CoCa.MLNet.Featurization;
 
