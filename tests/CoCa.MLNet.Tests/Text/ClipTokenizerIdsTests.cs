@@ -111,6 +111,17 @@ public class ClipTokenizerIdsTests
     }
 
     [FixtureFact]
+    public void ConcurrentUseGivesTheSameIds()
+    {
+        string[] texts = ["a photo of a cat", "fish &amp; chips", "猫 😀 É", "it's 2024!!!", "two   people"];
+        var fresh = ClipTokenizer.FromFile(Fixtures.ClipBpe); // its word cache starts empty and fills concurrently
+        var results = new long[64][];
+        Parallel.For(0, results.Length, i => results[i] = fresh.EncodeBatch(texts));
+        var expected = Tokenizer.EncodeBatch(texts);
+        Assert.All(results, r => Assert.Equal(expected, r));
+    }
+
+    [FixtureFact]
     public void DecodeGivesTextBackLikeOpenClip()
     {
         // "</w>" becomes a space, special tokens show as their text, bytes are joined before UTF-8 decoding.
