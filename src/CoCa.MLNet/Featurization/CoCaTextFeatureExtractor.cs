@@ -24,9 +24,17 @@ public sealed class CoCaTextFeatureExtractor : IDisposable
     /// <summary>Opens the text tower of a converted model folder and the CLIP vocabulary file.</summary>
     public static CoCaTextFeatureExtractor Open(string modelPath, string vocabPath, OnnxExecutionOptions? options = null)
     {
-        var vocabulary = ClipVocabularyFiles.Read(vocabPath);
-        var tokenizer = ClipTokenizer.FromFile(vocabPath);
-        return new CoCaTextFeatureExtractor(CoCaTextEncoder.Open(modelPath, options), tokenizer, vocabulary);
+        var encoder = CoCaTextEncoder.Open(modelPath, options);
+        try
+        {
+            var vocabulary = ClipVocabularyFiles.Read(vocabPath);
+            return new CoCaTextFeatureExtractor(encoder, ClipTokenizer.FromFile(vocabPath), vocabulary);
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
     }
 
     internal static CoCaTextFeatureExtractor Create(CoCaTextEncoder encoder, ClipVocabularyFiles vocabulary) =>
