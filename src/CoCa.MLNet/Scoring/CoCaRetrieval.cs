@@ -23,10 +23,11 @@ public static class CoCaRetrieval
         int dim = gallery[0].Length;
         var g = gallery.Select((x, i) => EmbeddingMath.Normalized(Checked(x, dim, $"gallery embedding {i}"))).ToArray();
         int take = Math.Min(k, g.Length);
+        var units = queries.Select((x, q) => EmbeddingMath.Normalized(Checked(x, dim, $"query embedding {q}"))).ToArray();
         var result = new RetrievalMatch[queries.Count][];
         Parallel.For(0, queries.Count, q =>
         {
-            var unit = EmbeddingMath.Normalized(Checked(queries[q], dim, $"query embedding {q}"));
+            var unit = units[q];
             var sims = new double[g.Length];
             for (int i = 0; i < g.Length; i++) sims[i] = EmbeddingMath.Dot(unit, g[i]);
             result[q] = Enumerable.Range(0, g.Length)
