@@ -28,7 +28,7 @@ internal sealed class OrtSession : IDisposable
     }
 
     /// <summary>Runs a model with one int64 input (e.g. token ids).</summary>
-    public Dictionary<string, (float[] Data, long[] Shape)> Run(string input, long[] data, long[] shape, params string[] outputs)
+    public Dictionary<string, (float[] Data, long[] Shape)> RunInt64(string input, long[] data, long[] shape, params string[] outputs)
     {
         using var value = OrtValue.CreateTensorValueFromMemory(data, shape);
         using var options = new RunOptions();

@@ -21,7 +21,7 @@ public class TextTowerOnnxTests(ITestOutputHelper output)
         var expected = Npy.ReadFloat32(Fixtures.Tiny("ref_text_embedding.npy"));
         Assert.Equal(new long[] { 6, 48 }, expected.Shape);
         using var session = new OrtSession(TinyModel.Value);
-        var actual = session.Run(TextTowerOnnx.InputIds, ids.Data, ids.Shape, TextTowerOnnx.TextEmbedding)[TextTowerOnnx.TextEmbedding];
+        var actual = session.RunInt64(TextTowerOnnx.InputIds, ids.Data, ids.Shape, TextTowerOnnx.TextEmbedding)[TextTowerOnnx.TextEmbedding];
         Assert.Equal(new long[] { 6, 48 }, actual.Shape);
         output.WriteLine($"ONNX vs open_clip text_embedding: max row relative error {RowError.Max(actual.Data, expected.Data, 6):E2}");
         Fixtures.AssertRowsClose(actual.Data, expected.Data, 6, Tolerance, "text_embedding");
@@ -43,11 +43,11 @@ public class TextTowerOnnxTests(ITestOutputHelper output)
     {
         var ids = Npy.ReadInt64(Fixtures.Tiny("ref_text_ids.npy"));
         using var session = new OrtSession(TinyModel.Value);
-        var all = session.Run(TextTowerOnnx.InputIds, ids.Data, [6, 76], TextTowerOnnx.TextEmbedding)[TextTowerOnnx.TextEmbedding].Data;
+        var all = session.RunInt64(TextTowerOnnx.InputIds, ids.Data, [6, 76], TextTowerOnnx.TextEmbedding)[TextTowerOnnx.TextEmbedding].Data;
         double worst = 0;
         for (int b = 0; b < 6; b++)
         {
-            var one = session.Run(TextTowerOnnx.InputIds, ids.Data.AsSpan(b * 76, 76).ToArray(), [1, 76], TextTowerOnnx.TextEmbedding)[TextTowerOnnx.TextEmbedding].Data;
+            var one = session.RunInt64(TextTowerOnnx.InputIds, ids.Data.AsSpan(b * 76, 76).ToArray(), [1, 76], TextTowerOnnx.TextEmbedding)[TextTowerOnnx.TextEmbedding].Data;
             worst = Math.Max(worst, RowError.Max(one, all.AsSpan(b * 48, 48), 1));
         }
         output.WriteLine($"batch 1 vs batch 6: max relative difference {worst:E2}");
@@ -95,7 +95,7 @@ public class TextTowerOnnxTests(ITestOutputHelper output)
         int context = config.Text.ContextLength;
         var ids = RandomIds(context, config.Text.VocabSize, batch, seed: 3);
         using var session = new OrtSession(TextTowerOnnx.Build(config, weights));
-        var actual = session.Run(TextTowerOnnx.InputIds, ids, [batch, context], TextTowerOnnx.TextEmbedding)[TextTowerOnnx.TextEmbedding];
+        var actual = session.RunInt64(TextTowerOnnx.InputIds, ids, [batch, context], TextTowerOnnx.TextEmbedding)[TextTowerOnnx.TextEmbedding];
         Assert.Equal(new long[] { batch, config.EmbedDim }, actual.Shape);
         var expected = new ReferenceTextTower(config, weights).Forward(ids, batch);
         double err = RowError.Max(actual.Data, expected, batch);
