@@ -1,3 +1,4 @@
+using CoCa.MLNet.MLNet;
 using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Tests.Checkpoints;
 using CoCa.MLNet.Tests.Text;
@@ -43,6 +44,11 @@ public class ZeroShotTests(ITestOutputHelper output)
 
         var ml = new MLContext(seed: 0);
         var data = Images(ml, model);
+        // Schema propagation without data: MapKeyToValue needs PredictedLabel's KeyValues in the SchemaShape too.
+        var inputShape = new SchemaShape(data.Schema.Select(c => SchemaShapes.Column(c.Name, SchemaShape.Column.VectorKind.Scalar, c.Type, false)));
+        var shape = Pipeline(ml, model).GetOutputSchema(inputShape);
+        Assert.Contains(shape, c => c.Name == "PredictedClass" && c.ItemType is TextDataViewType);
+        Assert.Contains(shape, c => c.Name == "Score" && c.Kind == SchemaShape.Column.VectorKind.Vector);
         var fitted = Pipeline(ml, model).Fit(data);
         var scored = fitted.Transform(data);
 
