@@ -11,5 +11,6 @@ internal static class CommandCatalog
         ConvertCommand.Create(),
         FeaturizeCommand.Create(),
         TokenizeCommand.Create(),
+        EmbedTextCommand.Create(),
     ];
 }
