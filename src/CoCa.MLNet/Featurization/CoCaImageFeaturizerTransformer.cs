@@ -15,7 +15,7 @@ namespace CoCa.MLNet.Featurization;
 /// Images → CoCa encoder tokens [T, D] and/or contrastive embeddings [E], batched through ONNX Runtime with
 /// open_clip's exact preprocessing. Save it (and any pipeline holding it) with <c>mlContext.Model.SaveCoCa</c>.
 /// </summary>
-public sealed class CoCaImageFeaturizerTransformer : ICoCaSavableTransformer, IDisposable
+public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSavableTransformer, IDisposable
 {
     private readonly IHostEnvironment _env;
     private readonly CoCaImageFeaturizerOptions _options;
@@ -41,8 +41,6 @@ public sealed class CoCaImageFeaturizerTransformer : ICoCaSavableTransformer, ID
 
     public int EmbeddingDim => Config.EmbedDim;
 
-    public bool IsRowToRowMapper => true;
-
     internal static void Validate(CoCaImageFeaturizerOptions options)
     {
         if (string.IsNullOrWhiteSpace(options.ModelPath))
@@ -53,20 +51,9 @@ public sealed class CoCaImageFeaturizerTransformer : ICoCaSavableTransformer, ID
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => BatchedMappingDataView.BuildSchema(inputSchema, CreateMapper(inputSchema));
+    protected override int BatchSize => _options.BatchSize;
 
-    public IDataView Transform(IDataView input) => new BatchedMappingDataView(input, CreateMapper(input.Schema), _options.BatchSize);
-
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new BatchedRowToRowMapper(inputSchema, CreateMapper(inputSchema));
-
-    private Mapper CreateMapper(DataViewSchema inputSchema)
-    {
-        var mapper = new Mapper(this);
-        mapper.CheckInputSchema(inputSchema);
-        return mapper;
-    }
-
-    void ICanSaveModel.Save(ModelSaveContext ctx) => throw PersistenceErrors.UseSaveCoCa(nameof(CoCaImageFeaturizerTransformer));
+    private protected override IBatchMapper CreateMapper() => new Mapper(this);
 
     public void SaveTo(CoCaPackageWriter writer)
     {

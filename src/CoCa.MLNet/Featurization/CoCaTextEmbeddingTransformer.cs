@@ -14,7 +14,7 @@ namespace CoCa.MLNet.Featurization;
 /// ONNX Runtime. Save it (and any pipeline holding it) with <c>mlContext.Model.SaveCoCa</c>: the text tower and the
 /// tokenizer's vocabulary travel inside the file.
 /// </summary>
-public sealed class CoCaTextEmbeddingTransformer : ICoCaSavableTransformer, IDisposable
+public sealed class CoCaTextEmbeddingTransformer : BatchedTransformer, ICoCaSavableTransformer, IDisposable
 {
     private readonly IHostEnvironment _env;
     private readonly CoCaTextEmbeddingOptions _options;
@@ -37,8 +37,6 @@ public sealed class CoCaTextEmbeddingTransformer : ICoCaSavableTransformer, IDis
 
     public int EmbeddingDim => Config.EmbedDim;
 
-    public bool IsRowToRowMapper => true;
-
     internal static void Validate(CoCaTextEmbeddingOptions options)
     {
         if (string.IsNullOrWhiteSpace(options.ModelPath))
@@ -51,20 +49,9 @@ public sealed class CoCaTextEmbeddingTransformer : ICoCaSavableTransformer, IDis
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => BatchedMappingDataView.BuildSchema(inputSchema, CreateMapper(inputSchema));
+    protected override int BatchSize => _options.BatchSize;
 
-    public IDataView Transform(IDataView input) => new BatchedMappingDataView(input, CreateMapper(input.Schema), _options.BatchSize);
-
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new BatchedRowToRowMapper(inputSchema, CreateMapper(inputSchema));
-
-    private Mapper CreateMapper(DataViewSchema inputSchema)
-    {
-        var mapper = new Mapper(this);
-        mapper.CheckInputSchema(inputSchema);
-        return mapper;
-    }
-
-    void ICanSaveModel.Save(ModelSaveContext ctx) => throw PersistenceErrors.UseSaveCoCa(nameof(CoCaTextEmbeddingTransformer));
+    private protected override IBatchMapper CreateMapper() => new Mapper(this);
 
     public void SaveTo(CoCaPackageWriter writer)
     {

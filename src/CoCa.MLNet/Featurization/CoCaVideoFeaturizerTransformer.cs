@@ -14,7 +14,7 @@ namespace CoCa.MLNet.Featurization;
 /// Videos → tokens of F uniformly sampled frames [F, T, D] and/or the mean frame embedding [E]. Frames go through
 /// the image encoder in batches, with the same preprocessing as images. Save with <c>mlContext.Model.SaveCoCa</c>.
 /// </summary>
-public sealed class CoCaVideoFeaturizerTransformer : ICoCaSavableTransformer, IDisposable
+public sealed class CoCaVideoFeaturizerTransformer : BatchedTransformer, ICoCaSavableTransformer, IDisposable
 {
     private readonly CoCaVideoFeaturizerOptions _options;
     private readonly CoCaImageFeatureExtractor _images;
@@ -38,8 +38,6 @@ public sealed class CoCaVideoFeaturizerTransformer : ICoCaSavableTransformer, ID
     /// <summary>Dimensions of the tokens column: [F, T, D].</summary>
     public int[] TokensShape => [_options.FrameCount, Config.Vision.TokenCount, Config.Vision.Width];
 
-    public bool IsRowToRowMapper => true;
-
     internal static void Validate(CoCaVideoFeaturizerOptions options)
     {
         if (string.IsNullOrWhiteSpace(options.ModelPath))
@@ -52,20 +50,9 @@ public sealed class CoCaVideoFeaturizerTransformer : ICoCaSavableTransformer, ID
             throw new ArgumentOutOfRangeException(nameof(options), options.FrameBatchSize, "FrameBatchSize must be at least 1.");
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => BatchedMappingDataView.BuildSchema(inputSchema, CreateMapper(inputSchema));
+    protected override int BatchSize => _videos.VideosPerBatch;
 
-    public IDataView Transform(IDataView input) => new BatchedMappingDataView(input, CreateMapper(input.Schema), _videos.VideosPerBatch);
-
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new BatchedRowToRowMapper(inputSchema, CreateMapper(inputSchema));
-
-    private Mapper CreateMapper(DataViewSchema inputSchema)
-    {
-        var mapper = new Mapper(this);
-        mapper.CheckInputSchema(inputSchema);
-        return mapper;
-    }
-
-    void ICanSaveModel.Save(ModelSaveContext ctx) => throw PersistenceErrors.UseSaveCoCa(nameof(CoCaVideoFeaturizerTransformer));
+    private protected override IBatchMapper CreateMapper() => new Mapper(this);
 
     public void SaveTo(CoCaPackageWriter writer)
     {

@@ -13,7 +13,7 @@ namespace CoCa.MLNet.Scoring;
 /// names, the layout of ML.NET's multiclass trainers. It holds only the normalized class embeddings [K, E], so scoring
 /// needs no ONNX model. Save it with <c>mlContext.Model.SaveCoCa</c>.
 /// </summary>
-public sealed class CoCaZeroShotTransformer : ICoCaSavableTransformer
+public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTransformer
 {
     // ML.NET's annotation kinds (AnnotationUtils.Kinds is internal).
     internal const string SlotNamesKind = "SlotNames";
@@ -79,8 +79,6 @@ public sealed class CoCaZeroShotTransformer : ICoCaSavableTransformer
     public string ScoreColumnName { get; }
     public string PredictedLabelColumnName { get; }
 
-    public bool IsRowToRowMapper => true;
-
     /// <summary>Class probabilities of one embedding (normalized first): softmax(LogitScale · cos) [K].</summary>
     public float[] Score(ReadOnlySpan<float> embedding)
     {
@@ -93,20 +91,9 @@ public sealed class CoCaZeroShotTransformer : ICoCaSavableTransformer
         return EmbeddingMath.Softmax(logits);
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => BatchedMappingDataView.BuildSchema(inputSchema, CreateMapper(inputSchema));
+    protected override int BatchSize => 256;
 
-    public IDataView Transform(IDataView input) => new BatchedMappingDataView(input, CreateMapper(input.Schema), 256);
-
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new BatchedRowToRowMapper(inputSchema, CreateMapper(inputSchema));
-
-    private Mapper CreateMapper(DataViewSchema inputSchema)
-    {
-        var mapper = new Mapper(this);
-        mapper.CheckInputSchema(inputSchema);
-        return mapper;
-    }
-
-    void ICanSaveModel.Save(ModelSaveContext ctx) => throw PersistenceErrors.UseSaveCoCa(nameof(CoCaZeroShotTransformer));
+    private protected override IBatchMapper CreateMapper() => new Mapper(this);
 
     public void SaveTo(CoCaPackageWriter writer)
     {
