@@ -75,9 +75,10 @@ public sealed class AttentionalPoolerOptions
 
     /// <summary>
     /// Stop after this many epochs without a validation-loss improvement larger than
-    /// <see cref="EarlyStoppingMinDelta"/>, and keep the weights of the best epoch. 0 turns early stopping off.
+    /// <see cref="EarlyStoppingMinDelta"/> (epochs still warming up do not count). 0 turns early stopping off. With
+    /// validation on, the weights of the best epoch are kept either way.
     /// </summary>
-    public int EarlyStoppingPatience { get; set; } = 5;
+    public int EarlyStoppingPatience { get; set; } = 10;
 
     public double EarlyStoppingMinDelta { get; set; } = 1e-4;
 

@@ -7,8 +7,8 @@ namespace CoCa.MLNet.Training.Pooling;
 /// <summary>
 /// Builds a <see cref="FeatureStore"/> row by row, converting to float16 and rejecting values that are not finite or do
 /// not fit float16. Rows go to memory until <c>memoryBudgetBytes</c> would be exceeded, then everything moves to a
-/// temporary file (deleted when the store is disposed); with a cache path they go straight to that file, which becomes
-/// visible under its name only once complete.
+/// temporary file (deleted when the store is disposed); with a cache directory they go straight to a file there, which
+/// gets its final name (from the cache key, known only at the end) once complete.
 /// </summary>
 internal sealed class FeatureStoreWriter : IDisposable
 {
@@ -18,7 +18,7 @@ internal sealed class FeatureStoreWriter : IDisposable
     private readonly TokenShape _shape;
     private readonly long _memoryBudgetBytes;
     private readonly string _tempDirectory;
-    private readonly string? _cachePath;
+    private readonly string? _cacheDirectory;
     private readonly string _columnName;
     private readonly int _rowsPerChunk;
     private readonly List<Half[]> _chunks = [];
@@ -30,16 +30,16 @@ internal sealed class FeatureStoreWriter : IDisposable
     private int _count;
     private bool _completed;
 
-    public FeatureStoreWriter(TokenShape shape, string columnName, long memoryBudgetBytes, string tempDirectory, string? cachePath)
+    public FeatureStoreWriter(TokenShape shape, string columnName, long memoryBudgetBytes, string tempDirectory, string? cacheDirectory)
     {
         _shape = shape;
         _columnName = columnName;
         _memoryBudgetBytes = memoryBudgetBytes;
         _tempDirectory = tempDirectory;
-        _cachePath = cachePath;
+        _cacheDirectory = cacheDirectory;
         _rowsPerChunk = Math.Max(1, ChunkBytes / (shape.RowLength * sizeof(ushort)));
         _rowBuffer = new Half[shape.RowLength];
-        if (cachePath is not null) OpenCacheFile(cachePath);
+        if (cacheDirectory is not null) OpenCacheFile(cacheDirectory);
     }
 
     public int Count => _count;
@@ -68,27 +68,31 @@ internal sealed class FeatureStoreWriter : IDisposable
         _count++;
     }
 
-    /// <summary>Finishes the store; <paramref name="key"/> goes into a cache file's header.</summary>
-    public FeatureStore Complete(ReadOnlySpan<byte> key)
+    /// <summary>
+    /// Finishes the store; <paramref name="key"/> goes into a file's header, and a cache file is published as
+    /// <paramref name="cachePath"/> (required with a cache directory).
+    /// </summary>
+    public FeatureStore Complete(ReadOnlySpan<byte> key, string? cachePath = null)
     {
         if (_completed) throw new InvalidOperationException("The feature store is already complete.");
         _completed = true;
         if (_file is null) return new InMemoryFeatureStore(_shape, _count, [.. _chunks], _rowsPerChunk);
 
         RandomAccess.Write(_file, FileFeatureStore.CreateHeader(_shape, _count, key), 0);
-        if (_cachePath is null)
+        if (_cacheDirectory is null)
         {
             var store = FileFeatureStore.Wrap(_shape, _count, _file, _filePath!);
             _file = null;
             return store;
         }
+        ArgumentNullException.ThrowIfNull(cachePath);
         // Publish the cache under its name only now, complete: an interrupted run leaves no half-written cache behind.
         _file.Dispose();
         _file = null;
-        File.Move(_fileTempPath!, _cachePath, overwrite: true);
+        File.Move(_fileTempPath!, cachePath, overwrite: true);
         _fileTempPath = null;
-        return FileFeatureStore.TryOpen(_cachePath, _shape, _count, key)
-            ?? throw new IOException($"Feature cache '{_cachePath}' changed while it was being written.");
+        return FileFeatureStore.TryOpen(cachePath, _shape, _count, key)
+            ?? throw new IOException($"Feature cache '{cachePath}' changed while it was being written.");
     }
 
     private void CheckValues(ReadOnlySpan<float> row, long sourceRow)
@@ -105,11 +109,11 @@ internal sealed class FeatureStoreWriter : IDisposable
         }
     }
 
-    private void OpenCacheFile(string cachePath)
+    private void OpenCacheFile(string cacheDirectory)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(cachePath))!);
-        _fileTempPath = cachePath + "." + Guid.NewGuid().ToString("N") + ".partial";
-        _filePath = cachePath;
+        Directory.CreateDirectory(cacheDirectory);
+        _fileTempPath = Path.Combine(cacheDirectory, $"coca-features-{Guid.NewGuid():N}.partial");
+        _filePath = _fileTempPath;
         _file = File.OpenHandle(_fileTempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
     }
 

@@ -108,9 +108,9 @@ internal static class PoolerTrainingLoop
                     sinceBest = 0;
                     isBest = true;
                 }
-                else
+                else if (step > schedule.WarmupSteps)
                 {
-                    sinceBest++;
+                    sinceBest++;  // a loss that wobbles while the learning rate still rises is no reason to stop
                 }
             }
 

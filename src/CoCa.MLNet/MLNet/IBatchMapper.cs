@@ -1,0 +1,31 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace CoCa.MLNet.MLNet;
+
+/// <summary>One column a batched mapper adds: float vectors, or a key derived from them.</summary>
+public sealed record OutputColumn(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations = null);
+
+/// <summary>
+/// The work of a batched transformer: read one input column, map many rows at once (one ONNX Runtime call per
+/// batch), hand out per-row values. <see cref="BatchedMappingDataView"/> does the ML.NET plumbing around it.
+/// </summary>
+public interface IBatchMapper
+{
+    /// <summary>The input column this mapper reads.</summary>
+    string InputColumnName { get; }
+
+    /// <summary>The added columns, in order.</summary>
+    IReadOnlyList<OutputColumn> Outputs { get; }
+
+    /// <summary>Throws a clear <see cref="ArgumentOutOfRangeException"/> when the input schema lacks the column or it has the wrong type.</summary>
+    void CheckInputSchema(DataViewSchema inputSchema);
+
+    /// <summary>Returns a function that reads the input column of the row's current position into a self-contained value.</summary>
+    Func<object> CreateInputReader(DataViewRow row, DataViewSchema.Column inputColumn);
+
+    /// <summary>
+    /// Maps a batch. For each row, one value per output: a <c>float[]</c> for vector outputs, a <c>uint</c> for key outputs.
+    /// </summary>
+    object[][] MapBatch(IReadOnlyList<object> inputs);
+}

@@ -1,0 +1,38 @@
+using System.Reflection;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace CoCa.MLNet.MLNet;
+
+/// <summary>
+/// Builds <see cref="SchemaShape.Column"/>s for estimators' GetOutputSchema. Its constructor is internal in ML.NET 5,
+/// so outside estimators reach it by reflection (the only way to describe new columns to an EstimatorChain).
+/// </summary>
+internal static class SchemaShapes
+{
+    private static readonly ConstructorInfo ColumnCtor = typeof(SchemaShape.Column)
+        .GetConstructors(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
+        .Single(c => c.GetParameters().Length == 5);
+
+    public static SchemaShape.Column Column(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey, SchemaShape? annotations = null) =>
+        (SchemaShape.Column)ColumnCtor.Invoke([name, kind, itemType, isKey, annotations ?? new SchemaShape([])]);
+
+    public static SchemaShape.Column FloatVector(string name, SchemaShape? annotations = null) =>
+        Column(name, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false, annotations);
+
+    /// <summary>The input columns with <paramref name="added"/> appended (replacing same-named ones).</summary>
+    public static SchemaShape Append(SchemaShape input, params SchemaShape.Column[] added)
+    {
+        var columns = input.ToDictionary(c => c.Name);
+        foreach (var c in added) columns[c.Name] = c;
+        return new SchemaShape(columns.Values);
+    }
+
+    /// <summary>Finds a column of an input SchemaShape or throws naming it and what the estimator expected.</summary>
+    public static SchemaShape.Column Find(SchemaShape input, string name, string expected)
+    {
+        foreach (var c in input)
+            if (c.Name == name) return c;
+        throw new ArgumentOutOfRangeException(nameof(input), $"Input column '{name}' not found; expected {expected}.");
+    }
+}

@@ -1,0 +1,75 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace CoCa.MLNet.Runtime;
+
+/// <summary>How ONNX Runtime runs our models: threads, and the GPU switch.</summary>
+public sealed record OnnxExecutionOptions
+{
+    /// <summary>Threads inside one operator (0: ONNX Runtime's default, one per physical core).</summary>
+    public int IntraOpNumThreads { get; init; }
+
+    /// <summary>Threads across independent operators (0: default).</summary>
+    public int InterOpNumThreads { get; init; }
+
+    /// <summary>
+    /// CUDA device to run on, or null for CPU. Needs the Microsoft.ML.OnnxRuntime.Gpu package in the application
+    /// instead of Microsoft.ML.OnnxRuntime (and CUDA/cuDNN on the machine).
+    /// </summary>
+    public int? GpuDeviceId { get; init; }
+
+    /// <summary>With <see cref="GpuDeviceId"/> set: run on the CPU when CUDA cannot be used, instead of failing.</summary>
+    public bool FallbackToCpu { get; init; } = true;
+}
+
+/// <summary>Creates ONNX Runtime sessions from <see cref="OnnxExecutionOptions"/>.</summary>
+public static class OnnxSessions
+{
+    public static InferenceSession Create(byte[] model, OnnxExecutionOptions? options, string what)
+    {
+        options ??= new OnnxExecutionOptions();
+        SessionOptions? so = null;
+        try
+        {
+            so = CreateSessionOptions(options, what);
+            return new InferenceSession(model, so);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"ONNX Runtime cannot load {what}: {e.Message}", e);
+        }
+        finally
+        {
+            so?.Dispose();
+        }
+    }
+
+    /// <summary>Whether the CUDA execution provider is present in the loaded ONNX Runtime.</summary>
+    public static bool CudaAvailable => OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
+
+    private static SessionOptions CreateSessionOptions(OnnxExecutionOptions options, string what)
+    {
+        SessionOptions so;
+        if (options.GpuDeviceId is int device)
+        {
+            try
+            {
+                so = SessionOptions.MakeSessionOptionWithCudaProvider(device);
+            }
+            catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+            {
+                if (!options.FallbackToCpu)
+                    throw new InvalidOperationException(
+                        $"Cannot run {what} on CUDA device {device}: {e.Message} Reference Microsoft.ML.OnnxRuntime.Gpu (instead of Microsoft.ML.OnnxRuntime) and install CUDA, or set FallbackToCpu.", e);
+                so = new SessionOptions();
+            }
+        }
+        else
+        {
+            so = new SessionOptions();
+        }
+        so.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
+        if (options.IntraOpNumThreads > 0) so.IntraOpNumThreads = options.IntraOpNumThreads;
+        if (options.InterOpNumThreads > 0) so.InterOpNumThreads = options.InterOpNumThreads;
+        return so;
+    }
+}
