@@ -7,5 +7,8 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
+        DemoCommand.Create(),
+        ConvertCommand.Create(),
+        FeaturizeCommand.Create(),
     ];
 }

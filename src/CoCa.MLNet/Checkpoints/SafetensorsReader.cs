@@ -5,47 +5,86 @@ namespace CoCa.MLNet.Checkpoints;
 /// <summary>Reads Hugging Face .safetensors files (8-byte header length, JSON header, raw little-endian data).</summary>
 public static class SafetensorsReader
 {
-    public static StateDict Read(string path)
+    public static StateDict Read(string path) => Read(path, include: null);
+
+    /// <summary>Reads the tensors whose names pass <paramref name="include"/>; the others' bytes are skipped.</summary>
+    public static StateDict Read(string path, Func<string, bool>? include)
     {
         using var stream = File.OpenRead(path);
-        return Read(stream, path);
+        return Read(stream, path, include);
     }
 
-    public static StateDict Read(Stream stream, string source)
+    public static StateDict Read(Stream stream, string source) => Read(stream, source, include: null);
+
+    public static StateDict Read(Stream stream, string source, Func<string, bool>? include)
     {
         Span<byte> lenBytes = stackalloc byte[8];
         if (stream.ReadAtLeast(lenBytes, 8, throwOnEndOfStream: false) != 8)
             throw new CheckpointException($"'{source}' is not a safetensors file: shorter than its 8-byte header length.");
         var headerLen = BitConverter.ToUInt64(lenBytes);
         if (headerLen == 0 || headerLen > 100_000_000 || (long)headerLen > stream.Length - 8)
-            throw new CheckpointException($"'{source}' is not a safetensors file: header length {headerLen} is implausible.");
+            throw new CheckpointException($"'{source}' is not a safetensors file: header length {headerLen} is implausible (truncated or not safetensors).");
         var header = new byte[headerLen];
         stream.ReadExactly(header);
         long dataStart = 8 + (long)headerLen;
+        long dataLength = stream.Length - dataStart;
 
         JsonDocument doc;
         try { doc = JsonDocument.Parse(header); }
         catch (JsonException e) { throw new CheckpointException($"'{source}' is not a safetensors file: its header is not JSON ({e.Message}).", e); }
 
-        var tensors = new List<CheckpointTensor>();
+        var entries = new List<(string Name, CheckpointDType DType, long[] Shape, long Begin, long End)>();
         using (doc)
         {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new CheckpointException($"'{source}' is not a safetensors file: its header is not a JSON object.");
             foreach (var entry in doc.RootElement.EnumerateObject())
             {
                 if (entry.Name == "__metadata__") continue;
-                var dtypeText = entry.Value.GetProperty("dtype").GetString()!;
-                var shape = entry.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-                var offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-                var dtype = ParseDType(dtypeText, entry.Name, source);
-                long count = shape.Aggregate(1L, (a, b) => a * b);
-                int elem = TensorConversion.ElementSize(dtype);
-                if (offsets[1] - offsets[0] != count * elem)
-                    throw new CheckpointException($"'{source}': tensor '{entry.Name}' has {offsets[1] - offsets[0]} bytes, shape {string.Join("x", shape)} of {dtypeText} needs {count * elem}.");
-                var raw = new byte[offsets[1] - offsets[0]];
-                stream.Position = dataStart + offsets[0];
-                stream.ReadExactly(raw);
-                tensors.Add(new CheckpointTensor(entry.Name, shape, TensorConversion.ToFloat32(raw, dtype), dtype));
+                try
+                {
+                    var dtypeText = entry.Value.GetProperty("dtype").GetString()!;
+                    var shape = entry.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+                    var offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+                    var dtype = ParseDType(dtypeText, entry.Name, source);
+                    if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || shape.Any(d => d < 0))
+                        throw new CheckpointException($"'{source}': tensor '{entry.Name}' has invalid data_offsets or shape.");
+                    long count = shape.Aggregate(1L, (a, b) => checked(a * b));
+                    int elem = TensorConversion.ElementSize(dtype);
+                    if (offsets[1] - offsets[0] != count * elem)
+                        throw new CheckpointException($"'{source}': tensor '{entry.Name}' has {offsets[1] - offsets[0]} bytes, shape {string.Join("x", shape)} of {dtypeText} needs {count * elem}.");
+                    if (offsets[1] > dataLength)
+                        throw new CheckpointException($"'{source}': tensor '{entry.Name}' ends at data byte {offsets[1]} but the file has only {dataLength} data bytes; the file is truncated.");
+                    entries.Add((entry.Name, dtype, shape, offsets[0], offsets[1]));
+                }
+                catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+                {
+                    throw new CheckpointException($"'{source}': header entry for tensor '{entry.Name}' is malformed ({e.Message}).", e);
+                }
             }
+        }
+
+        var strip = StateDictKeys.ModulePrefixStripper(entries.Select(e => e.Name).ToList());
+        var tensors = new List<CheckpointTensor>();
+        foreach (var e in entries)
+        {
+            var name = strip(e.Name);
+            if (include is not null && !include(name)) continue;
+            stream.Position = dataStart + e.Begin;
+            float[] values;
+            if (e.DType == CheckpointDType.Float32 && BitConverter.IsLittleEndian)
+            {
+                // Read float32 straight into the result: no second copy of the biggest tensors.
+                values = new float[(e.End - e.Begin) / sizeof(float)];
+                stream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+            }
+            else
+            {
+                var raw = new byte[e.End - e.Begin];
+                stream.ReadExactly(raw);
+                values = TensorConversion.ToFloat32(raw, e.DType);
+            }
+            tensors.Add(new CheckpointTensor(name, e.Shape, values, e.DType));
         }
         return new StateDict(tensors, source);
     }

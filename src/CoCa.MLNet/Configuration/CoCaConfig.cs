@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace CoCa.MLNet.Configuration;
 
 /// <summary>open_clip's <c>vision_cfg</c> for a CoCa model (only the fields CoCa uses).</summary>
@@ -14,10 +16,14 @@ public sealed record VisionConfig
     public int AttnPoolerHeads { get; init; } = 8;
     public bool OutputTokens { get; init; } = true;
 
+    [JsonIgnore]
     public int Heads => Width / HeadWidth;
+    [JsonIgnore]
     public int MlpWidth => (int)(Width * MlpRatio);
+    [JsonIgnore]
     public int GridSize => ImageSize / PatchSize;
     /// <summary>Tokens out of the residual blocks: class token + grid².</summary>
+    [JsonIgnore]
     public int TokenCount => 1 + GridSize * GridSize;
 }
 
@@ -32,6 +38,7 @@ public sealed record TextConfig
     public double MlpRatio { get; init; } = 4.0;
     public bool EmbedCls { get; init; } = true;
     public int PadId { get; init; }
+    [JsonIgnore]
     public int MlpWidth => (int)(Width * MlpRatio);
 }
 
@@ -68,4 +75,6 @@ public sealed record CoCaModelConfig
     public TextConfig Text { get; init; } = new();
     public MultimodalConfig Multimodal { get; init; } = new();
     public PreprocessConfig Preprocess { get; init; } = new();
+    /// <summary>open_clip's <c>quick_gelu</c>: x·σ(1.702x) instead of the exact erf GELU in every MLP (false for the CoCa configs).</summary>
+    public bool QuickGelu { get; init; }
 }

@@ -62,34 +62,25 @@ public static partial class Npy
         long count = shape.Aggregate(1L, (a, b) => a * b);
         if (count != data.Length)
             throw new ArgumentException($"Shape [{string.Join(", ", shape)}] holds {count} values but {data.Length} were given.");
+        using var writer = new NpyStreamWriter(path, descr, shape);
+        writer.Append(data);
+        writer.Commit();
+    }
+
+    internal static byte[] Header(string descr, long[] shape)
+    {
         var shapeText = shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
         var dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shapeText}, }}";
         int total = 10 + dict.Length + 1;
         int pad = (64 - total % 64) % 64;
         var header = dict + new string(' ', pad) + "\n";
-
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-            {
-                fs.Write(Magic);
-                fs.WriteByte(1);
-                fs.WriteByte(0);
-                Span<byte> len = stackalloc byte[2];
-                BitConverter.TryWriteBytes(len, (ushort)header.Length);
-                fs.Write(len);
-                fs.Write(Encoding.ASCII.GetBytes(header));
-                fs.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data));
-            }
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+        var bytes = new byte[10 + header.Length];
+        Magic.CopyTo(bytes, 0);
+        bytes[6] = 1;
+        bytes[7] = 0;
+        BitConverter.TryWriteBytes(bytes.AsSpan(8, 2), (ushort)header.Length);
+        Encoding.ASCII.GetBytes(header).CopyTo(bytes, 10);
+        return bytes;
     }
 
     [GeneratedRegex(@"'descr':\s*'([^']+)'")]
@@ -97,4 +88,55 @@ public static partial class Npy
 
     [GeneratedRegex(@"'shape':\s*\(([^)]*)\)")]
     private static partial Regex ShapeRegex();
+}
+
+/// <summary>
+/// Writes a .npy file in pieces (e.g. one batch of features at a time) into a temporary file that
+/// <see cref="Commit"/> renames into place: an interrupted run leaves no half-written output.
+/// </summary>
+public sealed class NpyStreamWriter : IDisposable
+{
+    private readonly string _path;
+    private readonly string _tmp;
+    private readonly long _expected;
+    private FileStream? _stream;
+    private long _written;
+
+    public NpyStreamWriter(string path, params long[] shape) : this(path, "<f4", shape) { }
+
+    internal NpyStreamWriter(string path, string descr, long[] shape)
+    {
+        _path = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(_path)!;
+        Directory.CreateDirectory(dir);
+        _tmp = Path.Combine(dir, "." + Path.GetFileName(_path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        _expected = shape.Aggregate(1L, (a, b) => a * b);
+        _stream = new FileStream(_tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        _stream.Write(Npy.Header(descr, shape));
+    }
+
+    public void Append<T>(ReadOnlySpan<T> values) where T : unmanaged
+    {
+        var s = _stream ?? throw new ObjectDisposedException(nameof(NpyStreamWriter));
+        s.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
+        _written += values.Length;
+    }
+
+    /// <summary>Checks every value arrived and moves the file into place.</summary>
+    public void Commit()
+    {
+        var s = _stream ?? throw new ObjectDisposedException(nameof(NpyStreamWriter));
+        if (_written != _expected)
+            throw new InvalidOperationException($"'{_path}': {_written} values written, the header promises {_expected}.");
+        s.Dispose();
+        _stream = null;
+        File.Move(_tmp, _path, overwrite: true);
+    }
+
+    public void Dispose()
+    {
+        _stream?.Dispose();
+        _stream = null;
+        if (File.Exists(_tmp)) File.Delete(_tmp);
+    }
 }

@@ -1,0 +1,29 @@
+using System.CommandLine;
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Conversion;
+
+namespace CoCa.MLNet.Cli.Commands;
+
+/// <summary><c>coca convert &lt;checkpoint&gt; --out DIR [--model NAME | --config FILE]</c></summary>
+internal static class ConvertCommand
+{
+    public static Command Create()
+    {
+        var checkpoint = new Argument<string>("checkpoint") { Description = "open_clip checkpoint: a .safetensors/.bin/.pt file, or a folder with open_clip_config.json and weights" };
+        var output = new Option<string>("--out", "-o") { Description = "Folder to write the converted model to", Required = true };
+        var model = new Option<string?>("--model", "-m") { Description = $"Built-in architecture: {string.Join(", ", CoCaConfigs.Names)}" };
+        var config = new Option<string?>("--config", "-c") { Description = "An open_clip_config.json (or open_clip model config JSON) describing the architecture" };
+        var command = new Command("convert", "Convert an open_clip CoCa checkpoint into ONNX models and coca.json") { checkpoint, output, model, config };
+        command.SetAction(parse =>
+        {
+            var result = CoCaConverter.Convert(parse.GetValue(checkpoint)!, parse.GetValue(output)!, parse.GetValue(model), parse.GetValue(config));
+            var c = result.Config;
+            Console.WriteLine($"Converted {c.Name} → {result.Directory}");
+            Console.WriteLine($"  vision: {ConvertedModel.VisionFile}  image {c.Vision.ImageSize}x{c.Vision.ImageSize}, tokens [{c.Vision.TokenCount}, {c.Vision.Width}], embedding [{c.EmbedDim}]");
+            if (result.HasText)
+                Console.WriteLine($"  text:   {ConvertedModel.TextFile}  context {c.Text.ContextLength}, embedding [{c.EmbedDim}]");
+            return 0;
+        });
+        return command;
+    }
+}

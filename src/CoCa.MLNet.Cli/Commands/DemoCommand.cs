@@ -1,0 +1,97 @@
+using System.CommandLine;
+using CoCa.MLNet.Checkpoints;
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Datasets;
+using CoCa.MLNet.Featurization;
+using CoCa.MLNet.Persistence;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace CoCa.MLNet.Cli.Commands;
+
+/// <summary>
+/// <c>coca demo</c>: the main job on built-in data, end to end, with no download: make a small CoCa checkpoint in
+/// open_clip's hub layout, convert it, generate a labelled image set, featurize it through the ML.NET pipeline,
+/// save and reload the pipeline, and print what came out.
+/// </summary>
+internal static class DemoCommand
+{
+    /// <summary>A small CoCa with open_clip's architecture (the shape of coca_ViT-B-32, scaled down).</summary>
+    internal static CoCaModelConfig SmallConfig()
+    {
+        var b32 = CoCaConfigs.Get("coca_ViT-B-32");
+        return b32 with
+        {
+            Name = "coca_demo_small",
+            EmbedDim = 64,
+            Vision = b32.Vision with { ImageSize = 96, PatchSize = 16, Width = 96, Layers = 3, HeadWidth = 32, AttnPoolerQueries = 16, AttnPoolerHeads = 4 },
+            Text = b32.Text with { Width = 64, Heads = 2, Layers = 2 },
+            Multimodal = b32.Multimodal with { Width = 64, Heads = 2, Layers = 2 },
+            Preprocess = b32.Preprocess with { ImageSize = 96 },
+        };
+    }
+
+    public static Command Create()
+    {
+        var work = new Option<string>("--work", "-w") { Description = "Folder for the demo's checkpoint, model, data and outputs", DefaultValueFactory = _ => "coca-demo" };
+        var classes = new Option<int>("--classes") { Description = "Number of classes in the generated image set", DefaultValueFactory = _ => 3 };
+        var perClass = new Option<int>("--per-class") { Description = "Images per class", DefaultValueFactory = _ => 40 };
+        var seed = new Option<int>("--seed") { Description = "Seed for weights and data", DefaultValueFactory = _ => 0 };
+        var command = new Command("demo", "Run the whole path on built-in data: make a small CoCa, convert it, featurize generated images") { work, classes, perClass, seed };
+        command.SetAction(parse => Run(parse.GetValue(work)!, parse.GetValue(classes), parse.GetValue(perClass), parse.GetValue(seed)));
+        return command;
+    }
+
+    private static int Run(string workDir, int classCount, int perClass, int seed)
+    {
+        Directory.CreateDirectory(workDir);
+        var config = SmallConfig();
+
+        Step("1/4", $"making a small random CoCa ({config.Name}) in open_clip's hub layout");
+        var checkpointDir = Path.Combine(workDir, "checkpoint");
+        SafetensorsWriter.Write(Path.Combine(checkpointDir, "open_clip_model.safetensors"), RandomCoCaCheckpoint.Create(config, seed));
+        OpenClipConfigWriter.Write(config, checkpointDir);
+        Console.WriteLine($"      {checkpointDir}/open_clip_config.json + open_clip_model.safetensors");
+
+        Step("2/4", "converting it to ONNX (coca convert)");
+        var model = CoCaConverter.Convert(checkpointDir, Path.Combine(workDir, "model"));
+        Console.WriteLine($"      {model.VisionModelPath}: image {config.Vision.ImageSize}², tokens [{config.Vision.TokenCount}, {config.Vision.Width}], embedding [{config.EmbedDim}]");
+
+        Step("3/4", $"generating {classCount}×{perClass} labelled images");
+        var files = SyntheticImageDataset.Generate(Path.Combine(workDir, "data"), classCount, perClass, seed: seed);
+        Console.WriteLine($"      {Path.Combine(workDir, "data")}: {string.Join(", ", files.Select(f => f.Label).Distinct())}");
+
+        Step("4/4", "featurizing them with the ML.NET pipeline");
+        var ml = new MLContext(seed);
+        var data = ml.Data.LoadFromEnumerable(files.Select(f => new ImageRow { Image = f.Path, Label = f.Label }));
+        using var featurizer = ml.Transforms.ExtractCoCaImageFeatures(model.Directory, inputColumnName: "Image").Fit(data);
+        var featurized = featurizer.Transform(data);
+        var tokensType = (VectorDataViewType)featurized.Schema["Tokens"].Type;
+        var rows = ml.Data.CreateEnumerable<FeatureRow>(featurized, reuseRowObject: false).ToList();
+        Console.WriteLine($"      Tokens column: {tokensType}, Embedding column: {featurized.Schema["Embedding"].Type}, {rows.Count} rows");
+        var first = rows[0];
+        Console.WriteLine($"      {Path.GetFileName(files[0].Path)}: embedding[0..4] = {string.Join(", ", first.Embedding.Take(4).Select(x => x.ToString("F4")))}");
+
+        var saved = Path.Combine(workDir, "featurizer.zip");
+        ml.Model.SaveCoCa(featurizer, data.Schema, saved);
+        var reloaded = new MLContext(seed).Model.LoadCoCa(saved, out _);
+        var again = ml.Data.CreateEnumerable<FeatureRow>(reloaded.Transform(ml.Data.TakeRows(data, 1)), reuseRowObject: false).First();
+        Console.WriteLine($"      saved {saved} ({new FileInfo(saved).Length / 1024} KiB); reloaded features identical: {again.Embedding.SequenceEqual(first.Embedding)}");
+        return 0;
+    }
+
+    private static void Step(string number, string text) => Console.WriteLine($"[{number}] {text}");
+
+    private sealed class ImageRow
+    {
+        public string Image { get; set; } = "";
+        public string Label { get; set; } = "";
+    }
+
+    private sealed class FeatureRow
+    {
+        public string Label { get; set; } = "";
+        public float[] Embedding { get; set; } = [];
+    }
+}

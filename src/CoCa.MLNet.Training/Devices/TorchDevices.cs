@@ -1,0 +1,44 @@
+using System.Globalization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CoCa.MLNet.Training.Devices;
+
+/// <summary>Parses device names ("cpu", "cuda", "cuda:N") into TorchSharp devices.</summary>
+/// <remarks>
+/// This project references the CPU build of libtorch (<c>libtorch-cpu-linux-x64</c>), so CUDA is never available in it.
+/// To run on an NVIDIA GPU, replace that package reference in <c>CoCa.MLNet.Training.csproj</c> with
+/// <c>TorchSharp-cuda-linux</c> (or <c>TorchSharp-cuda-windows</c>) of the same TorchSharp version, which brings the
+/// CUDA libtorch native libraries; the code here needs no change, and "cuda"/"cuda:N" then resolve when a
+/// driver and device are present.
+/// </remarks>
+public static class TorchDevices
+{
+    /// <summary>
+    /// "cpu" → CPU; "cuda" → cuda:0; "cuda:N" → GPU N (case-insensitive, surrounding spaces ignored).
+    /// Throws <see cref="ArgumentException"/> for any other text or an index beyond the visible GPUs, and
+    /// <see cref="InvalidOperationException"/> when CUDA is requested but this process's libtorch has no CUDA.
+    /// </summary>
+    public static Device Parse(string device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var text = device.Trim().ToLowerInvariant();
+        if (text == "cpu") return torch.CPU;
+
+        int index;
+        if (text == "cuda") index = 0;
+        else if (text.StartsWith("cuda:", StringComparison.Ordinal)
+                 && int.TryParse(text.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out index)) { }
+        else
+            throw new ArgumentException($"Unknown device '{device}': expected \"cpu\", \"cuda\" or \"cuda:N\" (N = 0, 1, ...).", nameof(device));
+
+        if (!torch.cuda.is_available())
+            throw new InvalidOperationException(
+                $"Device '{device}' needs CUDA, which is not available: this build uses the CPU libtorch (libtorch-cpu-linux-x64), " +
+                "or no NVIDIA driver/GPU is visible. Use \"cpu\", or reference TorchSharp-cuda-linux instead of libtorch-cpu-linux-x64.");
+        int count = torch.cuda.device_count();
+        if (index >= count)
+            throw new ArgumentException($"Device '{device}' does not exist: {count} CUDA device(s) are visible (cuda:0 … cuda:{count - 1}).", nameof(device));
+        return torch.device(DeviceType.CUDA, index);
+    }
+}

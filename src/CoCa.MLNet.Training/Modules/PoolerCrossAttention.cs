@@ -1,0 +1,59 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CoCa.MLNet.Training.Modules;
+
+/// <summary>
+/// Cross-attention with the parameter layout <c>torch.nn.MultiheadAttention(d, heads, kdim=w, vdim=w)</c> uses when
+/// kdim ≠ d: separate <c>q_proj_weight</c> [d, d], <c>k_proj_weight</c> [d, w], <c>v_proj_weight</c> [d, w], one packed
+/// <c>in_proj_bias</c> [3d] = [b_q; b_k; b_v], and <c>out_proj</c> (Linear d→d). Scale 1/sqrt(d/heads).
+/// </summary>
+public sealed class PoolerCrossAttention : nn.Module<Tensor, Tensor, Tensor>
+{
+    private readonly Parameter q_proj_weight;
+    private readonly Parameter k_proj_weight;
+    private readonly Parameter v_proj_weight;
+    private readonly Parameter in_proj_bias;
+    private readonly Linear out_proj;
+    private readonly int _dim;
+    private readonly int _heads;
+
+    /// <param name="dim">Query/output width d (the model's embed_dim).</param>
+    /// <param name="contextWidth">Key/value input width w (the ViT width).</param>
+    /// <param name="heads">Number of heads; must divide <paramref name="dim"/>.</param>
+    public PoolerCrossAttention(int dim, int contextWidth, int heads) : base(nameof(PoolerCrossAttention))
+    {
+        if (dim <= 0) throw new ArgumentOutOfRangeException(nameof(dim), dim, "Pooler width must be positive.");
+        if (contextWidth <= 0) throw new ArgumentOutOfRangeException(nameof(contextWidth), contextWidth, "Pooler context width must be positive.");
+        if (heads <= 0 || dim % heads != 0)
+            throw new ArgumentException($"Pooler width {dim} is not divisible by heads {heads}.", nameof(heads));
+        _dim = dim;
+        _heads = heads;
+        q_proj_weight = new Parameter(torch.zeros(dim, dim));
+        k_proj_weight = new Parameter(torch.zeros(dim, contextWidth));
+        v_proj_weight = new Parameter(torch.zeros(dim, contextWidth));
+        in_proj_bias = new Parameter(torch.zeros(3L * dim));
+        out_proj = nn.Linear(dim, dim);
+        RegisterComponents();
+    }
+
+    /// <param name="query">Queries [N, Q, d].</param>
+    /// <param name="context">Keys and values [N, L, w].</param>
+    /// <returns>[N, Q, d]</returns>
+    public override Tensor forward(Tensor query, Tensor context)
+    {
+        using var scope = NewDisposeScope();
+        var biases = in_proj_bias.chunk(3);
+        var q = SplitHeads(nn.functional.linear(query, q_proj_weight, biases[0]));
+        var k = SplitHeads(nn.functional.linear(context, k_proj_weight, biases[1]));
+        var v = SplitHeads(nn.functional.linear(context, v_proj_weight, biases[2]));
+        // Default SDPA scale is 1/sqrt(d/heads), MultiheadAttention's.
+        var attended = nn.functional.scaled_dot_product_attention(q, k, v);
+        var merged = attended.transpose(1, 2).reshape(query.shape[0], query.shape[1], _dim);
+        return scope.MoveToOuter(out_proj.forward(merged));
+    }
+
+    /// <summary>[N, L, d] → [N, heads, L, d/heads].</summary>
+    private Tensor SplitHeads(Tensor x) => x.view(x.shape[0], x.shape[1], _heads, _dim / _heads).transpose(1, 2);
+}

@@ -1,0 +1,54 @@
+using CoCa.MLNet.Checkpoints;
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Onnx;
+
+namespace CoCa.MLNet.Conversion;
+
+/// <summary>open_clip CoCa checkpoint → converted model folder (coca.json + ONNX models).</summary>
+public static class CoCaConverter
+{
+    /// <summary>
+    /// Converts <paramref name="checkpoint"/> (a .safetensors/.bin/.pt file, or a Hugging Face hub folder with
+    /// open_clip_config.json) into <paramref name="outputDirectory"/>. The configuration comes from
+    /// <paramref name="modelName"/> (a built-in such as coca_ViT-B-32), else <paramref name="configPath"/>
+    /// (an open_clip_config.json), else the checkpoint folder's own open_clip_config.json.
+    /// </summary>
+    public static ConvertedModel Convert(string checkpoint, string outputDirectory, string? modelName = null, string? configPath = null)
+    {
+        if (modelName is not null && configPath is not null)
+            throw new ArgumentException("Give either a model name or a config file, not both.");
+        var loaded = CheckpointLoader.Load(checkpoint);
+        var config = modelName is not null ? CoCaConfigs.Get(modelName)
+            : configPath is not null ? CoCaConfigs.FromOpenClipConfigFile(configPath)
+            : loaded.Config ?? throw new ArgumentException(
+                $"'{checkpoint}' carries no open_clip_config.json: name the architecture (--model {string.Join("|", CoCaConfigs.Names)}) or pass --config open_clip_config.json.");
+        return Convert(loaded.Weights, config, outputDirectory, loaded.WeightsPath);
+    }
+
+    /// <summary>Converts an in-memory state dict with a known configuration.</summary>
+    public static ConvertedModel Convert(StateDict weights, CoCaModelConfig config, string outputDirectory, string? source = null)
+    {
+        CheckpointValidator.ValidateVision(config, weights);
+        Directory.CreateDirectory(outputDirectory);
+        // The manifest is written last and removed first: a folder with coca.json is always complete.
+        File.Delete(Path.Combine(outputDirectory, ConvertedModel.ManifestFile));
+        WriteAtomically(Path.Combine(outputDirectory, ConvertedModel.VisionFile), stream => VisionTowerOnnx.Write(config, weights, stream));
+        ConvertedModel.WriteManifest(outputDirectory, config, source, hasText: false);
+        return ConvertedModel.Open(outputDirectory);
+    }
+
+    internal static void WriteAtomically(string path, Action<Stream> write)
+    {
+        var tmp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+                write(fs);
+            File.Move(tmp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+}

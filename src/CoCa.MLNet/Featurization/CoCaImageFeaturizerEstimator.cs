@@ -1,0 +1,51 @@
+using CoCa.MLNet.MLNet;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace CoCa.MLNet.Featurization;
+
+/// <summary>
+/// Estimator of <see cref="CoCaImageFeaturizerTransformer"/>: images (paths or MLImage) → CoCa encoder tokens
+/// [T, D] and/or the contrastive embedding [E]. Nothing is learned; Fit checks the schema and opens the model.
+/// </summary>
+public sealed class CoCaImageFeaturizerEstimator : IEstimator<CoCaImageFeaturizerTransformer>
+{
+    private readonly IHostEnvironment _env;
+    private readonly CoCaImageFeaturizerOptions _options;
+
+    public CoCaImageFeaturizerEstimator(IHostEnvironment env, CoCaImageFeaturizerOptions options)
+    {
+        _env = env ?? throw new ArgumentNullException(nameof(env));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        CoCaImageFeaturizerTransformer.Validate(options);
+    }
+
+    public CoCaImageFeaturizerTransformer Fit(IDataView input)
+    {
+        var transformer = new CoCaImageFeaturizerTransformer(_env, _options);
+        try
+        {
+            transformer.GetOutputSchema(input.Schema);
+            return transformer;
+        }
+        catch
+        {
+            transformer.Dispose();
+            throw;
+        }
+    }
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var input = SchemaShapes.Find(inputSchema, _options.InputColumnName, "an image path (text) or an MLImage column");
+        bool isPath = input.Kind == SchemaShape.Column.VectorKind.Scalar && input.ItemType is TextDataViewType;
+        bool isImage = input.Kind == SchemaShape.Column.VectorKind.Scalar && input.ItemType.GetType().Name == "ImageDataViewType";
+        if (!isPath && !isImage)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{_options.InputColumnName}' is {input.ItemType}; expected an image path (text) or an MLImage.");
+        var added = new List<SchemaShape.Column>();
+        if (_options.TokensColumnName is { } tokens) added.Add(SchemaShapes.FloatVector(tokens));
+        if (_options.EmbeddingColumnName is { } embedding) added.Add(SchemaShapes.FloatVector(embedding));
+        return SchemaShapes.Append(inputSchema, added.ToArray());
+    }
+}

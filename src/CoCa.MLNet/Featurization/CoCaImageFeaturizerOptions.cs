@@ -1,0 +1,28 @@
+using CoCa.MLNet.Runtime;
+
+namespace CoCa.MLNet.Featurization;
+
+/// <summary>Options of <see cref="CoCaImageFeaturizerEstimator"/>.</summary>
+public sealed class CoCaImageFeaturizerOptions
+{
+    /// <summary>A converted model folder (from <c>coca convert</c>) or its coca.json.</summary>
+    public string ModelPath { get; set; } = "";
+
+    /// <summary>The input column: an image path (text) or an <c>MLImage</c>.</summary>
+    public string InputColumnName { get; set; } = "Image";
+
+    /// <summary>Output column of the encoder's tokens, a float vector with dimensions [T, D]; null for none.</summary>
+    public string? TokensColumnName { get; set; } = "Tokens";
+
+    /// <summary>Output column of CoCa's contrastive image embedding (not normalized), [E]; null for none.</summary>
+    public string? EmbeddingColumnName { get; set; } = "Embedding";
+
+    /// <summary>Folder that relative image paths are resolved against (default: the current directory).</summary>
+    public string? ImageFolder { get; set; }
+
+    /// <summary>Images per ONNX Runtime call.</summary>
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>Threads and GPU switch for ONNX Runtime.</summary>
+    public OnnxExecutionOptions Execution { get; set; } = new();
+}

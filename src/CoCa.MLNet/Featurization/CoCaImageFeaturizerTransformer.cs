@@ -1,0 +1,168 @@
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Conversion;
+using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Persistence;
+using CoCa.MLNet.Preprocessing;
+using CoCa.MLNet.Runtime;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms.Image;
+
+namespace CoCa.MLNet.Featurization;
+
+/// <summary>
+/// Images → CoCa encoder tokens [T, D] and/or contrastive embeddings [E], batched through ONNX Runtime with
+/// open_clip's exact preprocessing. Save it (and any pipeline holding it) with <c>mlContext.Model.SaveCoCa</c>.
+/// </summary>
+public sealed class CoCaImageFeaturizerTransformer : ICoCaSavableTransformer, IDisposable
+{
+    private readonly IHostEnvironment _env;
+    private readonly CoCaImageFeaturizerOptions _options;
+    private readonly CoCaImageFeatureExtractor _extractor;
+
+    internal CoCaImageFeaturizerTransformer(IHostEnvironment env, CoCaImageFeaturizerOptions options)
+        : this(env, options, CoCaImageFeatureExtractor.Open(options.ModelPath, options.Execution))
+    {
+    }
+
+    private CoCaImageFeaturizerTransformer(IHostEnvironment env, CoCaImageFeaturizerOptions options, CoCaImageFeatureExtractor extractor)
+    {
+        _env = env;
+        _options = options;
+        _extractor = extractor;
+    }
+
+    /// <summary>The model's configuration (image size, widths, preprocessing).</summary>
+    public CoCaModelConfig Config => _extractor.Encoder.Config;
+
+    /// <summary>Dimensions of the tokens column: [T, D].</summary>
+    public int[] TokensShape => [Config.Vision.TokenCount, Config.Vision.Width];
+
+    public int EmbeddingDim => Config.EmbedDim;
+
+    public bool IsRowToRowMapper => true;
+
+    internal static void Validate(CoCaImageFeaturizerOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.ModelPath))
+            throw new ArgumentException("CoCaImageFeaturizerOptions.ModelPath must name a converted model folder (from `coca convert`).", nameof(options));
+        if (options.TokensColumnName is null && options.EmbeddingColumnName is null)
+            throw new ArgumentException("Nothing to extract: set TokensColumnName and/or EmbeddingColumnName.", nameof(options));
+        if (options.BatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
+    }
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => BatchedMappingDataView.BuildSchema(inputSchema, CreateMapper(inputSchema));
+
+    public IDataView Transform(IDataView input) => new BatchedMappingDataView(input, CreateMapper(input.Schema), _options.BatchSize);
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new BatchedRowToRowMapper(inputSchema, CreateMapper(inputSchema));
+
+    private Mapper CreateMapper(DataViewSchema inputSchema)
+    {
+        var mapper = new Mapper(this);
+        mapper.CheckInputSchema(inputSchema);
+        return mapper;
+    }
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => throw PersistenceErrors.UseSaveCoCa(nameof(CoCaImageFeaturizerTransformer));
+
+    public void SaveTo(CoCaPackageWriter writer)
+    {
+        writer.WriteJson("options.json", new SavedOptions
+        {
+            InputColumnName = _options.InputColumnName,
+            TokensColumnName = _options.TokensColumnName,
+            EmbeddingColumnName = _options.EmbeddingColumnName,
+            ImageFolder = _options.ImageFolder,
+            BatchSize = _options.BatchSize,
+            Execution = _options.Execution,
+            Config = Config,
+        });
+        writer.WriteBytes(ConvertedModel.VisionFile, _extractor.Encoder.OnnxModel);
+    }
+
+    public static ITransformer LoadFrom(CoCaPackageReader reader)
+    {
+        var saved = reader.ReadJson<SavedOptions>("options.json");
+        var options = new CoCaImageFeaturizerOptions
+        {
+            ModelPath = reader.Source,
+            InputColumnName = saved.InputColumnName,
+            TokensColumnName = saved.TokensColumnName,
+            EmbeddingColumnName = saved.EmbeddingColumnName,
+            ImageFolder = saved.ImageFolder,
+            BatchSize = saved.BatchSize,
+            Execution = saved.Execution,
+        };
+        var encoder = new CoCaVisionEncoder(reader.ReadBytes(ConvertedModel.VisionFile), saved.Config, saved.Execution);
+        return new CoCaImageFeaturizerTransformer(reader.Environment, options, new CoCaImageFeatureExtractor(encoder));
+    }
+
+    public void Dispose() => _extractor.Dispose();
+
+    private sealed class SavedOptions
+    {
+        public string InputColumnName { get; set; } = "";
+        public string? TokensColumnName { get; set; }
+        public string? EmbeddingColumnName { get; set; }
+        public string? ImageFolder { get; set; }
+        public int BatchSize { get; set; }
+        public OnnxExecutionOptions Execution { get; set; } = new();
+        public CoCaModelConfig Config { get; set; } = new();
+    }
+
+    /// <summary>Reads paths or MLImages, maps a batch through the extractor.</summary>
+    private sealed class Mapper : IBatchMapper
+    {
+        private readonly CoCaImageFeaturizerTransformer _parent;
+        private readonly List<OutputColumn> _outputs = [];
+
+        public Mapper(CoCaImageFeaturizerTransformer parent)
+        {
+            _parent = parent;
+            var o = parent._options;
+            if (o.TokensColumnName is { } t)
+                _outputs.Add(new OutputColumn(t, new VectorDataViewType(NumberDataViewType.Single, parent.TokensShape)));
+            if (o.EmbeddingColumnName is { } e)
+                _outputs.Add(new OutputColumn(e, new VectorDataViewType(NumberDataViewType.Single, parent.EmbeddingDim)));
+        }
+
+        public string InputColumnName => _parent._options.InputColumnName;
+        public IReadOnlyList<OutputColumn> Outputs => _outputs;
+
+        public void CheckInputSchema(DataViewSchema inputSchema)
+        {
+            var col = inputSchema.GetColumnOrNull(InputColumnName)
+                ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' not found; expected an image path (text) or an MLImage column.");
+            if (col.Type is not TextDataViewType && col.Type is not ImageDataViewType)
+                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' is {col.Type}; expected an image path (text) or an MLImage.");
+        }
+
+        public Func<object> CreateInputReader(DataViewRow row, DataViewSchema.Column inputColumn)
+        {
+            if (inputColumn.Type is TextDataViewType)
+            {
+                return BatchRows.PathReader(row, inputColumn, _parent._options.ImageFolder, "image");
+            }
+            var imageGetter = row.GetGetter<MLImage>(inputColumn);
+            return () =>
+            {
+                MLImage image = null!;
+                imageGetter(ref image);
+                if (image is null) throw new InvalidDataException($"Column '{InputColumnName}' has no image at row {row.Position}.");
+                // Copied now: ML.NET image transforms dispose their MLImages when the cursor moves on.
+                return ImageDecoder.FromMLImage(image);
+            };
+        }
+
+        public object[][] MapBatch(IReadOnlyList<object> inputs)
+        {
+            bool wantTokens = _parent._options.TokensColumnName is not null;
+            bool wantEmbedding = _parent._options.EmbeddingColumnName is not null;
+            var (tokens, embeddings) = _parent._extractor.Extract(inputs, wantTokens, wantEmbedding);
+            return BatchRows.Split(inputs.Count, (tokens, _parent.TokensShape[0] * _parent.TokensShape[1]), (embeddings, _parent.EmbeddingDim));
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using CoCa.MLNet.MLNet;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace CoCa.MLNet.Featurization;
+
+/// <summary>
+/// Estimator of <see cref="CoCaVideoFeaturizerTransformer"/>: videos (paths) → the tokens of F uniformly sampled
+/// frames [F, T, D] (what the multi-frame attentional pooler trains on) and/or the mean frame embedding [E].
+/// </summary>
+public sealed class CoCaVideoFeaturizerEstimator : IEstimator<CoCaVideoFeaturizerTransformer>
+{
+    private readonly IHostEnvironment _env;
+    private readonly CoCaVideoFeaturizerOptions _options;
+
+    public CoCaVideoFeaturizerEstimator(IHostEnvironment env, CoCaVideoFeaturizerOptions options)
+    {
+        _env = env ?? throw new ArgumentNullException(nameof(env));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        CoCaVideoFeaturizerTransformer.Validate(options);
+    }
+
+    public CoCaVideoFeaturizerTransformer Fit(IDataView input)
+    {
+        var transformer = new CoCaVideoFeaturizerTransformer(_env, _options);
+        try
+        {
+            transformer.GetOutputSchema(input.Schema);
+            return transformer;
+        }
+        catch
+        {
+            transformer.Dispose();
+            throw;
+        }
+    }
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var input = SchemaShapes.Find(inputSchema, _options.InputColumnName, "a video path (text) column");
+        if (input.Kind != SchemaShape.Column.VectorKind.Scalar || input.ItemType is not TextDataViewType)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{_options.InputColumnName}' is {input.ItemType}; expected a video path (text).");
+        var added = new List<SchemaShape.Column>();
+        if (_options.TokensColumnName is { } tokens) added.Add(SchemaShapes.FloatVector(tokens));
+        if (_options.EmbeddingColumnName is { } embedding) added.Add(SchemaShapes.FloatVector(embedding));
+        return SchemaShapes.Append(inputSchema, added.ToArray());
+    }
+}

@@ -1,0 +1,130 @@
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Conversion;
+using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Persistence;
+using CoCa.MLNet.Runtime;
+using CoCa.MLNet.Video;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace CoCa.MLNet.Featurization;
+
+/// <summary>
+/// Videos → tokens of F uniformly sampled frames [F, T, D] and/or the mean frame embedding [E]. Frames go through
+/// the image encoder in batches, with the same preprocessing as images. Save with <c>mlContext.Model.SaveCoCa</c>.
+/// </summary>
+public sealed class CoCaVideoFeaturizerTransformer : ICoCaSavableTransformer, IDisposable
+{
+    private readonly CoCaVideoFeaturizerOptions _options;
+    private readonly CoCaImageFeatureExtractor _images;
+    private readonly CoCaVideoFeatureExtractor _videos;
+
+    internal CoCaVideoFeaturizerTransformer(IHostEnvironment env, CoCaVideoFeaturizerOptions options)
+        : this(options, CoCaImageFeatureExtractor.Open(options.ModelPath, options.Execution))
+    {
+    }
+
+    private CoCaVideoFeaturizerTransformer(CoCaVideoFeaturizerOptions options, CoCaImageFeatureExtractor images)
+    {
+        _options = options;
+        _images = images;
+        _videos = new CoCaVideoFeatureExtractor(images, options.FrameCount, options.FrameBatchSize,
+            new VideoReaderOptions { FfmpegPath = options.FfmpegPath, FfprobePath = options.FfprobePath });
+    }
+
+    public CoCaModelConfig Config => _images.Encoder.Config;
+
+    /// <summary>Dimensions of the tokens column: [F, T, D].</summary>
+    public int[] TokensShape => [_options.FrameCount, Config.Vision.TokenCount, Config.Vision.Width];
+
+    public bool IsRowToRowMapper => true;
+
+    internal static void Validate(CoCaVideoFeaturizerOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.ModelPath))
+            throw new ArgumentException("CoCaVideoFeaturizerOptions.ModelPath must name a converted model folder (from `coca convert`).", nameof(options));
+        if (options.TokensColumnName is null && options.EmbeddingColumnName is null)
+            throw new ArgumentException("Nothing to extract: set TokensColumnName and/or EmbeddingColumnName.", nameof(options));
+        if (options.FrameCount < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.FrameCount, "FrameCount must be at least 1.");
+        if (options.FrameBatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.FrameBatchSize, "FrameBatchSize must be at least 1.");
+    }
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => BatchedMappingDataView.BuildSchema(inputSchema, CreateMapper(inputSchema));
+
+    public IDataView Transform(IDataView input) => new BatchedMappingDataView(input, CreateMapper(input.Schema), _videos.VideosPerBatch);
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new BatchedRowToRowMapper(inputSchema, CreateMapper(inputSchema));
+
+    private Mapper CreateMapper(DataViewSchema inputSchema)
+    {
+        var mapper = new Mapper(this);
+        mapper.CheckInputSchema(inputSchema);
+        return mapper;
+    }
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => throw PersistenceErrors.UseSaveCoCa(nameof(CoCaVideoFeaturizerTransformer));
+
+    public void SaveTo(CoCaPackageWriter writer)
+    {
+        writer.WriteJson("options.json", new SavedOptions { Options = _options, Config = Config });
+        writer.WriteBytes(ConvertedModel.VisionFile, _images.Encoder.OnnxModel);
+    }
+
+    public static ITransformer LoadFrom(CoCaPackageReader reader)
+    {
+        var saved = reader.ReadJson<SavedOptions>("options.json");
+        saved.Options.ModelPath = reader.Source;
+        var encoder = new CoCaVisionEncoder(reader.ReadBytes(ConvertedModel.VisionFile), saved.Config, saved.Options.Execution);
+        return new CoCaVideoFeaturizerTransformer(saved.Options, new CoCaImageFeatureExtractor(encoder));
+    }
+
+    public void Dispose() => _images.Dispose();
+
+    private sealed class SavedOptions
+    {
+        public CoCaVideoFeaturizerOptions Options { get; set; } = new();
+        public CoCaModelConfig Config { get; set; } = new();
+    }
+
+    private sealed class Mapper : IBatchMapper
+    {
+        private readonly CoCaVideoFeaturizerTransformer _parent;
+        private readonly List<OutputColumn> _outputs = [];
+
+        public Mapper(CoCaVideoFeaturizerTransformer parent)
+        {
+            _parent = parent;
+            if (parent._options.TokensColumnName is { } t)
+                _outputs.Add(new OutputColumn(t, new VectorDataViewType(NumberDataViewType.Single, parent.TokensShape)));
+            if (parent._options.EmbeddingColumnName is { } e)
+                _outputs.Add(new OutputColumn(e, new VectorDataViewType(NumberDataViewType.Single, parent.Config.EmbedDim)));
+        }
+
+        public string InputColumnName => _parent._options.InputColumnName;
+        public IReadOnlyList<OutputColumn> Outputs => _outputs;
+
+        public void CheckInputSchema(DataViewSchema inputSchema)
+        {
+            var col = inputSchema.GetColumnOrNull(InputColumnName)
+                ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' not found; expected a video path (text) column.");
+            if (col.Type is not TextDataViewType)
+                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' is {col.Type}; expected a video path (text).");
+        }
+
+        public Func<object> CreateInputReader(DataViewRow row, DataViewSchema.Column inputColumn)
+        {
+            return BatchRows.PathReader(row, inputColumn, _parent._options.VideoFolder, "video");
+        }
+
+        public object[][] MapBatch(IReadOnlyList<object> inputs)
+        {
+            bool wantTokens = _parent._options.TokensColumnName is not null;
+            bool wantEmbedding = _parent._options.EmbeddingColumnName is not null;
+            var (tokens, embeddings) = _parent._videos.Extract(inputs.Cast<string>().ToList(), wantTokens, wantEmbedding);
+            return BatchRows.Split(inputs.Count, (tokens, _parent.TokensShape.Aggregate(1, (a, b) => a * b)), (embeddings, _parent.Config.EmbedDim));
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Runtime;
+using Microsoft.ML.OnnxRuntime;
+
+namespace CoCa.MLNet.Featurization;
+
+/// <summary>
+/// The CoCa image encoder as an ONNX Runtime session: pixels [N,3,S,S] → tokens [N,T,W] (the frozen features)
+/// and/or the contrastive embedding [N,E]. Only the requested outputs are computed.
+/// Thread-safe: ONNX Runtime sessions may be run concurrently.
+/// </summary>
+public sealed class CoCaVisionEncoder : IDisposable
+{
+    public const string PixelsInput = "pixel_values";
+    public const string TokensOutput = "tokens";
+    public const string EmbeddingOutput = "image_embedding";
+
+    private readonly InferenceSession _session;
+
+    public CoCaVisionEncoder(byte[] onnxModel, CoCaModelConfig config, OnnxExecutionOptions? options = null)
+    {
+        Config = config;
+        OnnxModel = onnxModel;
+        _session = OnnxSessions.Create(onnxModel, options, $"the CoCa vision model '{config.Name}'");
+        if (!_session.InputMetadata.ContainsKey(PixelsInput) || !_session.OutputMetadata.ContainsKey(TokensOutput) || !_session.OutputMetadata.ContainsKey(EmbeddingOutput))
+            throw new InvalidDataException($"The ONNX model for '{config.Name}' is not a CoCa.MLNet vision model: it needs input '{PixelsInput}' and outputs '{TokensOutput}', '{EmbeddingOutput}'.");
+    }
+
+    public CoCaModelConfig Config { get; }
+
+    /// <summary>The ONNX model bytes (kept for saving).</summary>
+    public byte[] OnnxModel { get; }
+
+    public int ImageSize => Config.Vision.ImageSize;
+    public int TokenCount => Config.Vision.TokenCount;
+    public int Width => Config.Vision.Width;
+    public int EmbedDim => Config.EmbedDim;
+    public int PixelsPerImage => 3 * ImageSize * ImageSize;
+
+    /// <summary>Runs <paramref name="count"/> preprocessed images (planar [3,S,S] each, back to back).</summary>
+    public (float[]? Tokens, float[]? Embeddings) Run(float[] pixels, int count, bool tokens, bool embeddings)
+    {
+        if (pixels.Length < count * PixelsPerImage)
+            throw new ArgumentException($"{count} images of {ImageSize}x{ImageSize} need {count * PixelsPerImage} values, got {pixels.Length}.", nameof(pixels));
+        if (!tokens && !embeddings) return (null, null);
+        var names = new List<string>(2);
+        if (tokens) names.Add(TokensOutput);
+        if (embeddings) names.Add(EmbeddingOutput);
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, count * PixelsPerImage), [count, 3, ImageSize, ImageSize]);
+        using var runOptions = new RunOptions();
+        using var outputs = _session.Run(runOptions, [PixelsInput], [input], names);
+        float[]? t = null, e = null;
+        int k = 0;
+        if (tokens) t = outputs[k++].GetTensorDataAsSpan<float>().ToArray();
+        if (embeddings) e = outputs[k].GetTensorDataAsSpan<float>().ToArray();
+        return (t, e);
+    }
+
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,115 @@
+using CoCa.MLNet.Preprocessing;
+
+namespace CoCa.MLNet.Video;
+
+/// <summary>
+/// Reads videos as the F frames CoCa looks at: probes a video file with ffprobe (or lists a folder of frame images),
+/// picks F source frames uniformly over the whole video (<see cref="VideoFrameSampler"/>) and decodes just those,
+/// streamed through one ffmpeg process — never the whole video in memory.
+/// </summary>
+/// <remarks>
+/// Short videos repeat frames uniformly; the result always has F frames. Needs Debian's <c>ffmpeg</c> package
+/// (ffmpeg and ffprobe) for video files; frame folders need no ffmpeg. Thread-safe: each call runs its own processes.
+/// Errors name the file: <see cref="FileNotFoundException"/> when it does not exist, <see cref="VideoDecodingException"/>
+/// when it is empty, not a video, has no video stream or no frames, fails to decode, times out, or ffmpeg is missing.
+/// </remarks>
+public sealed class VideoReader
+{
+    public VideoReader(VideoReaderOptions? options = null)
+    {
+        Options = options ?? VideoReaderOptions.Default;
+        if (Options.Timeout <= TimeSpan.Zero && Options.Timeout != System.Threading.Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(options), Options.Timeout, "VideoReaderOptions.Timeout must be positive or Timeout.InfiniteTimeSpan.");
+    }
+
+    public VideoReaderOptions Options { get; }
+
+    /// <summary>What the video is: size, frame count (and how it was counted), duration, codec.</summary>
+    public VideoInfo Probe(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string fullPath = Path.GetFullPath(path);
+        if (Directory.Exists(fullPath)) return ImageFolderVideo.Probe(fullPath, Options);
+        var file = new FileInfo(fullPath);
+        if (!file.Exists)
+            throw new FileNotFoundException($"Video '{fullPath}' does not exist: expected a video file or a folder of frame images.", fullPath);
+        if (file.Length == 0)
+            throw new VideoDecodingException(fullPath, $"Cannot read video '{fullPath}': the file is empty (0 bytes); expected a video file.");
+        return FfprobeVideoProber.Probe(fullPath, Options, cancellationToken);
+    }
+
+    /// <summary>Probes <paramref name="path"/> and returns <paramref name="frameCount"/> uniformly sampled frames.</summary>
+    public SampledFrames SampleFrames(string path, int frameCount = VideoFrameSampler.DefaultFrameCount, CancellationToken cancellationToken = default)
+    {
+        ValidateFrameCount(frameCount);
+        return SampleFrames(Probe(path, cancellationToken), frameCount, cancellationToken);
+    }
+
+    /// <summary>
+    /// Returns <paramref name="frameCount"/> frames sampled uniformly over an already probed video. When the decoder
+    /// delivers fewer frames than the container announced (e.g. an mp4 cut with <c>-c copy</c>, whose edit list hides
+    /// frames), the frames are counted by decoding and the sampling is redone over the true count; the returned
+    /// <see cref="SampledFrames.Video"/> then says <see cref="FrameCountSource.DecodedFrames"/>.
+    /// </summary>
+    public SampledFrames SampleFrames(VideoInfo video, int frameCount = VideoFrameSampler.DefaultFrameCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(video);
+        ValidateFrameCount(frameCount);
+        if (video.Kind == VideoSourceKind.ImageFolder) return SampleFolder(video, frameCount, cancellationToken);
+
+        var sampled = TrySampleFile(video, frameCount, cancellationToken);
+        if (sampled is not null) return sampled;
+
+        int decodedCount = FfprobeVideoProber.CountDecodedFrames(video, Options, cancellationToken);
+        if (decodedCount <= 0)
+            throw new VideoDecodingException(video.Path, $"Cannot read video '{video.Path}': none of its {video.FrameCount} announced frames could be decoded.");
+        var recounted = video with { FrameCount = decodedCount, FrameCountSource = FrameCountSource.DecodedFrames };
+        return TrySampleFile(recounted, frameCount, cancellationToken)
+            ?? throw new VideoDecodingException(video.Path,
+                $"Cannot read video '{video.Path}': ffmpeg counted {decodedCount} frames but did not deliver all sampled ones on a second decode.");
+    }
+
+    // Null when the stream ended before the last wanted frame (the frame count was overstated).
+    private SampledFrames? TrySampleFile(VideoInfo video, int frameCount, CancellationToken cancellationToken)
+    {
+        int[] indices = VideoFrameSampler.UniformIndices(video.FrameCount, frameCount);
+        int[] distinct = indices.Distinct().ToArray(); // already sorted: the sampler's indices never decrease
+        var decoded = new RgbImage[distinct.Length];
+        int received = 0;
+        foreach (var frame in FfmpegFrameDecoder.DecodeFrames(video, distinct, Options, cancellationToken))
+            decoded[received++] = frame;
+        if (received < distinct.Length) return null;
+        return new SampledFrames(video, indices, Expand(indices, distinct, decoded));
+    }
+
+    private SampledFrames SampleFolder(VideoInfo video, int frameCount, CancellationToken cancellationToken)
+    {
+        int[] indices = VideoFrameSampler.UniformIndices(video.FrameCount, frameCount);
+        int[] distinct = indices.Distinct().ToArray();
+        var decoded = new RgbImage[distinct.Length];
+        for (int i = 0; i < distinct.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            decoded[i] = ImageFolderVideo.DecodeFrame(video, distinct[i], Options);
+        }
+        return new SampledFrames(video, indices, Expand(indices, distinct, decoded));
+    }
+
+    // Repeated indices (short videos) share the one decoded image.
+    private static RgbImage[] Expand(int[] indices, int[] distinct, RgbImage[] decoded)
+    {
+        var frames = new RgbImage[indices.Length];
+        for (int i = 0, d = 0; i < indices.Length; i++)
+        {
+            while (distinct[d] != indices[i]) d++;
+            frames[i] = decoded[d];
+        }
+        return frames;
+    }
+
+    private static void ValidateFrameCount(int frameCount)
+    {
+        if (frameCount <= 0)
+            throw new ArgumentOutOfRangeException(nameof(frameCount), frameCount, "The number of frames to sample per video must be positive.");
+    }
+}

@@ -1,0 +1,157 @@
+using CoCa.MLNet.Featurization;
+using CoCa.MLNet.IO;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace CoCa.MLNet.Tests.Featurization;
+
+public class ImageFeaturizerTests
+{
+    private sealed class ImageRow
+    {
+        public string Image { get; set; } = "";
+    }
+
+    private static IDataView Paths(MLContext ml, IEnumerable<string> paths) =>
+        ml.Data.LoadFromEnumerable(paths.Select(p => new ImageRow { Image = p }));
+
+    private static float[] Column(IDataView data, string name)
+    {
+        var col = data.Schema[name];
+        var result = new List<float>();
+        using var cursor = data.GetRowCursor([col]);
+        var getter = cursor.GetGetter<VBuffer<float>>(col);
+        VBuffer<float> value = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            result.AddRange(value.DenseValues());
+        }
+        return result.ToArray();
+    }
+
+    [FixtureFact]
+    public void PngsThroughTheMLNetPipelineMatchOpenClip()
+    {
+        var ml = new MLContext(seed: 0);
+        var pipeline = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory, batchSize: 4);
+        var data = Paths(ml, TinyModel.ImagePaths());
+        using var model = pipeline.Fit(data);
+        var output = model.Transform(data);
+
+        var tokensType = (VectorDataViewType)output.Schema["Tokens"].Type;
+        Assert.Equal([17, 64], tokensType.Dimensions.ToArray());
+        Assert.Equal(48, ((VectorDataViewType)output.Schema["Embedding"].Type).Size);
+
+        Fixtures.AssertRowsClose(Column(output, "Tokens"), Npy.ReadFloat32(Fixtures.Tiny("ref_tokens.npy")).Data, 6, 1e-4, "tokens");
+        Fixtures.AssertRowsClose(Column(output, "Embedding"), Npy.ReadFloat32(Fixtures.Tiny("ref_image_embedding.npy")).Data, 6, 1e-4, "embedding");
+    }
+
+    [FixtureFact]
+    public void MLImageInputGivesTheSameFeaturesAsPaths()
+    {
+        var ml = new MLContext(seed: 0);
+        var paths = TinyModel.ImagePaths();
+        var data = Paths(ml, paths);
+        var byPath = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory, embeddingColumnName: null).Fit(data).Transform(data);
+        var imagePipeline = ml.Transforms.LoadImages("Loaded", imageFolder: null, inputColumnName: "Image")
+            .Append(ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory, inputColumnName: "Loaded", embeddingColumnName: null));
+        var byImage = imagePipeline.Fit(data).Transform(data);
+        Assert.Equal(Column(byPath, "Tokens"), Column(byImage, "Tokens"));
+    }
+
+    [FixtureFact]
+    public void PredictionEngineScoresOneImage()
+    {
+        var ml = new MLContext(seed: 0);
+        var paths = TinyModel.ImagePaths();
+        var model = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory, tokensColumnName: null).Fit(Paths(ml, paths));
+        var engine = ml.Model.CreatePredictionEngine<ImageRow, EmbeddingRow>(model);
+        var embedding = engine.Predict(new ImageRow { Image = paths[3] }).Embedding;
+        var reference = Npy.ReadFloat32(Fixtures.Tiny("ref_image_embedding.npy")).Data.AsSpan(3 * 48, 48);
+        Assert.True(Fixtures.RelativeError(embedding, reference) <= 1e-4);
+    }
+
+    private sealed class EmbeddingRow
+    {
+        [VectorType(48)]
+        public float[] Embedding { get; set; } = [];
+    }
+
+    [FixtureFact]
+    public void SaveCoCaAndLoadCoCaGiveBitIdenticalFeatures()
+    {
+        var ml = new MLContext(seed: 0);
+        var data = Paths(ml, TinyModel.ImagePaths());
+        var pipeline = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory)
+            .Append(ml.Transforms.Concatenate("Both", "Embedding", "Embedding"));
+        var model = pipeline.Fit(data);
+        var path = Path.Combine(Path.GetTempPath(), $"coca-featurizer-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.SaveCoCa(model, data.Schema, path);
+            var fresh = new MLContext(seed: 1);
+            var loaded = fresh.Model.LoadCoCa(path, out var schema);
+            Assert.NotNull(schema);
+            Assert.Equal("Image", schema!["Image"].Name);
+            var before = model.Transform(data);
+            var after = loaded.Transform(Paths(fresh, TinyModel.ImagePaths()));
+            Assert.Equal(Column(before, "Tokens"), Column(after, "Tokens"));
+            Assert.Equal(Column(before, "Both"), Column(after, "Both"));
+        }
+        finally { File.Delete(path); }
+    }
+
+    [FixtureFact]
+    public void MLNetModelSaveNamesTheCoCaRoute()
+    {
+        var ml = new MLContext();
+        var data = Paths(ml, TinyModel.ImagePaths());
+        var model = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory).Fit(data);
+        var e = Assert.Throws<NotSupportedException>(() => ml.Model.Save(model, data.Schema, new MemoryStream()));
+        Assert.Contains("SaveCoCa", e.Message);
+    }
+
+    [FixtureFact]
+    public void CorruptAndMissingImagesGiveErrorsNamingTheFile()
+    {
+        var ml = new MLContext();
+        var dir = Directory.CreateTempSubdirectory("coca-bad-");
+        try
+        {
+            var corrupt = Path.Combine(dir.FullName, "corrupt.png");
+            var png = File.ReadAllBytes(TinyModel.ImagePaths()[0]);
+            File.WriteAllBytes(corrupt, png.AsSpan(0, 100).ToArray());
+            var missing = Path.Combine(dir.FullName, "missing.png");
+            foreach (var bad in new[] { corrupt, missing })
+            {
+                var data = Paths(ml, [TinyModel.ImagePaths()[0], bad]);
+                var output = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory).Fit(data).Transform(data);
+                var e = Assert.ThrowsAny<Exception>(() => Column(output, "Embedding"));
+                Assert.Contains(Path.GetFileName(bad), e.Message + e.InnerException?.Message);
+            }
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [FixtureFact]
+    public void WrongInputColumnIsRejectedBeforeAnyWork()
+    {
+        var ml = new MLContext();
+        var data = ml.Data.LoadFromEnumerable(new[] { new { Number = 1f } });
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory, inputColumnName: "Number").Fit(data));
+        Assert.Contains("'Number'", e.Message);
+        var missing = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory).Fit(data));
+        Assert.Contains("'Image'", missing.Message);
+    }
+
+    [FixtureFact]
+    public void BatchSizeDoesNotChangeTheNumbers()
+    {
+        var ml = new MLContext();
+        var data = Paths(ml, TinyModel.ImagePaths());
+        var one = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory, batchSize: 1).Fit(data).Transform(data);
+        var five = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory, batchSize: 5).Fit(data).Transform(data);
+        Fixtures.AssertRowsClose(Column(five, "Tokens"), Column(one, "Tokens"), 6, 1e-6, "batch 5 vs 1");
+    }
+}

@@ -1,0 +1,27 @@
+using System.Diagnostics;
+
+namespace CoCa.MLNet.Tests.Shared;
+
+/// <summary>Runs the built <c>coca</c> tool as a user would, in its own process.</summary>
+public static class CliProcess
+{
+    public sealed record Result(int ExitCode, string StdOut, string StdErr);
+
+    public static Result Run(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "coca.dll");
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var psi = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException("coca " + string.Join(' ', args) + " did not finish in 5 minutes");
+        }
+        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+}
