@@ -1,4 +1,5 @@
 using CoCa.MLNet.Scoring;
+using CoCa.MLNet.Training.Devices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,7 +18,7 @@ public sealed class AttentionalPoolerTorchScorer : IDisposable
     public AttentionalPoolerTorchScorer(AttentionalPoolerWeights weights, string device = "cpu")
     {
         ArgumentNullException.ThrowIfNull(weights);
-        _device = TorchDevice.Parse(device);
+        _device = TorchDevices.Parse(device);
         _module = new AttentionalPoolerModule(weights.Config);
         _module.LoadWeights(weights);
         _module.to(_device);

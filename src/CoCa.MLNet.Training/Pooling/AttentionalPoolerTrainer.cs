@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CoCa.MLNet.MLNet;
 using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Scoring;
+using CoCa.MLNet.Training.Devices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -56,7 +57,7 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
         var host = _env.Register("AttentionalPooler");
         using var ch = host.Start("Train");
         int seed = o.Seed ?? host.Rand.Next();
-        var device = TorchDevice.Parse(o.Device);
+        var device = TorchDevices.Parse(o.Device);
         var clock = Stopwatch.StartNew();
 
         // Labels first (and the cache key's row identities): this pass leaves the features column, and so any

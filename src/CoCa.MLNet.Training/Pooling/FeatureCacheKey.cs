@@ -15,7 +15,7 @@ namespace CoCa.MLNet.Training.Pooling;
 internal sealed class FeatureCacheKey : IDisposable
 {
     /// <summary>A text annotation on a features column naming the encoder (e.g. a hash of its weights).</summary>
-    public const string EncoderFingerprintAnnotation = "CoCa.EncoderFingerprint";
+    public const string EncoderFingerprintAnnotation = CoCa.MLNet.Featurization.EncoderFingerprint.AnnotationName;
 
     /// <summary>Rows whose features fingerprint the encoder when the column has no fingerprint annotation.</summary>
     public const int ProbeRows = 4;

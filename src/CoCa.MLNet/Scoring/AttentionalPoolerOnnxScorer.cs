@@ -1,3 +1,4 @@
+using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Runtime;
 using Microsoft.ML.OnnxRuntime;
 
@@ -9,8 +10,8 @@ namespace CoCa.MLNet.Scoring;
 /// </summary>
 public sealed class AttentionalPoolerOnnxScorer : IDisposable
 {
-    public const string FeaturesInput = "features";
-    public const string ProbabilitiesOutput = "probabilities";
+    public const string FeaturesInput = AttentionalPoolerOnnx.FeaturesInput;
+    public const string ProbabilitiesOutput = AttentionalPoolerOnnx.ProbabilitiesOutput;
 
     private readonly InferenceSession _session;
 

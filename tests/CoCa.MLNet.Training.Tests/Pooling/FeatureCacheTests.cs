@@ -23,21 +23,46 @@ public sealed class FeatureCacheTests : IDisposable
         public string Label { get; set; } = "";
     }
 
-    public sealed class Encoded
-    {
-        [VectorType(4, 8)] public float[] Features { get; set; } = [];
-    }
-
-    /// <summary>A stand-in for a frozen image encoder: deterministic tokens from the path; counts its calls.</summary>
-    private sealed class CountingEncoder(float version)
+    /// <summary>
+    /// A stand-in for a frozen image encoder, batched like the CoCa featurizers (BatchedMappingDataView): deterministic
+    /// tokens [4, 8] from the path; counts the examples it encodes. With a fingerprint it annotates its tokens column
+    /// as the CoCa featurizers do.
+    /// </summary>
+    private sealed class CountingEncoder(float version, string? fingerprint = null) : CoCa.MLNet.MLNet.IBatchMapper
     {
         public int Calls;
 
-        public void Encode(Source input, Encoded output)
+        public string InputColumnName => "Path";
+
+        public IReadOnlyList<CoCa.MLNet.MLNet.OutputColumn> Outputs =>
+        [
+            new("Features", new VectorDataViewType(NumberDataViewType.Single, 4, 8),
+                fingerprint is null ? null : CoCa.MLNet.Featurization.EncoderFingerprint.Annotations(new Lazy<string>(fingerprint))),
+        ];
+
+        public void CheckInputSchema(DataViewSchema inputSchema) { }
+
+        public Func<object> CreateInputReader(DataViewRow row, DataViewSchema.Column inputColumn)
         {
-            Interlocked.Increment(ref Calls);
-            var r = new Random(input.Path.GetHashCode(StringComparison.Ordinal) ^ 12345);
-            output.Features = Enumerable.Range(0, 32).Select(i => (float)r.NextDouble() * version + (input.Label == "b" && i < 8 ? 1f : 0f)).ToArray();
+            var getter = row.GetGetter<ReadOnlyMemory<char>>(inputColumn);
+            ReadOnlyMemory<char> path = default;
+            return () =>
+            {
+                getter(ref path);
+                return path.ToString();
+            };
+        }
+
+        public object[][] MapBatch(IReadOnlyList<object> inputs)
+        {
+            Interlocked.Add(ref Calls, inputs.Count);
+            return inputs.Select(i =>
+            {
+                var path = (string)i;
+                var r = new Random(path.GetHashCode(StringComparison.Ordinal) ^ 12345);
+                bool b = int.TryParse(System.IO.Path.GetFileNameWithoutExtension(path), out var n) && n % 2 == 1;   // class "b" rows
+                return new object[] { Enumerable.Range(0, 32).Select(j => (float)r.NextDouble() * version + (b && j < 8 ? 1f : 0f)).ToArray() };
+            }).ToArray();
         }
     }
 
@@ -46,15 +71,32 @@ public sealed class FeatureCacheTests : IDisposable
 
     private AttentionalPoolerTrainer.FitResult Train(MLContext ml, List<Source> rows, CountingEncoder encoder)
     {
-        var data = ml.Data.LoadFromEnumerable(rows);
-        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
-            .Append(ml.Transforms.CustomMapping<Source, Encoded>(encoder.Encode, contractName: null));
-        var encoded = pipeline.Fit(data).Transform(data);
+        var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(rows)).Transform(ml.Data.LoadFromEnumerable(rows));
+        // Batches of ProbeRows: the encoder fingerprint probe then encodes exactly the probed rows.
+        var encoded = new CoCa.MLNet.MLNet.BatchedMappingDataView(data, encoder, FeatureCacheKey.ProbeRows);
         var trainer = ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions
         {
             NumberOfEpochs = 2, BatchSize = 8, Seed = 3, FeatureCacheDirectory = _dir,
         });
         return trainer.Train(encoded);
+    }
+
+    [Fact]
+    public void FingerprintedEncoder_CacheIsReusedWithoutEncodingAnything()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Rows(24);
+        var encoder = new CountingEncoder(1f, fingerprint: "encoder-1");
+        Assert.False(Train(ml, rows, encoder).FeaturesFromCache);
+        Assert.Equal(24, encoder.Calls);
+
+        encoder.Calls = 0;
+        Assert.True(Train(ml, rows, encoder).FeaturesFromCache);
+        Assert.Equal(0, encoder.Calls);
+
+        var other = new CountingEncoder(1f, fingerprint: "encoder-2");
+        Assert.False(Train(ml, rows, other).FeaturesFromCache);
+        Assert.Equal(24, other.Calls);
     }
 
     [Fact]

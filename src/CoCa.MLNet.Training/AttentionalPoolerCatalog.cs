@@ -1,7 +1,8 @@
 using CoCa.MLNet.MLNet;
-using Microsoft.ML;
+using CoCa.MLNet.Training.Pooling;
 
-namespace CoCa.MLNet.Training.Pooling;
+// Catalog extensions live in Microsoft.ML, as ML.NET's own packages do, so `using Microsoft.ML;` finds them.
+namespace Microsoft.ML;
 
 /// <summary><c>mlContext.MulticlassClassification.Trainers.AttentionalPooler(...)</c>.</summary>
 public static class AttentionalPoolerCatalog
