@@ -10,5 +10,8 @@ internal static class CommandCatalog
         DemoCommand.Create(),
         ConvertCommand.Create(),
         FeaturizeCommand.Create(),
+        TrainCommand.Create(),
+        EvaluateCommand.Create(),
+        PredictCommand.Create(),
     ];
 }
