@@ -147,10 +147,13 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
             z = z + perFrame.transpose(1, 2).matmul(frame_embedding);
         }
 
-        // v = W_v,h z + b_v,h for each head on its own z: [B, H, Q, D] x [H, D, dh] → [B, H, Q, dh].
+        // v = W_v,h z + b_v,h for each head on its own z, as one batched matmul over the heads:
+        // [H, B·Q, D] x [H, D, dh] → [H, B·Q, dh]. (A broadcast [B, H, Q, D] x [H, D, dh] matmul would materialise
+        // W_v once per example, forward and backward.)
         var wv = v_proj.weight!.view(h, dh, d).transpose(1, 2);
-        var v = z.view(b, h, qn, d).matmul(wv) + v_proj.bias!.view(h, 1, dh);
-        return v.permute(0, 2, 1, 3).reshape(b, qn, d).MoveToOuterDisposeScope();       // [B, Q, D]
+        var zh = z.view(b, h, qn, d).transpose(0, 1).reshape(h, b * qn, d);
+        var v = zh.bmm(wv) + v_proj.bias!.view(h, 1, dh);                                // [H, B·Q, dh]
+        return v.view(h, b, qn, dh).permute(1, 2, 0, 3).reshape(b, qn, d).MoveToOuterDisposeScope();   // [B, Q, D]
     }
 
     /// <summary>The same attention output [B, Q, D] computed the usual way: every token projected to a key and a value.</summary>
