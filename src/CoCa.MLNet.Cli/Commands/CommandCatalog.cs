@@ -12,5 +12,8 @@ internal static class CommandCatalog
         FeaturizeCommand.Create(),
         TokenizeCommand.Create(),
         EmbedTextCommand.Create(),
+        TrainCommand.Create(),
+        EvaluateCommand.Create(),
+        PredictCommand.Create(),
     ];
 }

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using CoCa.MLNet.Cli.Pooling;
+using CoCa.MLNet.Training.Pooling;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+
+namespace CoCa.MLNet.Cli.Commands;
+
+/// <summary>
+/// <c>coca train --model DIR --data DIR --out MODEL.zip</c>: trains an attentional pooler on the frozen CoCa tokens of
+/// a folder-per-class dataset and saves the whole pipeline (featurizer + pooler + label mapping) as one file.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "Converted model folder (from coca convert)", Required = true };
+        var data = new Option<string>("--data", "-d") { Description = "Dataset folder: one sub-folder per class holding its images (with --video: video files or folders of frames)", Required = true };
+        var outFile = new Option<string>("--out", "-o") { Description = "The model file to write (MODEL.zip)", Required = true };
+        var epochs = new Option<int>("--epochs") { Description = "Maximum passes over the data (early stopping may end sooner)", DefaultValueFactory = _ => 30 };
+        var batch = new Option<int>("--batch-size") { Description = "Examples per optimisation step", DefaultValueFactory = _ => 64 };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, warmup then cosine decay)", DefaultValueFactory = _ => 1e-3 };
+        var queries = new Option<int>("--queries") { Description = "Learnable queries of the pooler", DefaultValueFactory = _ => 1 };
+        var heads = new Option<int?>("--heads") { Description = "Attention heads (default: token width / 64)" };
+        var validation = new Option<double>("--validation-fraction") { Description = "Share of examples held out for early stopping (0: none)", DefaultValueFactory = _ => 0.1 };
+        var seed = new Option<int>("--seed") { Description = "Seed of weights, shuffling and the validation split (same seed and data: same model)", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a CUDA build of libtorch)", DefaultValueFactory = _ => "cpu" };
+        var video = new Option<bool>("--video") { Description = "Examples are videos (video files or folders of frame images)" };
+        var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video", DefaultValueFactory = _ => 16 };
+        var cache = new Option<string?>("--cache") { Description = "Folder for the float16 feature cache, reused by later runs on the same data and model" };
+        var command = new Command("train", "Train an attentional pooler classifier over frozen CoCa tokens of a folder-per-class dataset")
+        {
+            model, data, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache,
+        };
+        command.SetAction(parse =>
+        {
+            bool isVideo = parse.GetValue(video);
+            var examples = LabeledFolder.Read(parse.GetValue(data)!, isVideo);
+            var options = new AttentionalPoolerOptions
+            {
+                NumberOfEpochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                NumberOfQueries = parse.GetValue(queries),
+                NumberOfHeads = parse.GetValue(heads),
+                ValidationFraction = parse.GetValue(validation),
+                Seed = parse.GetValue(seed),
+                Device = parse.GetValue(device)!,
+                FeatureCacheDirectory = parse.GetValue(cache),
+            };
+            var classes = LabeledFolder.Classes(examples);
+            Console.WriteLine($"Training on {examples.Count} {(isVideo ? "videos" : "images")} of {classes.Length} classes ({string.Join(", ", classes)})");
+            var ml = new MLContext(parse.GetValue(seed));
+            PrintTrainerLog(ml, Console.Out);
+            var trained = PoolerPipeline.Train(ml, parse.GetValue(model)!, examples, isVideo, parse.GetValue(frames), options);
+            var path = parse.GetValue(outFile)!;
+            PoolerPipeline.Save(ml, trained, path);
+            Console.WriteLine($"Saved {path} ({new FileInfo(path).Length / 1024} KiB): featurizer + attentional pooler + label mapping");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Shows the trainer's messages (feature extraction, per-epoch loss and accuracy) as it runs.</summary>
+    internal static void PrintTrainerLog(MLContext ml, TextWriter writer, string indent = "")
+    {
+        ml.Log += (_, e) =>
+        {
+            if (e.Kind == ChannelMessageKind.Info && e.Source.StartsWith("AttentionalPooler", StringComparison.Ordinal))
+                writer.WriteLine(indent + e.RawMessage);
+        };
+    }
+}

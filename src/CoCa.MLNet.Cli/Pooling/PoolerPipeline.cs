@@ -1,0 +1,117 @@
+using CoCa.MLNet.Featurization;
+using CoCa.MLNet.Persistence;
+using CoCa.MLNet.Scoring;
+using CoCa.MLNet.Training.Pooling;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace CoCa.MLNet.Cli.Pooling;
+
+/// <summary>
+/// The ML.NET pipeline behind <c>coca train / evaluate / predict</c> and the demo: CoCa featurizer (images or
+/// video frames) → attentional pooler → MapKeyToValue("PredictedLabel"), saved as one file with SaveCoCa. Labels
+/// are mapped to keys in ordinal class order before the pipeline, so the saved model needs no label column to predict.
+/// </summary>
+internal static class PoolerPipeline
+{
+    public const string PathColumn = "Path";
+    public const string LabelColumn = "Label";
+    public const string TokensColumn = "Tokens";
+
+    /// <summary>What a trained pipeline is for: its input kind and classes.</summary>
+    public sealed record ModelSummary(bool Video, int Frames, IReadOnlyList<string> Classes, AttentionalPoolerConfig Pooler);
+
+    /// <summary>Fits featurizer + pooler + MapKeyToValue on <paramref name="examples"/>.</summary>
+    public static ITransformer Train(MLContext ml, string modelDir, IReadOnlyList<LabeledExample> examples, bool video, int frames, AttentionalPoolerOptions options)
+    {
+        var classes = LabeledFolder.Classes(examples);
+        if (classes.Length < 2)
+            throw new ArgumentException($"Training needs at least two classes; the data has {classes.Length} ({string.Join(", ", classes)}).");
+        options.FeatureColumnName = TokensColumn;
+        options.LabelColumnName = LabelColumn;
+        IEstimator<ITransformer> featurizer = video
+            ? ml.Transforms.ExtractCoCaVideoFeatures(new CoCaVideoFeaturizerOptions
+            {
+                ModelPath = modelDir, InputColumnName = PathColumn, FrameCount = frames, TokensColumnName = TokensColumn, EmbeddingColumnName = null,
+            })
+            : ml.Transforms.ExtractCoCaImageFeatures(modelDir, PathColumn, TokensColumn, embeddingColumnName: null);
+        var estimator = featurizer
+            .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(options))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+        return estimator.Fit(Keyed(ml, examples, classes));
+    }
+
+    /// <summary>The examples as an IDataView (Path, Label as a key over <paramref name="classes"/> in that order).</summary>
+    public static IDataView Keyed(MLContext ml, IEnumerable<LabeledExample> examples, IReadOnlyList<string> classes)
+    {
+        var keyData = ml.Data.LoadFromEnumerable(classes.Select(c => new ClassRow { Label = c }));
+        var data = ml.Data.LoadFromEnumerable(examples.Select(e => new ExampleRow { Path = e.Path, Label = e.Label }));
+        return ml.Transforms.Conversion.MapValueToKey(LabelColumn, keyData: keyData).Fit(data).Transform(data);
+    }
+
+    /// <summary>Finds the featurizer and pooler of a pipeline saved by <c>coca train</c>.</summary>
+    public static ModelSummary Describe(ITransformer model, string source)
+    {
+        var parts = Flatten(model).ToList();
+        var pooler = parts.OfType<AttentionalPoolerTransformer>().SingleOrDefault()
+            ?? throw new InvalidDataException($"Model '{source}' holds no attentional pooler; use a model saved by `coca train`.");
+        var classes = pooler.ClassLabels?.Values ?? Enumerable.Range(1, pooler.Config.Classes).Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        if (parts.OfType<CoCaVideoFeaturizerTransformer>().SingleOrDefault() is { } videoFeaturizer)
+            return new ModelSummary(true, videoFeaturizer.TokensShape[0], classes, pooler.Config);
+        if (parts.OfType<CoCaImageFeaturizerTransformer>().Any())
+            return new ModelSummary(false, 1, classes, pooler.Config);
+        throw new InvalidDataException($"Model '{source}' holds no CoCa featurizer (it scores tokens, not files); use a model saved by `coca train`.");
+    }
+
+    private static IEnumerable<ITransformer> Flatten(ITransformer model) =>
+        model is IEnumerable<ITransformer> chain ? chain.SelectMany(Flatten) : [model];
+
+    /// <summary>Scores <paramref name="examples"/> with a loaded pipeline; labels must be classes it was trained on.</summary>
+    public static MulticlassClassificationMetrics Evaluate(MLContext ml, ITransformer model, ModelSummary summary, IReadOnlyList<LabeledExample> examples, out IDataView scored)
+    {
+        var unknown = examples.Select(e => e.Label).Distinct().Where(l => !summary.Classes.Contains(l)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"Class folder(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))} name classes the model was not trained on (it knows {string.Join(", ", summary.Classes)}).");
+        scored = model.Transform(Keyed(ml, examples, summary.Classes));
+        return ml.MulticlassClassification.Evaluate(scored, LabelColumn, topKPredictionCount: summary.Classes.Count >= 5 ? 5 : 0);
+    }
+
+    /// <summary>Label and probability of each input, in order.</summary>
+    public static List<(string Path, string Label, float Probability)> Predict(MLContext ml, ITransformer model, IReadOnlyList<string> paths)
+    {
+        var data = ml.Data.LoadFromEnumerable(paths.Select(p => new PathRow { Path = p }));
+        return ml.Data.CreateEnumerable<Prediction>(model.Transform(data), reuseRowObject: false)
+            .Select(p => (p.Path, p.PredictedLabel, p.Score.Max()))
+            .ToList();
+    }
+
+    /// <summary>Saves the pipeline as one file (featurizer model, pooler ONNX and label mapping inside).</summary>
+    public static void Save(MLContext ml, ITransformer model, string path)
+    {
+        var schema = ml.Data.LoadFromEnumerable(Array.Empty<PathRow>()).Schema;
+        ml.Model.SaveCoCa(model, schema, path);
+    }
+
+    private sealed class ClassRow
+    {
+        public string Label { get; set; } = "";
+    }
+
+    private sealed class ExampleRow
+    {
+        public string Path { get; set; } = "";
+        public string Label { get; set; } = "";
+    }
+
+    private sealed class PathRow
+    {
+        public string Path { get; set; } = "";
+    }
+
+    private sealed class Prediction
+    {
+        public string Path { get; set; } = "";
+        public string PredictedLabel { get; set; } = "";
+        public float[] Score { get; set; } = [];
+    }
+}

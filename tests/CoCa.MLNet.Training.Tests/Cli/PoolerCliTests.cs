@@ -1,0 +1,143 @@
+using System.Globalization;
+using CoCa.MLNet.Checkpoints;
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Datasets;
+using CoCa.MLNet.Video;
+
+namespace CoCa.MLNet.Training.Tests.Cli;
+
+/// <summary>A small random CoCa (converted) and a generated 5-class image set, made once for the CLI tests.</summary>
+public sealed class PoolerCliFixture : IDisposable
+{
+    public PoolerCliFixture()
+    {
+        Root = Directory.CreateTempSubdirectory("coca-pooler-cli-").FullName;
+        var b32 = CoCaConfigs.Get("coca_ViT-B-32");
+        var config = b32 with
+        {
+            Name = "coca_cli_test",
+            EmbedDim = 32,
+            Vision = b32.Vision with { ImageSize = 64, PatchSize = 16, Width = 64, Layers = 2, HeadWidth = 32, AttnPoolerQueries = 4, AttnPoolerHeads = 2 },
+            Text = b32.Text with { Width = 32, Heads = 2, Layers = 1 },
+            Multimodal = b32.Multimodal with { Width = 32, Heads = 2, Layers = 1 },
+            Preprocess = b32.Preprocess with { ImageSize = 64 },
+        };
+        ModelDir = CoCaConverter.Convert(RandomCoCaCheckpoint.Create(config, seed: 3, includeText: false), config, Path.Combine(Root, "model")).Directory;
+        DataDir = Path.Combine(Root, "data");
+        Images = SyntheticImageDataset.Generate(DataDir, classCount: 5, perClass: 6, width: 64, height: 64, seed: 2);
+    }
+
+    public string Root { get; }
+    public string ModelDir { get; }
+    public string DataDir { get; }
+    public IReadOnlyList<(string Path, string Label)> Images { get; }
+
+    public void Dispose() => Directory.Delete(Root, recursive: true);
+}
+
+/// <summary><c>coca train / evaluate / predict</c> end to end, as a user runs them (separate processes).</summary>
+public class PoolerCliTests(PoolerCliFixture fx) : IClassFixture<PoolerCliFixture>
+{
+    private static readonly string[] Classes = ["bar", "circle", "cross", "ring", "square", "triangle"];
+
+    [Fact]
+    public void TrainEvaluatePredict_OnAFolderPerClassDataset()
+    {
+        var model = Path.Combine(fx.Root, "classifier.zip");
+        var cache = Path.Combine(fx.Root, "cache");
+        string[] train = ["train", "--model", fx.ModelDir, "--data", fx.DataDir, "--out", model, "--epochs", "3", "--batch-size", "8", "--lr", "3e-3", "--queries", "2", "--seed", "4", "--cache", cache];
+        var run = CliProcess.Run(train);
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        Assert.Contains("Training on 30 images of 5 classes (circle, cross, ring, square, triangle)", run.StdOut);
+        Assert.Contains("epoch 3/3", run.StdOut);
+        Assert.True(File.Exists(model));
+
+        // A second run on the same data and model reads the features from the cache.
+        var again = CliProcess.Run([.. train[..6], Path.Combine(fx.Root, "again.zip"), .. train[7..]]);
+        Assert.True(again.ExitCode == 0, again.StdErr);
+        Assert.Contains("reusing feature cache", again.StdOut);
+
+        var evaluate = CliProcess.Run("evaluate", "--model", model, "--data", fx.DataDir);
+        Assert.True(evaluate.ExitCode == 0, evaluate.StdErr);
+        Assert.Contains("examples: 30, classes: 5", evaluate.StdOut);
+        Assert.Matches(@"top-1 accuracy: \d+(\.\d)? %", evaluate.StdOut);
+        Assert.Matches(@"top-5 accuracy: 100(\.0)? %", evaluate.StdOut);   // five classes: the true one is always among the top five
+        Assert.Contains("per-class recall:", evaluate.StdOut);
+        var matrix = evaluate.StdOut[evaluate.StdOut.IndexOf("confusion matrix", StringComparison.Ordinal)..].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(7, matrix.Length);   // title, header, five rows
+        foreach (var row in matrix[2..])
+            Assert.Equal(6, row.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..].Sum(v => int.Parse(v, CultureInfo.InvariantCulture)));
+
+        var inputs = new[] { fx.Images[0].Path, fx.Images[^1].Path };
+        var predict = CliProcess.Run(["predict", "--model", model, .. inputs]);
+        Assert.True(predict.ExitCode == 0, predict.StdErr);
+        var lines = predict.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        for (int i = 0; i < 2; i++)
+        {
+            var parts = lines[i].Split('\t');
+            Assert.Equal(inputs[i], parts[0]);
+            Assert.Contains(parts[1], Classes);
+            Assert.InRange(double.Parse(parts[2], CultureInfo.InvariantCulture), 0.2, 1.0);   // the most probable of five classes
+        }
+    }
+
+    [Fact]
+    public void BadInput_EndsWithOneClearLine()
+    {
+        var model = Path.Combine(fx.Root, "bad.zip");
+        var missing = CliProcess.Run("train", "--model", fx.ModelDir, "--data", Path.Combine(fx.Root, "nowhere"), "--out", model);
+        AssertOneLineError(missing, "Data folder");
+        Assert.False(File.Exists(model));
+
+        var oneClass = Path.Combine(fx.Root, "one-class");
+        Directory.CreateDirectory(Path.Combine(oneClass, "circle"));
+        foreach (var (path, _) in fx.Images.Where(i => i.Label == "circle"))
+            File.Copy(path, Path.Combine(oneClass, "circle", Path.GetFileName(path)), overwrite: true);
+        AssertOneLineError(CliProcess.Run("train", "--model", fx.ModelDir, "--data", oneClass, "--out", model), "at least two classes");
+
+        AssertOneLineError(CliProcess.Run("predict", "--model", Path.Combine(fx.Root, "no-such-model.zip"), fx.Images[0].Path), "does not exist");
+    }
+
+    [Fact]
+    public void Evaluate_OnAClassTheModelNeverSaw_IsAClearError()
+    {
+        var model = Path.Combine(fx.Root, "small.zip");
+        var run = CliProcess.Run("train", "--model", fx.ModelDir, "--data", fx.DataDir, "--out", model, "--epochs", "1", "--batch-size", "16");
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        var other = Path.Combine(fx.Root, "other-data");
+        SyntheticImageDataset.Generate(other, classCount: 6, perClass: 1, width: 64, height: 64, seed: 9);   // adds "bar"
+        AssertOneLineError(CliProcess.Run("evaluate", "--model", model, "--data", other), "'bar' name classes the model was not trained on");
+    }
+
+    [Fact]
+    public void TrainAndPredictVideos_FromFrameFolders()
+    {
+        var data = Path.Combine(fx.Root, "videos");
+        VideoDatasetGenerator.GenerateMotionDataset(data, new MotionDatasetOptions
+        {
+            VideosPerClass = 3, FrameCount = 4, Width = 64, Height = 64, Format = VideoOutputFormat.PngFrames, Directions = [MotionDirection.Left, MotionDirection.Right],
+        });
+        var model = Path.Combine(fx.Root, "video.zip");
+        var run = CliProcess.Run("train", "--model", fx.ModelDir, "--data", data, "--out", model, "--video", "--frames", "2", "--epochs", "2", "--batch-size", "4");
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        Assert.Contains("Training on 6 videos of 2 classes (left, right)", run.StdOut);
+        Assert.Contains("[2, 17, 64] tokens", run.StdOut);
+        Assert.Contains("frame embeddings on", run.StdOut);
+
+        var video = Directory.GetDirectories(Path.Combine(data, "left")).Order().First();
+        var predict = CliProcess.Run("predict", "--model", model, video);
+        Assert.True(predict.ExitCode == 0, predict.StdErr);
+        Assert.Matches(@"\t(left|right)\t(0|1)\.\d{4}$", predict.StdOut.Trim());
+    }
+
+    private static void AssertOneLineError(CliProcess.Result result, string expected)
+    {
+        Assert.Equal(1, result.ExitCode);
+        var lines = result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("coca: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+    }
+}
