@@ -157,7 +157,8 @@ internal static class PoolerBenchmark
     {
         var schema = SchemaDefinition.Create(typeof(TokenRow));
         schema[nameof(TokenRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, tokens, dim);
-        schema[nameof(TokenRow.Label)].ColumnType = new KeyDataViewType(typeof(uint), Classes);
+        // LoadFromEnumerable treats a key value equal to the count as missing: one spare slot keeps keys 1..Classes valid.
+        schema[nameof(TokenRow.Label)].ColumnType = new KeyDataViewType(typeof(uint), Classes + 1);
         return schema;
     }
 
@@ -177,9 +178,17 @@ internal static class PoolerBenchmark
             Label = label;
         }
 
+        // One buffer per thread: ML.NET copies the values out, and no per-row garbage muddles the RSS measurement.
+        [ThreadStatic] private static float[]? t_buffer;
+
         public float[] Features
         {
-            get => _pool!.AsSpan(_offset, _length).ToArray();
+            get
+            {
+                if (t_buffer?.Length != _length) t_buffer = new float[_length];
+                _pool!.AsSpan(_offset, _length).CopyTo(t_buffer);
+                return t_buffer;
+            }
             set { }
         }
 

@@ -176,7 +176,7 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
             var digest = key.Finish();
             return writer.Complete(digest, Path.Combine(o.FeatureCacheDirectory, FeatureCacheKey.ToFileName(digest)));
         }
-        using (var writer = new FeatureStoreWriter(shape, o.FeatureColumnName, budget, TempDirectory(), cacheDirectory: null))
+        using (var writer = new FeatureStoreWriter(shape, o.FeatureColumnName, budget, TempDirectory(), cacheDirectory: null, expectedRows: count))
         {
             TrainingDataReader.ReadFeatures(input, o.FeatureColumnName, shape, count, writer.Append);
             return writer.Complete([]);

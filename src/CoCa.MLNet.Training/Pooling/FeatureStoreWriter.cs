@@ -30,7 +30,9 @@ internal sealed class FeatureStoreWriter : IDisposable
     private int _count;
     private bool _completed;
 
-    public FeatureStoreWriter(TokenShape shape, string columnName, long memoryBudgetBytes, string tempDirectory, string? cacheDirectory)
+    // expectedRows: the rows about to be written, when known; if they exceed the memory budget they go straight to a
+    // file, so memory never holds a budget's worth of rows on the way there.
+    public FeatureStoreWriter(TokenShape shape, string columnName, long memoryBudgetBytes, string tempDirectory, string? cacheDirectory, int expectedRows = 0)
     {
         _shape = shape;
         _columnName = columnName;
@@ -40,6 +42,7 @@ internal sealed class FeatureStoreWriter : IDisposable
         _rowsPerChunk = Math.Max(1, ChunkBytes / (shape.RowLength * sizeof(ushort)));
         _rowBuffer = new Half[shape.RowLength];
         if (cacheDirectory is not null) OpenCacheFile(cacheDirectory);
+        else if ((long)expectedRows * shape.RowLength * sizeof(ushort) > memoryBudgetBytes) SpillToTemporaryFile();
     }
 
     public int Count => _count;
@@ -121,8 +124,10 @@ internal sealed class FeatureStoreWriter : IDisposable
     {
         Directory.CreateDirectory(_tempDirectory);
         _filePath = Path.Combine(_tempDirectory, $"coca-features-{Guid.NewGuid():N}.f16");
-        // Deleted by the OS when the store's handle closes, even if the process dies.
         _file = File.OpenHandle(_filePath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.DeleteOnClose);
+        // On Unix the open file can lose its name at once: the OS frees it when the handle closes, even if the process
+        // dies (DeleteOnClose alone deletes it only on a clean close there). Windows deletes on close either way.
+        if (!OperatingSystem.IsWindows()) File.Delete(_filePath);
         int len = _shape.RowLength;
         for (int row = 0; row < _count; row++)
         {
