@@ -135,7 +135,7 @@ public sealed class CoCaImageFeaturizerTransformer : ICoCaSavableTransformer, ID
         {
             var col = inputSchema.GetColumnOrNull(InputColumnName)
                 ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' not found; expected an image path (text) or an MLImage column.");
-            if (col.Type is not TextDataViewType && col.Type is not ImageDataViewType)
+            if (col.Type is not TextDataViewType && col.Type is not Microsoft.ML.Transforms.Image.ImageDataViewType)
                 throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' is {col.Type}; expected an image path (text) or an MLImage.");
         }
 

@@ -1,0 +1,10 @@
+namespace CoCa.MLNet.Onnx;
+
+/// <summary>ONNX tensor element types (the values of onnx.proto's <c>TensorProto.DataType</c>) this writer emits.</summary>
+public enum OnnxDataType
+{
+    Float = 1,
+    Int32 = 6,
+    Int64 = 7,
+    Bool = 9,
+}
