@@ -5,6 +5,7 @@ using CoCa.MLNet.Benchmarks;
 var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["featurizer"] = FeaturizerBenchmark.Run,
+    ["video"] = VideoBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

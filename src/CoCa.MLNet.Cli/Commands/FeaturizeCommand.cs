@@ -11,31 +11,44 @@ internal static class FeaturizeCommand
     public static Command Create()
     {
         var model = new Option<string>("--model", "-m") { Description = "Converted model folder (from coca convert)", Required = true };
-        var images = new Option<string[]>("--images", "-i") { Description = "Image files or folders (a folder: its images sorted by name)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var images = new Option<string[]>("--images", "-i") { Description = "Image (or, with --video, video) files or folders (a folder: its files sorted by name)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var video = new Option<bool>("--video") { Description = "Inputs are videos or folders of frame images: tokens become [N,F,T,D], embeddings the mean over frames" };
+        var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video", DefaultValueFactory = _ => 16 };
         var output = new Option<string>("--output") { Description = "What to write: tokens ([N,T,D], the frozen features) or embedding ([N,E])", DefaultValueFactory = _ => "tokens" };
         output.AcceptOnlyFromAmong("tokens", "embedding");
         var outFile = new Option<string>("--out", "-o") { Description = "The .npy file to write (FILE.npy.txt lists the inputs in order)", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "Images per encoder call", DefaultValueFactory = _ => 32 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: all cores)" };
         var gpu = new Option<int?>("--gpu") { Description = "CUDA device id (needs Microsoft.ML.OnnxRuntime.Gpu; falls back to CPU)" };
-        var command = new Command("featurize", "Extract CoCa features of images into a .npy file") { model, images, output, outFile, batch, threads, gpu };
+        var command = new Command("featurize", "Extract CoCa features of images into a .npy file") { model, images, video, frames, output, outFile, batch, threads, gpu };
         command.SetAction(parse =>
         {
-            var inputs = InputPaths.Expand(parse.GetValue(images)!, InputPaths.ImageExtensions, "image");
+            bool isVideo = parse.GetValue(video);
+            var inputs = isVideo
+                ? InputPaths.ExpandVideos(parse.GetValue(images)!)
+                : InputPaths.Expand(parse.GetValue(images)!, InputPaths.ImageExtensions, "image");
             var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), GpuDeviceId = parse.GetValue(gpu) };
             using var extractor = CoCaImageFeatureExtractor.Open(parse.GetValue(model)!, execution);
             bool tokens = parse.GetValue(output) == "tokens";
             var path = parse.GetValue(outFile)!;
             int batchSize = Math.Max(1, parse.GetValue(batch));
             var c = extractor.Encoder.Config;
-            long[] shape = tokens ? [inputs.Count, c.Vision.TokenCount, c.Vision.Width] : [inputs.Count, c.EmbedDim];
+            int frameCount = parse.GetValue(frames);
+            var videos = isVideo ? new CoCaVideoFeatureExtractor(extractor, frameCount, batchSize) : null;
+            long[] shape = (tokens, isVideo) switch
+            {
+                (true, true) => [inputs.Count, frameCount, c.Vision.TokenCount, c.Vision.Width],
+                (true, false) => [inputs.Count, c.Vision.TokenCount, c.Vision.Width],
+                _ => [inputs.Count, c.EmbedDim],
+            };
+            int step = videos?.VideosPerBatch ?? batchSize;
             using (var writer = new NpyStreamWriter(path, shape))
             {
-                var progress = new ConsoleProgress("featurize", inputs.Count);
-                for (int start = 0; start < inputs.Count; start += batchSize)
+                var progress = new ConsoleProgress(isVideo ? "featurize videos" : "featurize", inputs.Count);
+                for (int start = 0; start < inputs.Count; start += step)
                 {
-                    var chunk = inputs.GetRange(start, Math.Min(batchSize, inputs.Count - start));
-                    var (t, e) = extractor.Extract(chunk, tokens, !tokens);
+                    var chunk = inputs.GetRange(start, Math.Min(step, inputs.Count - start));
+                    var (t, e) = videos is null ? extractor.Extract(chunk, tokens, !tokens) : videos.Extract(chunk, tokens, !tokens);
                     writer.Append<float>(tokens ? t : e);
                     progress.Advance(chunk.Count);
                 }

@@ -6,6 +6,23 @@ internal static class InputPaths
     public static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
     public static readonly string[] VideoExtensions = [".mp4", ".webm", ".avi", ".mkv", ".mov", ".m4v", ".mpg", ".mpeg"];
 
+    /// <summary>
+    /// Video inputs: video files, folders of video files, and folders of frame images (a folder holding no video
+    /// files but images is one video).
+    /// </summary>
+    public static List<string> ExpandVideos(IEnumerable<string> paths)
+    {
+        var result = new List<string>();
+        foreach (var path in paths)
+        {
+            bool frameFolder = Directory.Exists(path)
+                && !Directory.EnumerateFiles(path).Any(f => VideoExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+                && Directory.EnumerateFiles(path).Any(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()));
+            result.AddRange(frameFolder ? [path] : Expand([path], VideoExtensions, "video"));
+        }
+        return result;
+    }
+
     public static List<string> Expand(IEnumerable<string> paths, IReadOnlyCollection<string> extensions, string what)
     {
         var result = new List<string>();

@@ -49,27 +49,3 @@ public sealed class CoCaImageFeaturizerEstimator : IEstimator<CoCaImageFeaturize
         return SchemaShapes.Append(inputSchema, added.ToArray());
     }
 }
-
-/// <summary>ML.NET catalog entry points for the CoCa image featurizer.</summary>
-public static class CoCaImageFeaturizerCatalog
-{
-    /// <summary>
-    /// Extracts CoCa image features: <paramref name="tokensColumnName"/> gets the encoder's output tokens [T, D]
-    /// (the frozen features a new attentional pooler trains on), <paramref name="embeddingColumnName"/> the
-    /// contrastive image embedding [E]. Pass null to leave one out.
-    /// </summary>
-    public static CoCaImageFeaturizerEstimator ExtractCoCaImageFeatures(this TransformsCatalog catalog, string modelPath,
-        string inputColumnName = "Image", string? tokensColumnName = "Tokens", string? embeddingColumnName = "Embedding", int batchSize = 32) =>
-        catalog.ExtractCoCaImageFeatures(new CoCaImageFeaturizerOptions
-        {
-            ModelPath = modelPath,
-            InputColumnName = inputColumnName,
-            TokensColumnName = tokensColumnName,
-            EmbeddingColumnName = embeddingColumnName,
-            BatchSize = batchSize,
-        });
-
-    /// <summary>Extracts CoCa image features with all options.</summary>
-    public static CoCaImageFeaturizerEstimator ExtractCoCaImageFeatures(this TransformsCatalog catalog, CoCaImageFeaturizerOptions options) =>
-        new(CatalogEnvironment.Get(catalog), options);
-}

@@ -7,6 +7,7 @@ using CoCa.MLNet.Runtime;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms.Image;
 
 namespace CoCa.MLNet.Featurization;
 
@@ -135,7 +136,7 @@ public sealed class CoCaImageFeaturizerTransformer : ICoCaSavableTransformer, ID
         {
             var col = inputSchema.GetColumnOrNull(InputColumnName)
                 ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' not found; expected an image path (text) or an MLImage column.");
-            if (col.Type is not TextDataViewType && col.Type is not Microsoft.ML.Transforms.Image.ImageDataViewType)
+            if (col.Type is not TextDataViewType && col.Type is not ImageDataViewType)
                 throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' is {col.Type}; expected an image path (text) or an MLImage.");
         }
 

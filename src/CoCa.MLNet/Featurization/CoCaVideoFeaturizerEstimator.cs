@@ -47,27 +47,3 @@ public sealed class CoCaVideoFeaturizerEstimator : IEstimator<CoCaVideoFeaturize
         return SchemaShapes.Append(inputSchema, added.ToArray());
     }
 }
-
-/// <summary>ML.NET catalog entry points for the CoCa video featurizer.</summary>
-public static class CoCaVideoFeaturizerCatalog
-{
-    /// <summary>
-    /// Extracts CoCa video features: <paramref name="frameCount"/> frames sampled uniformly over each video go through
-    /// the image encoder; <paramref name="tokensColumnName"/> gets their tokens [F, T, D], <paramref name="embeddingColumnName"/>
-    /// the mean of their embeddings [E]. Pass null to leave one out.
-    /// </summary>
-    public static CoCaVideoFeaturizerEstimator ExtractCoCaVideoFeatures(this TransformsCatalog catalog, string modelPath,
-        string inputColumnName = "Video", int frameCount = 16, string? tokensColumnName = "Tokens", string? embeddingColumnName = "Embedding") =>
-        catalog.ExtractCoCaVideoFeatures(new CoCaVideoFeaturizerOptions
-        {
-            ModelPath = modelPath,
-            InputColumnName = inputColumnName,
-            FrameCount = frameCount,
-            TokensColumnName = tokensColumnName,
-            EmbeddingColumnName = embeddingColumnName,
-        });
-
-    /// <summary>Extracts CoCa video features with all options.</summary>
-    public static CoCaVideoFeaturizerEstimator ExtractCoCaVideoFeatures(this TransformsCatalog catalog, CoCaVideoFeaturizerOptions options) =>
-        new(CatalogEnvironment.Get(catalog), options);
-}

@@ -292,7 +292,8 @@ public sealed class OnnxGraphBuilder
     private string Constant(string name, Func<OnnxTensorData> data, long[] dims)
     {
         if (_constants.TryGetValue(name, out var existing)) return existing;
-        var unique = UniqueName(name, _values);
+        var unique = name;
+        for (int i = 1; _values.Contains(unique); i++) unique = name + "_" + i.ToString(CultureInfo.InvariantCulture);
         Initializer(unique, data(), dims);
         _constants[name] = unique;
         return unique;

@@ -185,13 +185,3 @@ public static class CoCaModel
         public string? Assembly { get; set; }
     }
 }
-
-/// <summary><c>mlContext.Model.SaveCoCa(...)</c> / <c>LoadCoCa(...)</c>: the ML.NET-style entry points for <see cref="CoCaModel"/>.</summary>
-public static class CoCaModelOperationsExtensions
-{
-    public static void SaveCoCa(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema? inputSchema, string path) =>
-        CoCaModel.Save(catalog, model, inputSchema, path);
-
-    public static ITransformer LoadCoCa(this ModelOperationsCatalog catalog, string path, out DataViewSchema? inputSchema) =>
-        CoCaModel.Load(catalog, path, out inputSchema);
-}

@@ -23,7 +23,7 @@ internal static class ImageFolderVideo
         int width, height;
         try
         {
-            (width, height) = SkiaFrameImageDecoder.ReadSize(files[0]);
+            (width, height) = ImageHeader.ReadSize(files[0]);
         }
         catch (InvalidDataException e)
         {
@@ -45,7 +45,7 @@ internal static class ImageFolderVideo
     public static RgbImage DecodeFrame(VideoInfo video, int index, VideoReaderOptions options)
     {
         string file = video.FrameFiles[index];
-        var decode = options.FrameImageDecoder ?? SkiaFrameImageDecoder.Decode;
+        var decode = options.FrameImageDecoder ?? CoCa.MLNet.Preprocessing.ImageDecoder.Decode;
         try
         {
             return decode(file);

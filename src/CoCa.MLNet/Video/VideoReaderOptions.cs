@@ -19,9 +19,8 @@ public sealed record VideoReaderOptions
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// Decodes one frame image of a frame folder; null uses a minimal SkiaSharp decode
-    /// (<see cref="SkiaFrameImageDecoder"/>). Pass the image featurizer's decoder so that folder frames are
-    /// decoded exactly like single images.
+    /// Decodes one frame image of a frame folder; null uses <see cref="CoCa.MLNet.Preprocessing.ImageDecoder"/>,
+    /// so folder frames decode exactly like single images.
     /// </summary>
     public Func<string, RgbImage>? FrameImageDecoder { get; init; }
 

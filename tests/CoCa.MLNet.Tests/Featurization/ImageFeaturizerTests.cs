@@ -103,6 +103,29 @@ public class ImageFeaturizerTests
     }
 
     [FixtureFact]
+    public void SavedFeaturizerNeedsNothingButItsFile()
+    {
+        var work = Directory.CreateTempSubdirectory("coca-saved-");
+        try
+        {
+            var modelDir = Path.Combine(work.FullName, "model");
+            CoCa.MLNet.Conversion.CoCaConverter.Convert(Fixtures.TinyCoCa, modelDir);
+            var ml = new MLContext(seed: 0);
+            var data = Paths(ml, TinyModel.ImagePaths());
+            var saved = Path.Combine(work.FullName, "featurizer.zip");
+            using (var model = ml.Transforms.ExtractCoCaImageFeatures(modelDir).Fit(data))
+                ml.Model.SaveCoCa(model, data.Schema, saved);
+            Directory.Delete(modelDir, recursive: true);   // the ONNX model and coca.json travel inside the zip
+
+            var fresh = new MLContext(seed: 1);
+            var output = fresh.Model.LoadCoCa(saved, out _).Transform(Paths(fresh, TinyModel.ImagePaths()));
+            Fixtures.AssertRowsClose(Column(output, "Tokens"), Npy.ReadFloat32(Fixtures.Tiny("ref_tokens.npy")).Data, 6, 1e-4, "tokens");
+            Fixtures.AssertRowsClose(Column(output, "Embedding"), Npy.ReadFloat32(Fixtures.Tiny("ref_image_embedding.npy")).Data, 6, 1e-4, "embedding");
+        }
+        finally { work.Delete(recursive: true); }
+    }
+
+    [FixtureFact]
     public void MLNetModelSaveNamesTheCoCaRoute()
     {
         var ml = new MLContext();

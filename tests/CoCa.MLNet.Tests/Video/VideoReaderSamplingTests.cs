@@ -99,7 +99,7 @@ public class VideoReaderSamplingTests(IndexCodedVideosFixture videos) : IClassFi
         var decoded = new List<string>();
         var reader = new VideoReader(new VideoReaderOptions
         {
-            FrameImageDecoder = path => { decoded.Add(Path.GetFileName(path)); return SkiaFrameImageDecoder.Decode(path); },
+            FrameImageDecoder = path => { decoded.Add(Path.GetFileName(path)); return CoCa.MLNet.Preprocessing.ImageDecoder.Decode(path); },
         });
         var sampled = reader.SampleFrames(folder, 8);
 
@@ -114,7 +114,7 @@ public class VideoReaderSamplingTests(IndexCodedVideosFixture videos) : IClassFi
     public void FolderDecodesOnlyTheSampledFrames()
     {
         int calls = 0;
-        var reader = new VideoReader(new VideoReaderOptions { FrameImageDecoder = p => { calls++; return SkiaFrameImageDecoder.Decode(p); } });
+        var reader = new VideoReader(new VideoReaderOptions { FrameImageDecoder = p => { calls++; return CoCa.MLNet.Preprocessing.ImageDecoder.Decode(p); } });
         var sampled = reader.SampleFrames(videos.Long[VideoOutputFormat.PngFrames], 4);
         Assert.Equal([5, 15, 25, 35], sampled.SourceIndices);
         Assert.Equal(4, calls);
