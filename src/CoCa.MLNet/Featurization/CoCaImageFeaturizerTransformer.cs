@@ -31,7 +31,11 @@ public sealed class CoCaImageFeaturizerTransformer : ICoCaSavableTransformer, ID
         _env = env;
         _options = options;
         _extractor = extractor;
+        _fingerprint = new(() => EncoderFingerprint.Compute(extractor.Encoder.OnnxModel, "image", options.ImageFolder));
     }
+
+    // Identifies the tokens' encoder for the pooler trainer's feature cache (hashing the ONNX model once, on demand).
+    private readonly Lazy<string> _fingerprint;
 
     /// <summary>The model's configuration (image size, widths, preprocessing).</summary>
     public CoCaModelConfig Config => _extractor.Encoder.Config;
@@ -124,7 +128,7 @@ public sealed class CoCaImageFeaturizerTransformer : ICoCaSavableTransformer, ID
             _parent = parent;
             var o = parent._options;
             if (o.TokensColumnName is { } t)
-                _outputs.Add(new OutputColumn(t, new VectorDataViewType(NumberDataViewType.Single, parent.TokensShape)));
+                _outputs.Add(new OutputColumn(t, new VectorDataViewType(NumberDataViewType.Single, parent.TokensShape), EncoderFingerprint.Annotations(parent._fingerprint)));
             if (o.EmbeddingColumnName is { } e)
                 _outputs.Add(new OutputColumn(e, new VectorDataViewType(NumberDataViewType.Single, parent.EmbeddingDim)));
         }

@@ -31,7 +31,11 @@ public sealed class CoCaVideoFeaturizerTransformer : ICoCaSavableTransformer, ID
         _images = images;
         _videos = new CoCaVideoFeatureExtractor(images, options.FrameCount, options.FrameBatchSize,
             new VideoReaderOptions { FfmpegPath = options.FfmpegPath, FfprobePath = options.FfprobePath });
+        _fingerprint = new(() => EncoderFingerprint.Compute(images.Encoder.OnnxModel, "video", options.FrameCount.ToString(System.Globalization.CultureInfo.InvariantCulture), options.VideoFolder));
     }
+
+    // Identifies the tokens' encoder and frame sampling for the pooler trainer's feature cache.
+    private readonly Lazy<string> _fingerprint;
 
     public CoCaModelConfig Config => _images.Encoder.Config;
 
@@ -98,7 +102,7 @@ public sealed class CoCaVideoFeaturizerTransformer : ICoCaSavableTransformer, ID
         {
             _parent = parent;
             if (parent._options.TokensColumnName is { } t)
-                _outputs.Add(new OutputColumn(t, new VectorDataViewType(NumberDataViewType.Single, parent.TokensShape)));
+                _outputs.Add(new OutputColumn(t, new VectorDataViewType(NumberDataViewType.Single, parent.TokensShape), EncoderFingerprint.Annotations(parent._fingerprint)));
             if (parent._options.EmbeddingColumnName is { } e)
                 _outputs.Add(new OutputColumn(e, new VectorDataViewType(NumberDataViewType.Single, parent.Config.EmbedDim)));
         }

@@ -1,0 +1,122 @@
+namespace CoCa.MLNet.Training.Pooling;
+
+/// <summary>
+/// Options of <see cref="AttentionalPoolerTrainer"/>: the CoCa frozen-feature protocol (a new attentional pooler and a
+/// linear classifier trained with softmax cross-entropy over the tokens of a frozen encoder).
+/// </summary>
+public sealed class AttentionalPoolerOptions
+{
+    // ---- columns -------------------------------------------------------------------------------------------------
+
+    /// <summary>Float vector column of tokens with dimensions [T, D] (images) or [F, T, D] (video, F frames).</summary>
+    public string FeatureColumnName { get; set; } = "Features";
+
+    /// <summary>Key-typed label column (e.g. from <c>MapValueToKey</c>).</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>Output: class probabilities, Vector&lt;Single, K&gt;.</summary>
+    public string ScoreColumnName { get; set; } = "Score";
+
+    /// <summary>Output: the most probable class, a key of the label's type.</summary>
+    public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+
+    // ---- model ---------------------------------------------------------------------------------------------------
+
+    /// <summary>Learnable queries; with several, the classifier sees their mean.</summary>
+    public int NumberOfQueries { get; set; } = 1;
+
+    /// <summary>Attention heads; null: D/64 (at least 1, lowered until it divides D).</summary>
+    public int? NumberOfHeads { get; set; }
+
+    /// <summary>
+    /// Learned per-frame embeddings added to the tokens of each frame, so the pooler can tell frames apart (classes
+    /// that depend on frame order). Null: on when the features have more than one frame.
+    /// </summary>
+    public bool? FrameEmbeddings { get; set; }
+
+    /// <summary>Dropout before the classifier.</summary>
+    public double Dropout { get; set; } = 0.0;
+
+    // ---- optimisation --------------------------------------------------------------------------------------------
+
+    /// <summary>Peak learning rate of AdamW.</summary>
+    public double LearningRate { get; set; } = 1e-3;
+
+    /// <summary>
+    /// AdamW's decoupled weight decay, applied to parameters of two or more dimensions (projection and classifier
+    /// matrices, queries, frame embeddings); biases and LayerNorm gains are not decayed, as in open_clip.
+    /// </summary>
+    public double WeightDecay { get; set; } = 1e-4;
+
+    /// <summary>Fraction of all optimisation steps spent warming the learning rate up linearly from 0; then cosine decay to 0.</summary>
+    public double WarmupFraction { get; set; } = 0.1;
+
+    public int BatchSize { get; set; } = 64;
+
+    /// <summary>Maximum passes over the training data (early stopping may end sooner).</summary>
+    public int NumberOfEpochs { get; set; } = 30;
+
+    /// <summary>Label smoothing of the cross-entropy loss (0 = none).</summary>
+    public double LabelSmoothing { get; set; } = 0.0;
+
+    /// <summary>
+    /// Seed of the weight initialisation, dropout, shuffling and validation split. Same seed and data → the same
+    /// weights, bit for bit, on CPU. Null: drawn from the MLContext (deterministic when the MLContext has a seed).
+    /// </summary>
+    public int? Seed { get; set; }
+
+    // ---- validation ----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Fraction of the examples held out (at random) to measure validation loss and accuracy after every epoch;
+    /// 0 trains on everything and turns early stopping off.
+    /// </summary>
+    public double ValidationFraction { get; set; } = 0.1;
+
+    /// <summary>
+    /// Stop after this many epochs without a validation-loss improvement larger than
+    /// <see cref="EarlyStoppingMinDelta"/> (epochs still warming up do not count). 0 turns early stopping off. With
+    /// validation on, the weights of the best epoch are kept either way.
+    /// </summary>
+    public int EarlyStoppingPatience { get; set; } = 10;
+
+    public double EarlyStoppingMinDelta { get; set; } = 1e-4;
+
+    // ---- progress ------------------------------------------------------------------------------------------------
+
+    /// <summary>Receives the metrics of every epoch (they also go to the MLContext log).</summary>
+    public IProgress<AttentionalPoolerProgress>? Progress { get; set; }
+
+    // ---- device and features -------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// "cpu" or "cuda" / "cuda:N". CUDA needs a CUDA build of libtorch: reference TorchSharp-cuda-linux (or -windows)
+    /// instead of libtorch-cpu in the application. The CoCa.MLNet.Training package ships the CPU build, where a CUDA
+    /// device fails with a clear error.
+    /// </summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>
+    /// Where the float16 feature cache lives between Fits: reused when its inputs and encoder match (see
+    /// <see cref="FeatureCacheKeyColumnNames"/>), so the frozen encoder runs once per example across experiments. Null: no
+    /// persistent cache (features are still computed once per Fit).
+    /// </summary>
+    public string? FeatureCacheDirectory { get; set; }
+
+    /// <summary>
+    /// Columns that identify the inputs of the encoder (for instance the image path). Null: every visible scalar column
+    /// of text, number, boolean or key type except the features and the label. When no column qualifies, the cache is
+    /// keyed by the feature values themselves (computed, then compared).
+    /// </summary>
+    public string[]? FeatureCacheKeyColumnNames { get; set; }
+
+    /// <summary>
+    /// Most bytes of float16 features held in memory; larger datasets go to a file (in
+    /// <see cref="FeatureCacheDirectory"/> or the MLContext's temporary folder) read batch by batch. Null: a quarter of the
+    /// memory available to the process.
+    /// </summary>
+    public long? MemoryBudgetBytes { get; set; }
+
+    /// <summary>Examples scored per ONNX Runtime call by the trained model.</summary>
+    public int ScoringBatchSize { get; set; } = 64;
+}

@@ -1,0 +1,276 @@
+using System.Diagnostics;
+using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Onnx;
+using CoCa.MLNet.Scoring;
+using CoCa.MLNet.Training.Devices;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace CoCa.MLNet.Training.Pooling;
+
+/// <summary>
+/// Trains a new attentional pooler and linear classifier over the tokens of a frozen encoder (CoCa's frozen-feature
+/// protocol), for images ([T, D] tokens) and video ([F, T, D]: all frames' tokens pooled together, with frame
+/// embeddings). The tokens are read once into a float16 feature store; the trained model is exported to ONNX and
+/// returned as an <see cref="AttentionalPoolerTransformer"/>, which scores with ONNX Runtime (no libtorch).
+/// </summary>
+/// <example><code>
+/// var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
+///     .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions { FeatureColumnName = "Tokens" }))
+///     .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+/// </code></example>
+public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTransformer>
+{
+    private readonly IHostEnvironment _env;
+
+    internal AttentionalPoolerTrainer(IHostEnvironment env, AttentionalPoolerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+        _env = env;
+        Options = options;
+    }
+
+    public AttentionalPoolerOptions Options { get; }
+
+    /// <summary>Trains on <paramref name="input"/> and returns the ONNX-scored model.</summary>
+    public AttentionalPoolerTransformer Fit(IDataView input)
+    {
+        var result = Train(input);
+        var onnx = AttentionalPoolerOnnx.Build(result.Weights);
+        return new AttentionalPoolerTransformer(_env, result.Info, result.Weights, onnx);
+    }
+
+    /// <summary>Everything a Fit learns, before the ONNX export.</summary>
+    internal sealed record FitResult(AttentionalPoolerWeights Weights, AttentionalPoolerModelInfo Info, IReadOnlyList<AttentionalPoolerProgress> History, int BestEpoch, bool FeaturesFromCache, bool FeaturesOnDisk);
+
+    internal FitResult Train(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var o = Options;
+        var shape = TrainingDataReader.GetTokenShape(input.Schema, o.FeatureColumnName);
+        var label = TrainingDataReader.GetLabel(input.Schema, o.LabelColumnName);
+        var config = CreateConfig(shape, label.Classes);
+
+        var host = _env.Register("AttentionalPooler");
+        using var ch = host.Start("Train");
+        int seed = o.Seed ?? host.Rand.Next();
+        var device = TorchDevices.Parse(o.Device);
+        var clock = Stopwatch.StartNew();
+
+        // Labels first (and the cache key's row identities): this pass leaves the features column, and so any
+        // upstream encoder, untouched.
+        using var key = new FeatureCacheKey(o.FeatureColumnName, shape);
+        IReadOnlyList<DataViewSchema.Column> identity = o.FeatureCacheDirectory is null ? [] : FeatureCacheKey.SelectIdentityColumns(input.Schema, o.FeatureCacheKeyColumnNames, o.FeatureColumnName, o.LabelColumnName);
+        var labels = TrainingDataReader.ReadLabels(input, label, identity, identity.Count > 0 ? row => key.CreateRowHasher(row, identity) : null);
+        if (labels.Length == 0)
+            throw new InvalidOperationException($"The training data has no rows; the attentional pooler needs examples of at least two classes in '{o.LabelColumnName}'.");
+        var perClass = new int[label.Classes];
+        foreach (var l in labels) perClass[l]++;
+        int present = perClass.Count(c => c > 0);
+        if (present < 2)
+        {
+            var only = label.Values is { } v ? $"'{v.Values[Array.FindIndex(perClass, c => c > 0)]}'" : $"key {Array.FindIndex(perClass, c => c > 0) + 1}";
+            throw new InvalidOperationException($"All {labels.Length} training rows have the same label ({only}); a classifier needs at least two classes in '{o.LabelColumnName}'.");
+        }
+
+        using var store = BuildFeatureStore(input, shape, labels.Length, key, identity.Count > 0, ch, out bool fromCache);
+        if (store.Count != labels.Length)
+            throw new InvalidDataException($"The features column '{o.FeatureColumnName}' gave {store.Count} rows but the label column {labels.Length}; the data changed while it was read.");
+
+        var (trainRows, validationRows) = Split(labels.Length, o.ValidationFraction, seed);
+        CatalogEnvironment.Info(ch,
+            $"Attentional pooler: {labels.Length} examples ({trainRows.Length} training, {validationRows.Length} validation) of {shape} tokens, " +
+            $"{config.Classes} classes, {config.Heads} head(s), {config.Queries} query(ies), frame embeddings {(config.FrameEmbeddings ? "on" : "off")}, " +
+            $"{(config.ReassociationIsCheaper ? "reassociated" : "projected")} attention; features {(store.IsOnDisk ? "on disk" : "in memory")} " +
+            $"({store.ByteLength / (1024.0 * 1024.0):F1} MiB float16{(fromCache ? ", reused cache" : "")}) after {clock.Elapsed.TotalSeconds:F1} s; seed {seed}, device {o.Device}.");
+
+        var settings = new PoolerTrainingSettings(o.LearningRate, o.WeightDecay, o.WarmupFraction, o.BatchSize, o.NumberOfEpochs,
+            o.LabelSmoothing, o.Dropout, seed, validationRows.Length > 0 ? o.EarlyStoppingPatience : 0, o.EarlyStoppingMinDelta, device);
+        var cancel = CancellationCheck(host);
+        var result = PoolerTrainingLoop.Run(config, store, labels, trainRows, validationRows, settings, p =>
+        {
+            CatalogEnvironment.Info(ch, "Attentional pooler " + p);
+            o.Progress?.Report(p);
+        }, cancel);
+        CatalogEnvironment.Info(ch, $"Attentional pooler trained in {clock.Elapsed.TotalSeconds:F1} s; kept epoch {result.BestEpoch} of {result.History.Count}.");
+
+        var info = new AttentionalPoolerModelInfo
+        {
+            Config = config,
+            FeatureColumnName = o.FeatureColumnName,
+            LabelColumnName = o.LabelColumnName,
+            ScoreColumnName = o.ScoreColumnName,
+            PredictedLabelColumnName = o.PredictedLabelColumnName,
+            LabelValueType = label.Values?.ItemTypeName,
+            LabelValues = label.Values?.Values.ToArray(),
+            TrainingExamplesPerClass = perClass,
+            BatchSize = o.ScoringBatchSize,
+        };
+        return new FitResult(result.Weights, info, result.History, result.BestEpoch, fromCache, store.IsOnDisk);
+    }
+
+    private AttentionalPoolerConfig CreateConfig(TokenShape shape, int classes)
+    {
+        var o = Options;
+        int heads = o.NumberOfHeads ?? AttentionalPoolerConfig.DefaultHeads(shape.Dim);
+        if (shape.Dim % heads != 0)
+            throw new ArgumentOutOfRangeException(nameof(Options), heads, $"NumberOfHeads ({heads}) must divide the token width D = {shape.Dim}.");
+        bool frames = o.FrameEmbeddings ?? shape.Frames > 1;
+        if (frames && shape.Frames < 2)
+            throw new ArgumentException($"FrameEmbeddings needs video features [F, T, D] with F ≥ 2; '{o.FeatureColumnName}' has one frame {shape}.", nameof(Options));
+        if (classes < 2)
+            throw new InvalidOperationException($"Label column '{o.LabelColumnName}' is a key with {classes} value(s); a classifier needs at least two classes.");
+        return new AttentionalPoolerConfig
+        {
+            Frames = shape.Frames,
+            TokensPerFrame = shape.TokensPerFrame,
+            Dim = shape.Dim,
+            Heads = heads,
+            Queries = o.NumberOfQueries,
+            Classes = classes,
+            FrameEmbeddings = frames,
+        };
+    }
+
+    /// <summary>
+    /// The float16 features of every row: from a matching cache file when there is one; otherwise read once from the
+    /// features column (running any upstream encoder once per example) into memory, or to disk past the memory budget
+    /// or when caching.
+    /// </summary>
+    private FeatureStore BuildFeatureStore(IDataView input, TokenShape shape, int count, FeatureCacheKey key, bool rowsIdentified, IChannel ch, out bool fromCache)
+    {
+        var o = Options;
+        fromCache = false;
+        long budget = o.MemoryBudgetBytes ?? Math.Max(1L << 28, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4);
+        string? cachePath = null;
+        if (o.FeatureCacheDirectory is not null && rowsIdentified)
+        {
+            key.AddInt(count);
+            AddEncoderFingerprint(input, shape, key);
+            var digest = key.Finish();
+            cachePath = Path.Combine(o.FeatureCacheDirectory, FeatureCacheKey.ToFileName(digest));
+            var cached = FileFeatureStore.TryOpen(cachePath, shape, count, digest);
+            if (cached is not null)
+            {
+                fromCache = true;
+                CatalogEnvironment.Info(ch, $"Attentional pooler: reusing feature cache '{cachePath}'.");
+                return cached;
+            }
+            using var writer = new FeatureStoreWriter(shape, o.FeatureColumnName, budget, TempDirectory(), o.FeatureCacheDirectory);
+            TrainingDataReader.ReadFeatures(input, o.FeatureColumnName, shape, count, writer.Append);
+            return writer.Complete(digest, cachePath);
+        }
+        if (o.FeatureCacheDirectory is not null)
+        {
+            // Nothing but the features identifies the rows: key the cache by their values (verified, then kept once).
+            key.AddInt(count);
+            using var writer = new FeatureStoreWriter(shape, o.FeatureColumnName, budget, TempDirectory(), o.FeatureCacheDirectory);
+            TrainingDataReader.ReadFeatures(input, o.FeatureColumnName, shape, count, (row, index) =>
+            {
+                writer.Append(row, index);
+                key.AddFloats(row);
+            });
+            var digest = key.Finish();
+            return writer.Complete(digest, Path.Combine(o.FeatureCacheDirectory, FeatureCacheKey.ToFileName(digest)));
+        }
+        using (var writer = new FeatureStoreWriter(shape, o.FeatureColumnName, budget, TempDirectory(), cacheDirectory: null))
+        {
+            TrainingDataReader.ReadFeatures(input, o.FeatureColumnName, shape, count, writer.Append);
+            return writer.Complete([]);
+        }
+    }
+
+    private void AddEncoderFingerprint(IDataView input, TokenShape shape, FeatureCacheKey key)
+    {
+        var col = input.Schema[Options.FeatureColumnName];
+        if (col.Annotations.Schema.GetColumnOrNull(FeatureCacheKey.EncoderFingerprintAnnotation) is { Type: TextDataViewType })
+        {
+            ReadOnlyMemory<char> text = default;
+            col.Annotations.GetValue(FeatureCacheKey.EncoderFingerprintAnnotation, ref text);
+            key.AddText("annotation:" + text);
+            return;
+        }
+        key.AddText("probe");
+        TrainingDataReader.ReadFeatures(input, Options.FeatureColumnName, shape, FeatureCacheKey.ProbeRows, (row, _) => key.AddFloats(row));
+    }
+
+    private string TempDirectory() =>
+        _env.GetType().GetProperty("TempFilePath")?.GetValue(_env) as string is { Length: > 0 } t ? t : Path.GetTempPath();
+
+    /// <summary>Training follows MLContext.CancelExecution (the environment's IsCanceled, not public on the interface).</summary>
+    private Action CancellationCheck(IHost host)
+    {
+        var property = host.GetType().GetProperty("IsCanceled");
+        return () =>
+        {
+            if (property?.GetValue(host) is true) throw new OperationCanceledException("Attentional pooler training was canceled (MLContext.CancelExecution).");
+        };
+    }
+
+    /// <summary>A random validation split (same seed → same split); the rest trains.</summary>
+    internal static (int[] Train, int[] Validation) Split(int count, double fraction, int seed)
+    {
+        var order = Enumerable.Range(0, count).ToArray();
+        new Random(unchecked(seed * 31 + 17)).Shuffle(order);
+        int validation = fraction > 0 ? (int)Math.Round(fraction * count) : 0;
+        validation = Math.Clamp(validation, fraction > 0 && count >= 2 ? 1 : 0, count - 1);
+        var val = order[..validation];
+        var train = order[validation..];
+        Array.Sort(val);
+        Array.Sort(train);
+        return (train, val);
+    }
+
+    private static void Validate(AttentionalPoolerOptions o)
+    {
+        static ArgumentOutOfRangeException Bad(string name, object value, string why) => new(name, value, $"AttentionalPoolerOptions.{name}: {why}");
+        foreach (var (name, value) in new[] { (nameof(o.FeatureColumnName), o.FeatureColumnName), (nameof(o.LabelColumnName), o.LabelColumnName), (nameof(o.ScoreColumnName), o.ScoreColumnName), (nameof(o.PredictedLabelColumnName), o.PredictedLabelColumnName) })
+            if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"AttentionalPoolerOptions.{name} must name a column.", nameof(o));
+        if (o.NumberOfQueries < 1) throw Bad(nameof(o.NumberOfQueries), o.NumberOfQueries, "must be at least 1.");
+        if (o.NumberOfHeads is < 1) throw Bad(nameof(o.NumberOfHeads), o.NumberOfHeads, "must be at least 1.");
+        if (o.Dropout is < 0 or >= 1) throw Bad(nameof(o.Dropout), o.Dropout, "must be in [0, 1).");
+        if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate)) throw Bad(nameof(o.LearningRate), o.LearningRate, "must be a positive number.");
+        if (!(o.WeightDecay >= 0)) throw Bad(nameof(o.WeightDecay), o.WeightDecay, "must be ≥ 0.");
+        if (o.WarmupFraction is < 0 or > 1 || double.IsNaN(o.WarmupFraction)) throw Bad(nameof(o.WarmupFraction), o.WarmupFraction, "must be in [0, 1].");
+        if (o.BatchSize < 1) throw Bad(nameof(o.BatchSize), o.BatchSize, "must be at least 1.");
+        if (o.NumberOfEpochs < 1) throw Bad(nameof(o.NumberOfEpochs), o.NumberOfEpochs, "must be at least 1.");
+        if (o.LabelSmoothing is < 0 or >= 1 || double.IsNaN(o.LabelSmoothing)) throw Bad(nameof(o.LabelSmoothing), o.LabelSmoothing, "must be in [0, 1).");
+        if (o.ValidationFraction is < 0 or >= 1 || double.IsNaN(o.ValidationFraction)) throw Bad(nameof(o.ValidationFraction), o.ValidationFraction, "must be in [0, 1).");
+        if (o.EarlyStoppingPatience < 0) throw Bad(nameof(o.EarlyStoppingPatience), o.EarlyStoppingPatience, "must be ≥ 0.");
+        if (o.MemoryBudgetBytes is < 0) throw Bad(nameof(o.MemoryBudgetBytes), o.MemoryBudgetBytes, "must be ≥ 0.");
+        if (o.ScoringBatchSize < 1) throw Bad(nameof(o.ScoringBatchSize), o.ScoringBatchSize, "must be at least 1.");
+    }
+
+    /// <summary>Input plus Score (Vector&lt;Single&gt;) and PredictedLabel (a UInt32 key), with ML.NET's scorer annotations.</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var o = Options;
+        var features = SchemaShapes.Find(inputSchema, o.FeatureColumnName, "a float vector of tokens [T, D] or [F, T, D]");
+        if (features.Kind != SchemaShape.Column.VectorKind.Vector || features.ItemType != NumberDataViewType.Single)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Features column '{o.FeatureColumnName}' must be a known-size float vector of tokens [T, D] or [F, T, D].");
+        var label = SchemaShapes.Find(inputSchema, o.LabelColumnName, "a key (map labels with MapValueToKey)");
+        if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Label column '{o.LabelColumnName}' must be a key (map labels with MapValueToKey).");
+
+        var keyValues = label.Annotations.FirstOrDefault(a => a.Name == ClassLabelValues.KeyValuesAnnotation);
+        bool hasValues = keyValues.Name is not null;
+        var setId = SchemaShapes.Column("ScoreColumnSetId", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true);
+        var kind = SchemaShapes.Column("ScoreColumnKind", SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, false);
+        var valueKind = SchemaShapes.Column("ScoreValueKind", SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, false);
+        var scoreAnnotations = new List<SchemaShape.Column> { setId, kind, valueKind };
+        var predictedAnnotations = new List<SchemaShape.Column> { setId, kind, valueKind };
+        if (hasValues)
+        {
+            scoreAnnotations.Add(SchemaShapes.Column("SlotNames", SchemaShape.Column.VectorKind.Vector, TextDataViewType.Instance, false));
+            scoreAnnotations.Add(SchemaShapes.Column("TrainingLabelValues", SchemaShape.Column.VectorKind.Vector, keyValues.ItemType, false));
+            predictedAnnotations.Add(SchemaShapes.Column(ClassLabelValues.KeyValuesAnnotation, SchemaShape.Column.VectorKind.Vector, keyValues.ItemType, false));
+        }
+        return SchemaShapes.Append(inputSchema,
+            SchemaShapes.FloatVector(o.ScoreColumnName, new SchemaShape(scoreAnnotations)),
+            SchemaShapes.Column(o.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, new SchemaShape(predictedAnnotations)));
+    }
+}

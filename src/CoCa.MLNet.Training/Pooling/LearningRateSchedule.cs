@@ -1,0 +1,28 @@
+namespace CoCa.MLNet.Training.Pooling;
+
+/// <summary>Linear warmup from 0 to the peak over the first steps, then cosine decay towards 0 (reached one step after the last).</summary>
+internal sealed class LearningRateSchedule
+{
+    public LearningRateSchedule(double peak, int totalSteps, double warmupFraction)
+    {
+        if (!(peak > 0)) throw new ArgumentOutOfRangeException(nameof(peak), peak, "The learning rate must be positive.");
+        if (totalSteps < 1) throw new ArgumentOutOfRangeException(nameof(totalSteps), totalSteps, "Training needs at least one step.");
+        if (warmupFraction is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(warmupFraction), warmupFraction, "The warmup fraction must be in [0, 1].");
+        Peak = peak;
+        TotalSteps = totalSteps;
+        WarmupSteps = (int)Math.Round(warmupFraction * totalSteps);
+    }
+
+    public double Peak { get; }
+    public int TotalSteps { get; }
+    public int WarmupSteps { get; }
+
+    /// <summary>The learning rate of 0-based step <paramref name="step"/>.</summary>
+    public double At(int step)
+    {
+        if (step < WarmupSteps) return Peak * (step + 1) / WarmupSteps;
+        int decaySteps = Math.Max(1, TotalSteps - WarmupSteps);
+        double progress = Math.Min(1.0, (double)(step - WarmupSteps) / decaySteps);
+        return Peak * 0.5 * (1 + Math.Cos(Math.PI * progress));
+    }
+}

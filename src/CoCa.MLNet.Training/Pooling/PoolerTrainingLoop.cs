@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using CoCa.MLNet.Scoring;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CoCa.MLNet.Training.Pooling;
+
+/// <summary>Hyper-parameters of one training run (validated <see cref="AttentionalPoolerOptions"/>).</summary>
+internal sealed record PoolerTrainingSettings(
+    double LearningRate,
+    double WeightDecay,
+    double WarmupFraction,
+    int BatchSize,
+    int Epochs,
+    double LabelSmoothing,
+    double Dropout,
+    int Seed,
+    int EarlyStoppingPatience,
+    double EarlyStoppingMinDelta,
+    Device Device);
+
+/// <summary>The trained weights (of the best validation epoch when validating) and the per-epoch metrics.</summary>
+internal sealed record PoolerTrainingResult(AttentionalPoolerWeights Weights, IReadOnlyList<AttentionalPoolerProgress> History, int BestEpoch);
+
+/// <summary>
+/// Mini-batch training of <see cref="AttentionalPoolerModule"/> with AdamW, linear warmup + cosine decay, softmax
+/// cross-entropy (optionally label-smoothed), and early stopping on validation loss.
+/// </summary>
+internal static class PoolerTrainingLoop
+{
+    public static PoolerTrainingResult Run(
+        AttentionalPoolerConfig config,
+        FeatureStore store,
+        IReadOnlyList<int> labels,
+        int[] trainRows,
+        int[] validationRows,
+        PoolerTrainingSettings settings,
+        Action<AttentionalPoolerProgress>? report = null,
+        Action? checkAlive = null)
+    {
+        if (trainRows.Length == 0) throw new ArgumentException("No training examples.", nameof(trainRows));
+        if (labels.Count != store.Count) throw new ArgumentException($"{labels.Count} labels for {store.Count} stored examples.", nameof(labels));
+
+        using var generator = new torch.Generator((ulong)settings.Seed, torch.CPU);
+        using var model = new AttentionalPoolerModule(config, settings.Dropout, generator);
+        model.to(settings.Device);
+
+        var parameters = model.NamedTensors().Select(t => t.Tensor).ToList();
+        var groups = new[]
+        {
+            new AdamW.ParamGroup(parameters.Where(p => p.ndim >= 2), settings.LearningRate, 0.9, 0.999, 1e-8, settings.WeightDecay, false, false),
+            new AdamW.ParamGroup(parameters.Where(p => p.ndim < 2), settings.LearningRate, 0.9, 0.999, 1e-8, 0.0, false, false),
+        };
+        using var optimizer = torch.optim.AdamW(groups, settings.LearningRate);
+
+        int batch = Math.Max(1, Math.Min(settings.BatchSize, trainRows.Length));
+        int batchesPerEpoch = (trainRows.Length + batch - 1) / batch;
+        var schedule = new LearningRateSchedule(settings.LearningRate, batchesPerEpoch * settings.Epochs, settings.WarmupFraction);
+        var loader = new TokenBatchLoader(store, Math.Max(batch, Math.Min(validationRows.Length, 2 * batch)), settings.Device);
+        using var labelTensor = torch.tensor(labels.Select(l => (long)l).ToArray(), device: settings.Device);
+
+        var shuffle = new Random(settings.Seed);
+        var order = (int[])trainRows.Clone();
+        var history = new List<AttentionalPoolerProgress>();
+        AttentionalPoolerWeights? best = null;
+        double bestLoss = double.PositiveInfinity;
+        int bestEpoch = 0, sinceBest = 0, step = 0;
+        double lr = 0;
+
+        for (int epoch = 1; epoch <= settings.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            model.train();
+            shuffle.Shuffle(order);
+            double lossSum = 0;
+            long correct = 0;
+            for (int start = 0; start < order.Length; start += batch)
+            {
+                checkAlive?.Invoke();
+                var rows = order.AsSpan(start, Math.Min(batch, order.Length - start));
+                lr = schedule.At(step++);
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+
+                using var scope = NewDisposeScope();
+                var x = loader.Load(rows);
+                var y = labelTensor.index_select(0, torch.tensor(rows.ToArray(), device: settings.Device));
+                var logits = model.forward(x);
+                var loss = nn.functional.cross_entropy(logits, y, label_smoothing: settings.LabelSmoothing);
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                lossSum += loss.item<float>() * rows.Length;
+                correct += logits.argmax(1).eq(y).sum().item<long>();
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+
+            double? valLoss = null, valAccuracy = null;
+            bool isBest = false;
+            if (validationRows.Length > 0)
+            {
+                (valLoss, valAccuracy) = Evaluate(model, loader, labelTensor, validationRows, 2 * batch, settings.Device);
+                if (valLoss < bestLoss - settings.EarlyStoppingMinDelta || best is null)
+                {
+                    bestLoss = Math.Min(bestLoss, valLoss.Value);
+                    bestEpoch = epoch;
+                    best = model.ExportWeights();
+                    sinceBest = 0;
+                    isBest = true;
+                }
+                else if (step > schedule.WarmupSteps)
+                {
+                    sinceBest++;  // a loss that wobbles while the learning rate still rises is no reason to stop
+                }
+            }
+
+            var progress = new AttentionalPoolerProgress(epoch, settings.Epochs, lossSum / order.Length, (double)correct / order.Length,
+                valLoss, valAccuracy, order.Length / Math.Max(seconds, 1e-9), lr, isBest);
+            history.Add(progress);
+            report?.Invoke(progress);
+            if (!double.IsFinite(progress.TrainingLoss))
+                throw new InvalidOperationException($"Training diverged at epoch {epoch} (loss {progress.TrainingLoss}); lower the learning rate ({settings.LearningRate}).");
+            if (settings.EarlyStoppingPatience > 0 && sinceBest >= settings.EarlyStoppingPatience) break;
+        }
+
+        if (best is null)
+        {
+            best = model.ExportWeights();
+            bestEpoch = history.Count;
+        }
+        return new PoolerTrainingResult(best, history, bestEpoch);
+    }
+
+    /// <summary>Mean (unsmoothed) cross-entropy and accuracy over <paramref name="rows"/>, in eval mode.</summary>
+    private static (double Loss, double Accuracy) Evaluate(AttentionalPoolerModule model, TokenBatchLoader loader, Tensor labels, int[] rows, int batch, Device device)
+    {
+        model.eval();
+        using var _ = torch.no_grad();
+        double lossSum = 0;
+        long correct = 0;
+        for (int start = 0; start < rows.Length; start += batch)
+        {
+            var part = rows.AsSpan(start, Math.Min(batch, rows.Length - start));
+            using var scope = NewDisposeScope();
+            var logits = model.forward(loader.Load(part));
+            var y = labels.index_select(0, torch.tensor(part.ToArray(), device: device));
+            lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
+            correct += logits.argmax(1).eq(y).sum().item<long>();
+        }
+        model.train();
+        return (lossSum / rows.Length, (double)correct / rows.Length);
+    }
+}
