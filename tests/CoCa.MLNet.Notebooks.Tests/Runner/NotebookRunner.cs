@@ -7,8 +7,13 @@ using Microsoft.CodeAnalysis.Scripting;
 namespace CoCa.MLNet.Notebooks.Tests.Runner;
 
 /// <summary>How one notebook run went: what each cell showed and how long it took.</summary>
-public sealed record NotebookRun(Notebook Notebook, IReadOnlyList<NotebookOutput> Outputs, IReadOnlyList<(int CellIndex, TimeSpan Duration)> CellDurations)
+public sealed record NotebookRun(Notebook Notebook, IReadOnlyList<NotebookOutput> Outputs, IReadOnlyList<(int CellIndex, TimeSpan Duration)> CellDurations,
+    IReadOnlyDictionary<string, object?> Variables)
 {
+    public T Variable<T>(string name) => Variables.TryGetValue(name, out var v) && v is T t
+        ? t
+        : throw new KeyNotFoundException($"{Notebook.Name} defines no variable '{name}' of type {typeof(T).Name}.");
+
     public IEnumerable<NotebookOutput> Svgs => Outputs.Where(o => o.MimeType == "text/html" && o.Text.Contains("<svg", StringComparison.Ordinal));
 }
 
@@ -101,7 +106,9 @@ public sealed class NotebookRunner
         {
             NotebookKernel.Current = null;
         }
-        return new NotebookRun(notebook, kernel.Outputs, durations);
+        var variables = new Dictionary<string, object?>();
+        foreach (var variable in state?.Variables ?? []) variables[variable.Name] = variable.Value;   // later cells win
+        return new NotebookRun(notebook, kernel.Outputs, durations, variables);
     }
 
     private void Apply(CellDirective directive, Notebook notebook, string where, List<string> sources, List<MetadataReference> references, HashSet<string> referenced)
