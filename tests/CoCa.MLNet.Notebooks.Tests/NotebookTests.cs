@@ -41,6 +41,21 @@ public sealed class NotebookTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task VideoActionRecognition()
+    {
+        var run = await Run("video-action-recognition.ipynb");
+
+        var history = run.Variable<List<AttentionalPoolerProgress>>("history");
+        Assert.Equal(25, history.Count);                                  // no validation split, so no early stop
+        var metrics = run.Variable<MulticlassClassificationMetrics>("metrics");
+        Assert.Equal(4, metrics.ConfusionMatrix.NumberOfClasses);        // left, right, up, down
+        var svgs = run.Svgs.Select(o => o.Text).ToList();
+        Assert.Equal(2, svgs.Count);
+        Assert.Equal(4 * 4, Count(svgs[1], "<rect"));
+        Assert.Contains(run.Outputs, o => o.Kind == "result" && o.Text.Contains("test videos right", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void EveryNotebookHasATest()
     {
         var tested = typeof(NotebookTests).GetMethods()
