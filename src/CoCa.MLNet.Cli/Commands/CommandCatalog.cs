@@ -10,5 +10,6 @@ internal static class CommandCatalog
         DemoCommand.Create(),
         ConvertCommand.Create(),
         FeaturizeCommand.Create(),
+        EmbedTextCommand.Create(),
     ];
 }

@@ -22,6 +22,8 @@ internal static class ConvertCommand
             Console.WriteLine($"  vision: {ConvertedModel.VisionFile}  image {c.Vision.ImageSize}x{c.Vision.ImageSize}, tokens [{c.Vision.TokenCount}, {c.Vision.Width}], embedding [{c.EmbedDim}]");
             if (result.HasText)
                 Console.WriteLine($"  text:   {ConvertedModel.TextFile}  context {c.Text.ContextLength}, embedding [{c.EmbedDim}]");
+            else
+                Console.WriteLine("  text:   none (the checkpoint has no text.* weights; embed-text and zero-shot need them)");
             return 0;
         });
         return command;

@@ -25,17 +25,30 @@ public static class CoCaConverter
         return Convert(loaded.Weights, config, outputDirectory, loaded.WeightsPath);
     }
 
-    /// <summary>Converts an in-memory state dict with a known configuration.</summary>
+    /// <summary>
+    /// Converts an in-memory state dict with a known configuration: always the image tower (<c>vision.onnx</c>), and the
+    /// unimodal text tower (<c>text.onnx</c>) when the checkpoint has <c>text.*</c> tensors. A checkpoint with some but not
+    /// all of the text tensors is rejected, naming the first missing one.
+    /// </summary>
     public static ConvertedModel Convert(StateDict weights, CoCaModelConfig config, string outputDirectory, string? source = null)
     {
+        ArgumentNullException.ThrowIfNull(weights);
         CheckpointValidator.ValidateVision(config, weights);
+        bool hasText = HasTextTower(weights);
+        if (hasText) CheckpointValidator.ValidateText(config, weights);
         Directory.CreateDirectory(outputDirectory);
         // The manifest is written last and removed first: a folder with coca.json is always complete.
         File.Delete(Path.Combine(outputDirectory, ConvertedModel.ManifestFile));
         WriteAtomically(Path.Combine(outputDirectory, ConvertedModel.VisionFile), stream => VisionTowerOnnx.Write(config, weights, stream));
-        ConvertedModel.WriteManifest(outputDirectory, config, source, hasText: false);
+        var textPath = Path.Combine(outputDirectory, ConvertedModel.TextFile);
+        if (hasText) WriteAtomically(textPath, stream => TextTowerOnnx.Write(config, weights, stream));
+        else File.Delete(textPath);   // a stale text tower from an earlier conversion must not pair with these weights
+        ConvertedModel.WriteManifest(outputDirectory, config, source, hasText);
         return ConvertedModel.Open(outputDirectory);
     }
+
+    /// <summary>True when the checkpoint carries the unimodal text tower (<c>text.*</c>; <c>text_decoder.*</c> does not count).</summary>
+    public static bool HasTextTower(StateDict weights) => weights.KeysWithPrefix("text.").Any();
 
     internal static void WriteAtomically(string path, Action<Stream> write)
     {

@@ -68,6 +68,8 @@ public sealed class ConvertedModel
         var model = new ConvertedModel(dir, manifest);
         if (!File.Exists(model.VisionModelPath))
             throw new FileNotFoundException($"Converted model '{dir}' lacks {VisionFile}.", model.VisionModelPath);
+        if (model.HasText && !File.Exists(model.TextModelPath))
+            throw new FileNotFoundException($"Converted model '{dir}' lists a text tower but lacks {TextFile}.", model.TextModelPath);
         return model;
     }
 

@@ -15,6 +15,8 @@ public static class CoCaOnnxMetadata
 
     public const string VisionKind = "vision";
 
+    public const string TextKind = "text";
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

@@ -27,6 +27,18 @@ internal sealed class OrtSession : IDisposable
         }
     }
 
+    /// <summary>Runs a model with one int64 input (e.g. token ids).</summary>
+    public Dictionary<string, (float[] Data, long[] Shape)> RunInt64(string input, long[] data, long[] shape, params string[] outputs)
+    {
+        using var value = OrtValue.CreateTensorValueFromMemory(data, shape);
+        using var options = new RunOptions();
+        using var results = Session.Run(options, [input], [value], outputs);
+        var map = new Dictionary<string, (float[], long[])>();
+        for (int i = 0; i < outputs.Length; i++)
+            map[outputs[i]] = (results[i].GetTensorDataAsSpan<float>().ToArray(), results[i].GetTensorTypeAndShape().Shape);
+        return map;
+    }
+
     public Dictionary<string, (float[] Data, long[] Shape)> Run(string input, float[] data, long[] shape, params string[] outputs) =>
         Run(new Dictionary<string, (float[], long[])> { [input] = (data, shape) }, outputs);
 

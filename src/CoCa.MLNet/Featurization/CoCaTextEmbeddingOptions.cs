@@ -1,0 +1,28 @@
+using CoCa.MLNet.Runtime;
+
+namespace CoCa.MLNet.Featurization;
+
+/// <summary>Options of <see cref="CoCaTextEmbeddingEstimator"/>.</summary>
+public sealed class CoCaTextEmbeddingOptions
+{
+    /// <summary>A converted model folder (from <c>coca convert</c> of a checkpoint with the text tower) or its coca.json.</summary>
+    public string ModelPath { get; set; } = "";
+
+    /// <summary>
+    /// open_clip's CLIP vocabulary: <c>bpe_simple_vocab_16e6.txt.gz</c>, or a <c>vocab.json</c> with <c>merges.txt</c>
+    /// beside it. Its bytes are stored inside a model saved with SaveCoCa.
+    /// </summary>
+    public string VocabPath { get; set; } = "";
+
+    /// <summary>The input text column.</summary>
+    public string InputColumnName { get; set; } = "Text";
+
+    /// <summary>Output column of CoCa's contrastive text embedding (not normalized), [E].</summary>
+    public string OutputColumnName { get; set; } = "TextEmbedding";
+
+    /// <summary>Texts per ONNX Runtime call.</summary>
+    public int BatchSize { get; set; } = 64;
+
+    /// <summary>Threads and GPU switch for ONNX Runtime.</summary>
+    public OnnxExecutionOptions Execution { get; set; } = new();
+}

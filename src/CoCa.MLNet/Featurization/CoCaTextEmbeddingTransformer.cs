@@ -1,0 +1,158 @@
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Conversion;
+using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Persistence;
+using CoCa.MLNet.Runtime;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace CoCa.MLNet.Featurization;
+
+/// <summary>
+/// Texts → CoCa contrastive text embeddings [E] (not normalized), tokenized as open_clip does and batched through
+/// ONNX Runtime. Save it (and any pipeline holding it) with <c>mlContext.Model.SaveCoCa</c>: the text tower and the
+/// tokenizer's vocabulary travel inside the file.
+/// </summary>
+public sealed class CoCaTextEmbeddingTransformer : ICoCaSavableTransformer, IDisposable
+{
+    private readonly IHostEnvironment _env;
+    private readonly CoCaTextEmbeddingOptions _options;
+    private readonly CoCaTextFeatureExtractor _extractor;
+
+    internal CoCaTextEmbeddingTransformer(IHostEnvironment env, CoCaTextEmbeddingOptions options)
+        : this(env, options, CoCaTextFeatureExtractor.Open(options.ModelPath, options.VocabPath, options.Execution))
+    {
+    }
+
+    private CoCaTextEmbeddingTransformer(IHostEnvironment env, CoCaTextEmbeddingOptions options, CoCaTextFeatureExtractor extractor)
+    {
+        _env = env;
+        _options = options;
+        _extractor = extractor;
+    }
+
+    /// <summary>The model's configuration.</summary>
+    public CoCaModelConfig Config => _extractor.Encoder.Config;
+
+    public int EmbeddingDim => Config.EmbedDim;
+
+    public bool IsRowToRowMapper => true;
+
+    internal static void Validate(CoCaTextEmbeddingOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.ModelPath))
+            throw new ArgumentException("CoCaTextEmbeddingOptions.ModelPath must name a converted model folder (from `coca convert`).", nameof(options));
+        if (string.IsNullOrWhiteSpace(options.VocabPath))
+            throw new ArgumentException("CoCaTextEmbeddingOptions.VocabPath must name the CLIP vocabulary (bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt).", nameof(options));
+        if (string.IsNullOrWhiteSpace(options.InputColumnName) || string.IsNullOrWhiteSpace(options.OutputColumnName))
+            throw new ArgumentException("CoCaTextEmbeddingOptions needs input and output column names.", nameof(options));
+        if (options.BatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
+    }
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => BatchedMappingDataView.BuildSchema(inputSchema, CreateMapper(inputSchema));
+
+    public IDataView Transform(IDataView input) => new BatchedMappingDataView(input, CreateMapper(input.Schema), _options.BatchSize);
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new BatchedRowToRowMapper(inputSchema, CreateMapper(inputSchema));
+
+    private Mapper CreateMapper(DataViewSchema inputSchema)
+    {
+        var mapper = new Mapper(this);
+        mapper.CheckInputSchema(inputSchema);
+        return mapper;
+    }
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => throw PersistenceErrors.UseSaveCoCa(nameof(CoCaTextEmbeddingTransformer));
+
+    public void SaveTo(CoCaPackageWriter writer)
+    {
+        var vocabulary = _extractor.Vocabulary
+            ?? throw new InvalidOperationException("This text transformer was built without its vocabulary file's bytes, so it cannot be saved.");
+        writer.WriteJson("options.json", new SavedOptions
+        {
+            InputColumnName = _options.InputColumnName,
+            OutputColumnName = _options.OutputColumnName,
+            BatchSize = _options.BatchSize,
+            Execution = _options.Execution,
+            Config = Config,
+            VocabularyFiles = [.. vocabulary.Names],
+        });
+        writer.WriteBytes(ConvertedModel.TextFile, _extractor.Encoder.OnnxModel);
+        vocabulary.SaveTo(writer);
+    }
+
+    public static ITransformer LoadFrom(CoCaPackageReader reader)
+    {
+        var saved = reader.ReadJson<SavedOptions>("options.json");
+        var options = new CoCaTextEmbeddingOptions
+        {
+            ModelPath = reader.Source,
+            VocabPath = reader.Source,
+            InputColumnName = saved.InputColumnName,
+            OutputColumnName = saved.OutputColumnName,
+            BatchSize = saved.BatchSize,
+            Execution = saved.Execution,
+        };
+        var vocabulary = ClipVocabularyFiles.LoadFrom(reader, saved.VocabularyFiles);
+        var encoder = new CoCaTextEncoder(reader.ReadBytes(ConvertedModel.TextFile), saved.Config, saved.Execution);
+        try
+        {
+            return new CoCaTextEmbeddingTransformer(reader.Environment, options, CoCaTextFeatureExtractor.Create(encoder, vocabulary));
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => _extractor.Dispose();
+
+    private sealed class SavedOptions
+    {
+        public string InputColumnName { get; set; } = "";
+        public string OutputColumnName { get; set; } = "";
+        public int BatchSize { get; set; }
+        public OnnxExecutionOptions Execution { get; set; } = new();
+        public CoCaModelConfig Config { get; set; } = new();
+        public List<string> VocabularyFiles { get; set; } = [];
+    }
+
+    /// <summary>Reads texts, embeds a batch with one text-tower call.</summary>
+    private sealed class Mapper(CoCaTextEmbeddingTransformer parent) : IBatchMapper
+    {
+        private readonly OutputColumn[] _outputs =
+            [new(parent._options.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, parent.EmbeddingDim))];
+
+        public string InputColumnName => parent._options.InputColumnName;
+        public IReadOnlyList<OutputColumn> Outputs => _outputs;
+
+        public void CheckInputSchema(DataViewSchema inputSchema)
+        {
+            var col = inputSchema.GetColumnOrNull(InputColumnName)
+                ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' not found; expected a text column.");
+            if (col.Type is not TextDataViewType)
+                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' is {col.Type}; expected text.");
+        }
+
+        public Func<object> CreateInputReader(DataViewRow row, DataViewSchema.Column inputColumn)
+        {
+            var getter = row.GetGetter<ReadOnlyMemory<char>>(inputColumn);
+            return () =>
+            {
+                ReadOnlyMemory<char> value = default;
+                getter(ref value);
+                return value.ToString();
+            };
+        }
+
+        public object[][] MapBatch(IReadOnlyList<object> inputs)
+        {
+            var texts = inputs.Cast<string>().ToList();
+            var embeddings = parent._extractor.Embed(texts, Math.Max(1, texts.Count));
+            return BatchRows.Split(texts.Count, (embeddings, parent.EmbeddingDim));
+        }
+    }
+}
