@@ -11,5 +11,6 @@ internal static class CommandCatalog
         ConvertCommand.Create(),
         FeaturizeCommand.Create(),
         EmbedTextCommand.Create(),
+        TokenizeCommand.Create(),
     ];
 }

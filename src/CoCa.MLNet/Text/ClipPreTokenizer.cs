@@ -10,6 +10,8 @@ namespace CoCa.MLNet.Text;
 /// A hand-written scanner rather than <see cref="RegexPreTokenizer"/>: .NET's regex classifies UTF-16 code units,
 /// so a letter or digit outside the BMP (CJK Extension B, mathematical alphanumerics) would be a "symbol" there
 /// but is a letter/digit in Python's <c>regex</c>, which works on code points.
+/// Categories come from .NET's Unicode tables; code points that a newer <c>regex</c> release knows and .NET does
+/// not yet (e.g. Unicode 17 additions) count as symbols here. All other code points were checked to split alike.
 /// </summary>
 internal sealed class ClipPreTokenizer : PreTokenizer
 {
