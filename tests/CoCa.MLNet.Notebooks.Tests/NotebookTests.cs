@@ -56,6 +56,18 @@ public sealed class NotebookTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ZeroShot()
+    {
+        var run = await Run("zero-shot.ipynb");
+
+        var predictions = run.Variable<System.Collections.IList>("predictions");
+        Assert.Equal(30, predictions.Count);
+        Assert.Equal(3, run.Variable<System.Collections.IList>("textEmbeddings").Count);
+        Assert.Equal(3 * 3, Count(Assert.Single(run.Svgs).Text, "<rect"));
+        Assert.Contains(run.Outputs, o => o.Kind == "result" && o.Text.EndsWith("reloaded predictions identical: True", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void EveryNotebookHasATest()
     {
         var tested = typeof(NotebookTests).GetMethods()

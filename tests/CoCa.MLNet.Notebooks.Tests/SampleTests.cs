@@ -31,7 +31,7 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
 
     private void AssertOutputs(string text, params string[] files)
     {
-        Assert.Contains("test accuracy", text);
+        Assert.Contains(files.Contains("zero-shot.zip") ? "zero-shot accuracy" : "test accuracy", text);
         foreach (var file in files) Assert.True(File.Exists(Path.Combine(_work, file)), $"{file} was not written to {_work}");
         Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(_work, "confusion.svg")));
     }
@@ -55,6 +55,15 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void ZeroShotApp_RunsOnBuiltInData()
+    {
+        var (code, text) = RunInProcess(Samples.ZeroShot.Program.Main, "--work", _work);
+        Assert.Equal(0, code);
+        AssertOutputs(text, "confusion.svg", "zero-shot.zip");
+        Assert.Contains("\"a photo of a circle.\"", text);
+    }
+
+    [Fact]
     public void Apps_RejectMissingDataAndUnknownOptions_WithTheReason()
     {
         var missing = Path.Combine(_work, "no-such-folder");
@@ -69,11 +78,12 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
     [Theory]
     [InlineData("image-classification.cs", "image-classifier.zip")]
     [InlineData("video-action-recognition.cs", "action-classifier.zip")]
+    [InlineData("zero-shot.cs", "zero-shot.zip")]
     public void FileBasedApp_RunsWithDotnetRun(string app, string model)
     {
         var (code, text) = DotnetRun(Path.Combine(RepositoryPaths.Samples, app), "--work", _work);
         Assert.True(code == 0, $"dotnet run {app} exited with {code}:\n{text}");
-        AssertOutputs(text, "loss.svg", "confusion.svg", model);
+        AssertOutputs(text, model == "zero-shot.zip" ? ["confusion.svg", model] : ["loss.svg", "confusion.svg", model]);
     }
 
     /// <summary><c>dotnet run app.cs -- args</c> with the SDK running these tests, from the repository root.</summary>
