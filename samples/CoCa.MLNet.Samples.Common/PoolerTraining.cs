@@ -1,0 +1,58 @@
+using CoCa.MLNet.Training.Pooling;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace CoCa.MLNet.Samples;
+
+/// <summary>What the image and video samples share after featurizing: train with a progress bar, evaluate, chart.</summary>
+public static class PoolerTraining
+{
+    /// <summary>MapValueToKey → attentional pooler → MapKeyToValue ("PredictedClass"), trained with an epoch progress bar.</summary>
+    public static (ITransformer Model, List<AttentionalPoolerProgress> History) Train(MLContext ml, IDataView features, AttentionalPoolerOptions options)
+    {
+        var history = new List<AttentionalPoolerProgress>();
+        using (var bar = new ConsoleProgressBar("training", options.NumberOfEpochs))
+        {
+            options.Progress = new Recorder(p =>
+            {
+                history.Add(p);
+                bar.Report(p.Epoch, $"loss {p.TrainingLoss:F3}" + (p.ValidationLoss is { } v ? $", validation {v:F3}" : ""));
+            });
+            options.FeatureColumnName = "Tokens";
+            options.LabelColumnName = "Label";
+            var model = ml.Transforms.Conversion.MapValueToKey("Label")
+                .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(options))
+                .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedClass", "PredictedLabel"))
+                .Fit(features);
+            if (history.Count < options.NumberOfEpochs) bar.Report(options.NumberOfEpochs, $"stopped early after epoch {history.Count}");
+            return (model, history);
+        }
+    }
+
+    /// <summary>Evaluates on <paramref name="testFeatures"/>, prints the metrics and confusion table, writes loss.svg and confusion.svg.</summary>
+    public static MulticlassClassificationMetrics Report(MLContext ml, ITransformer model, IDataView testFeatures, List<AttentionalPoolerProgress> history, string outputFolder)
+    {
+        var scored = model.Transform(testFeatures);
+        var metrics = ml.MulticlassClassification.Evaluate(scored);
+        var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
+        scored.Schema["Score"].GetSlotNames(ref slotNames);
+        var classes = slotNames.DenseValues().Select(v => v.ToString()).ToArray();
+
+        Console.WriteLine($"test accuracy {metrics.MicroAccuracy:P1} (macro {metrics.MacroAccuracy:P1}), log-loss {metrics.LogLoss:F3}");
+        Console.WriteLine(metrics.ConfusionMatrix.GetFormattedConfusionTable());
+        var curves = new List<(string, double[])> { ("training loss", history.Select(h => h.TrainingLoss).ToArray()) };
+        if (history.Any(h => h.ValidationLoss is not null)) curves.Add(("validation loss", history.Select(h => h.ValidationLoss ?? double.NaN).ToArray()));
+        var lossPath = Path.Combine(outputFolder, "loss.svg");
+        var confusionPath = Path.Combine(outputFolder, "confusion.svg");
+        File.WriteAllText(lossPath, SvgPlot.Lines("Attentional pooler training", "epoch", "cross-entropy", [.. curves]));
+        File.WriteAllText(confusionPath, SvgPlot.ConfusionMatrix("Confusion matrix (test set)", classes, metrics.ConfusionMatrix.Counts));
+        Console.WriteLine($"charts: {lossPath}, {confusionPath}");
+        return metrics;
+    }
+
+    /// <summary>Records each epoch synchronously (Progress&lt;T&gt; would report later, on the thread pool).</summary>
+    private sealed class Recorder(Action<AttentionalPoolerProgress> onEpoch) : IProgress<AttentionalPoolerProgress>
+    {
+        public void Report(AttentionalPoolerProgress value) => onEpoch(value);
+    }
+}

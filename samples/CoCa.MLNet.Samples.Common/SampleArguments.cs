@@ -1,0 +1,52 @@
+using System.Globalization;
+
+namespace CoCa.MLNet.Samples;
+
+/// <summary>
+/// <c>--name value</c> options of a sample. Unknown options and missing values fail with the option's name and the
+/// usage text, so a typo never silently falls back to built-in data.
+/// </summary>
+public sealed class SampleArguments
+{
+    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+
+    private SampleArguments(string usage) => Usage = usage;
+
+    public string Usage { get; }
+    public bool HelpRequested { get; private init; }
+
+    /// <param name="options">The accepted option names without dashes, with a description each.</param>
+    public static SampleArguments Parse(string[] args, string program, string summary, IReadOnlyDictionary<string, string> options)
+    {
+        string usage = $"{program}: {summary}\n\nOptions:\n" + string.Concat(options.Select(o => $"  --{o.Key,-12} {o.Value}\n")) + "  --help         this text\n";
+        if (args.Contains("--help") || args.Contains("-h")) return new SampleArguments(usage) { HelpRequested = true };
+        var parsed = new SampleArguments(usage);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || !options.ContainsKey(args[i][2..]))
+                throw new ArgumentException($"Unknown argument '{args[i]}'.\n\n{usage}");
+            if (i + 1 >= args.Length) throw new ArgumentException($"Option '{args[i]}' needs a value.\n\n{usage}");
+            parsed._values[args[i][2..]] = args[++i];
+        }
+        return parsed;
+    }
+
+    public string? Get(string name) => _values.GetValueOrDefault(name);
+
+    public int GetInt(string name, int fallback) =>
+        _values.TryGetValue(name, out var text)
+            ? int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 0
+                ? value
+                : throw new ArgumentException($"Option '--{name}' expects a non-negative whole number, got '{text}'.")
+            : fallback;
+
+    /// <summary>An existing file or folder given with <c>--name</c>, as a full path; null when not given.</summary>
+    public string? GetExistingPath(string name)
+    {
+        var path = Get(name);
+        if (path is null) return null;
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full) && !Directory.Exists(full)) throw new ArgumentException($"Option '--{name}': '{path}' does not exist.");
+        return full;
+    }
+}

@@ -1,0 +1,77 @@
+using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Datasets;
+using CoCa.MLNet.Training.Pooling;
+using Microsoft.ML;
+
+namespace CoCa.MLNet.Samples.ImageClassification;
+
+/// <summary>
+/// Trains an image classifier on frozen CoCa features: checkpoint → ONNX → featurize → attentional pooler →
+/// evaluate (loss.svg, confusion.svg) → one saved model file. Runs on built-in data with no arguments.
+/// </summary>
+public static class Program
+{
+    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
+
+    public static int Main(string[] args)
+    {
+        try
+        {
+            var arguments = SampleArguments.Parse(args, "ImageClassification", "train an image classifier on frozen CoCa features",
+                new Dictionary<string, string>
+                {
+                    ["data"] = "folder with one sub-folder of images per class (default: generated shapes)",
+                    ["checkpoint"] = "open_clip CoCa checkpoint: hub folder, .safetensors or .bin (default: small random CoCa)",
+                    ["work"] = "output folder (default: <temp>/coca-mlnet-samples/image-classification)",
+                    ["epochs"] = "maximum training epochs (default 25)",
+                    ["seed"] = "seed for the built-in data, split and training (default 0)",
+                });
+            if (arguments.HelpRequested) { Console.Write(arguments.Usage); return 0; }
+            Run(arguments);
+            return 0;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static void Run(SampleArguments arguments)
+    {
+        int seed = arguments.GetInt("seed", 0);
+        string work = Path.GetFullPath(arguments.Get("work") ?? Path.Combine(Path.GetTempPath(), "coca-mlnet-samples", "image-classification"));
+        Directory.CreateDirectory(work);
+        var ml = new MLContext(seed);
+
+        string checkpoint = arguments.GetExistingPath("checkpoint")
+            ?? SmallCoCa.WriteHubFolder(Path.Combine(work, "checkpoint"), SmallCoCa.Config(), seed);
+        Console.WriteLine($"checkpoint: {checkpoint}");
+        var model = CoCaConverter.Convert(checkpoint, Path.Combine(work, "model"));
+        Console.WriteLine($"converted: {model.Directory} ({model.Config.Vision.ImageSize}px images → tokens [{model.Config.Vision.TokenCount}, {model.Config.Vision.Width}])");
+
+        string data = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
+        if (arguments.Get("data") is null) SyntheticImageDataset.Generate(data, classCount: 3, perClass: 40, seed: seed);
+        var inputs = LabelledFolder.Read(data, ImageExtensions);
+        Console.WriteLine($"data: {data}: {inputs.Count} images, classes {string.Join(", ", inputs.Select(i => i.Label).Distinct())}");
+
+        var (trainInputs, testInputs) = InputSplit.Split(ml, inputs, seed);
+        var featurizer = ml.Transforms.ExtractCoCaImageFeatures(model.Directory, inputColumnName: nameof(LabelledInput.Path), embeddingColumnName: null).Fit(trainInputs.Data);
+        var train = FeatureTable.Compute(ml, featurizer, trainInputs.Data, trainInputs.Count, "training images");
+        var test = FeatureTable.Compute(ml, featurizer, testInputs.Data, testInputs.Count, "test images");
+
+        var (classifier, history) = PoolerTraining.Train(ml, train, new AttentionalPoolerOptions
+        {
+            NumberOfEpochs = arguments.GetInt("epochs", 25),
+            BatchSize = 16,
+            LearningRate = 3e-3,
+            ValidationFraction = 0.2,
+            Seed = seed,
+        });
+        PoolerTraining.Report(ml, classifier, test, history, work);
+
+        var saved = Path.Combine(work, "image-classifier.zip");
+        ml.Model.SaveCoCa(featurizer.Append(classifier), trainInputs.Data.Schema, saved);
+        Console.WriteLine($"model: {saved} (image path in, PredictedClass out; load with mlContext.Model.LoadCoCa)");
+    }
+}

@@ -1,0 +1,86 @@
+#:project ../src/CoCa.MLNet/CoCa.MLNet.csproj
+#:project ../src/CoCa.MLNet.Training/CoCa.MLNet.Training.csproj
+#:project CoCa.MLNet.Samples.Common/CoCa.MLNet.Samples.Common.csproj
+#:property PublishAot=false
+
+// The image-classification notebook as a C# file-based app: `dotnet run samples/image-classification.cs`
+// (through ./dotnetw on hosts whose libstdc++ is older than GCC 13's). Options: --checkpoint <open_clip hub folder>,
+// --data <one sub-folder per class>, --work <output folder>. Writes loss.svg and confusion.svg there.
+using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Datasets;
+using CoCa.MLNet.Samples;
+using CoCa.MLNet.Training.Pooling;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+var arguments = SampleArguments.Parse(args, "image-classification.cs", "the image-classification notebook as a file-based app",
+    new Dictionary<string, string> { ["checkpoint"] = "open_clip hub folder", ["data"] = "one sub-folder per class", ["work"] = "output folder" });
+if (arguments.HelpRequested) { Console.Write(arguments.Usage); return; }
+int seed = 0;
+var work = Path.GetFullPath(arguments.Get("work") ?? Path.Combine(Path.GetTempPath(), "coca-mlnet-samples", "image-classification-walkthrough"));
+var ml = new MLContext(seed);
+
+// 1. The checkpoint: a Hugging Face hub folder of open_clip (open_clip_config.json + weights), or a small random CoCa.
+var checkpoint = arguments.GetExistingPath("checkpoint") ?? SmallCoCa.WriteHubFolder(Path.Combine(work, "checkpoint"), SmallCoCa.Config(), seed);
+
+// 2. Convert it to ONNX (coca.json + vision.onnx).
+var model = CoCaConverter.Convert(checkpoint, Path.Combine(work, "model"));
+Console.WriteLine($"model: {model.Directory}, tokens [{model.Config.Vision.TokenCount}, {model.Config.Vision.Width}]");
+
+// 3. The images: one sub-folder per class; generated shapes when none is given.
+var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
+if (arguments.Get("data") is null) SyntheticImageDataset.Generate(dataFolder, classCount: 3, perClass: 40, seed: seed);
+var images = LabelledFolder.Read(dataFolder, [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"]);
+var split = ml.Data.TrainTestSplit(ml.Data.LoadFromEnumerable(images), testFraction: 0.25, seed: seed);
+
+// 4. Featurize: Tokens [T, D] per image (open_clip preprocessing, batched ONNX Runtime).
+var featurizer = ml.Transforms.ExtractCoCaImageFeatures(model.Directory, inputColumnName: "Path", tokensColumnName: "Tokens", embeddingColumnName: null).Fit(split.TrainSet);
+
+// 5. Train the attentional pooler over the frozen tokens; each epoch reports its metrics.
+var history = new List<AttentionalPoolerProgress>();
+var options = new AttentionalPoolerOptions
+{
+    FeatureColumnName = "Tokens",
+    NumberOfEpochs = 25,
+    BatchSize = 16,
+    LearningRate = 3e-3,
+    ValidationFraction = 0.2,
+    Seed = seed,
+    Progress = new EpochLog(p => { history.Add(p); Console.WriteLine(p); }),
+};
+var classifier = ml.Transforms.Conversion.MapValueToKey("Label")
+    .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(options))
+    .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedClass", "PredictedLabel"))
+    .Fit(featurizer.Transform(split.TrainSet));
+File.WriteAllText(Path.Combine(work, "loss.svg"), SvgPlot.Lines("Attentional pooler training", "epoch", "cross-entropy",
+    ("training loss", history.Select(h => h.TrainingLoss).ToArray()),
+    ("validation loss", history.Select(h => h.ValidationLoss ?? double.NaN).ToArray())));
+
+// 6. Evaluate on the held-out quarter.
+var scored = classifier.Transform(featurizer.Transform(split.TestSet));
+var metrics = ml.MulticlassClassification.Evaluate(scored);
+var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
+scored.Schema["Score"].GetSlotNames(ref slotNames);
+Console.WriteLine($"test accuracy {metrics.MicroAccuracy:P1}, log-loss {metrics.LogLoss:F3}");
+File.WriteAllText(Path.Combine(work, "confusion.svg"), SvgPlot.ConfusionMatrix("Confusion matrix (test images)",
+    slotNames.DenseValues().Select(v => v.ToString()).ToArray(), metrics.ConfusionMatrix.Counts));
+
+// 7. Save featurizer + classifier as one file; a fresh MLContext loads it and scores image paths.
+var saved = Path.Combine(work, "image-classifier.zip");
+ml.Model.SaveCoCa(featurizer.Append(classifier), split.TrainSet.Schema, saved);
+var loaded = new MLContext().Model.LoadCoCa(saved, out _);
+var first = ml.Data.CreateEnumerable<Prediction>(loaded.Transform(ml.Data.TakeRows(split.TestSet, 1)), reuseRowObject: false).Single();
+Console.WriteLine($"saved {saved}; reloaded, it predicts '{first.PredictedClass}' for {Path.GetFileName(first.Path)} (in folder '{Path.GetFileName(Path.GetDirectoryName(first.Path))}')");
+Console.WriteLine($"charts: {Path.Combine(work, "loss.svg")}, {Path.Combine(work, "confusion.svg")}");
+
+sealed class Prediction
+{
+    public string Path { get; set; } = "";
+    public string PredictedClass { get; set; } = "";
+}
+
+// Records each epoch as it ends (Progress<T> would report later, on the thread pool).
+sealed class EpochLog(Action<AttentionalPoolerProgress> onEpoch) : IProgress<AttentionalPoolerProgress>
+{
+    public void Report(AttentionalPoolerProgress value) => onEpoch(value);
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using CoCa.MLNet.Notebooks.Tests.Support;
+using Xunit.Abstractions;
+
+namespace CoCa.MLNet.Notebooks.Tests;
+
+/// <summary>
+/// The samples with their defaults (built-in data): the console apps in-process, the file-based apps as a user runs
+/// them (<c>dotnet run samples/x.cs</c>). Each must finish, and leave its charts and saved model behind.
+/// </summary>
+public sealed class SampleTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("coca-samples-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    private (int ExitCode, string Output) RunInProcess(Func<string[], int> main, params string[] args)
+    {
+        var writer = new StringWriter();
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        Console.SetOut(writer);
+        Console.SetError(writer);
+        var clock = Stopwatch.StartNew();
+        int code;
+        try { code = main(args); }
+        finally { Console.SetOut(stdout); Console.SetError(stderr); }
+        output.WriteLine(writer.ToString());
+        output.WriteLine($"exit {code} after {clock.Elapsed.TotalSeconds:F1} s");
+        return (code, writer.ToString());
+    }
+
+    private void AssertOutputs(string text, params string[] files)
+    {
+        Assert.Contains(files.Contains("zero-shot.zip") ? "zero-shot accuracy" : "test accuracy", text);
+        foreach (var file in files) Assert.True(File.Exists(Path.Combine(_work, file)), $"{file} was not written to {_work}");
+        Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(_work, "confusion.svg")));
+    }
+
+    [Fact]
+    public void ImageClassificationApp_RunsOnBuiltInData()
+    {
+        var (code, text) = RunInProcess(Samples.ImageClassification.Program.Main, "--work", _work);
+        Assert.Equal(0, code);
+        AssertOutputs(text, "loss.svg", "confusion.svg", "image-classifier.zip");
+        Assert.Contains("featurizing training images: 100 %", text);
+    }
+
+    [Fact]
+    public void VideoActionRecognitionApp_RunsOnBuiltInData()
+    {
+        var (code, text) = RunInProcess(Samples.VideoActionRecognition.Program.Main, "--work", _work, "--epochs", "10");
+        Assert.Equal(0, code);
+        AssertOutputs(text, "loss.svg", "confusion.svg", "action-classifier.zip");
+        Assert.Contains("actions left, right, up, down", text);
+    }
+
+    [Fact]
+    public void ZeroShotApp_RunsOnBuiltInData()
+    {
+        var (code, text) = RunInProcess(Samples.ZeroShot.Program.Main, "--work", _work);
+        Assert.Equal(0, code);
+        AssertOutputs(text, "confusion.svg", "zero-shot.zip");
+        Assert.Contains("\"a photo of a circle.\"", text);
+    }
+
+    [Fact]
+    public void Apps_RejectMissingDataAndUnknownOptions_WithTheReason()
+    {
+        var missing = Path.Combine(_work, "no-such-folder");
+        var (code, text) = RunInProcess(Samples.ImageClassification.Program.Main, "--data", missing);
+        Assert.Equal(1, code);
+        Assert.Contains($"error: Option '--data': '{missing}' does not exist.", text);
+        (code, text) = RunInProcess(Samples.VideoActionRecognition.Program.Main, "--frame", "4");
+        Assert.Equal(1, code);
+        Assert.Contains("error: Unknown argument '--frame'.", text);
+    }
+
+    [Theory]
+    [InlineData("image-classification.cs", "image-classifier.zip")]
+    [InlineData("video-action-recognition.cs", "action-classifier.zip")]
+    [InlineData("zero-shot.cs", "zero-shot.zip")]
+    public void FileBasedApp_RunsWithDotnetRun(string app, string model)
+    {
+        var (code, text) = DotnetRun(Path.Combine(RepositoryPaths.Samples, app), "--work", _work);
+        Assert.True(code == 0, $"dotnet run {app} exited with {code}:\n{text}");
+        AssertOutputs(text, model == "zero-shot.zip" ? ["confusion.svg", model] : ["loss.svg", "confusion.svg", model]);
+    }
+
+    /// <summary><c>dotnet run app.cs -- args</c> with the SDK running these tests, from the repository root.</summary>
+    private (int, string) DotnetRun(string app, params string[] args)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet) { WorkingDirectory = RepositoryPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])["run", app, "--", .. args]) start.ArgumentList.Add(a);
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(entireProcessTree: true); throw new TimeoutException($"dotnet run {app} took over 5 minutes."); }
+        var text = stdout + stderr.Result;
+        output.WriteLine(text);
+        output.WriteLine($"dotnet run {Path.GetFileName(app)}: exit {process.ExitCode} after {clock.Elapsed.TotalSeconds:F1} s (build included)");
+        return (process.ExitCode, text);
+    }
+}
