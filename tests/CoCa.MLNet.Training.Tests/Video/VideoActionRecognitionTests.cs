@@ -37,7 +37,7 @@ public class VideoActionRecognitionTests(ITestOutputHelper output)
             // frame's tokens show where the square was when.
             var videos = VideoDatasetGenerator.GenerateMotionDataset(Path.Combine(work.FullName, "videos"), new MotionDatasetOptions
             {
-                VideosPerClass = 32, FrameCount = 12, NoiseAmplitude = 8, Width = 64, Height = 64, Format = VideoOutputFormat.Mp4H264, Seed = 3,
+                VideosPerClass = 80, FrameCount = 12, NoiseAmplitude = 0, SquareFraction = 0.4, Width = 64, Height = 64, Format = VideoOutputFormat.Mp4H264, Seed = 3,
             });
             // Hold out every fourth video of each class.
             var rows = videos.Select((v, i) => (Row: new VideoRow(v.Path, v.Label), Test: i % 4 == 3)).ToList();
@@ -46,11 +46,11 @@ public class VideoActionRecognitionTests(ITestOutputHelper output)
             var train = ml.Data.LoadFromEnumerable(rows.Where(r => !r.Test).Select(r => r.Row));
             var test = ml.Data.LoadFromEnumerable(rows.Where(r => r.Test).Select(r => r.Row));
             var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
-                .Append(ml.Transforms.ExtractCoCaVideoFeatures(modelDir, "Video", frameCount: 6, embeddingColumnName: null))
+                .Append(ml.Transforms.ExtractCoCaVideoFeatures(modelDir, "Video", frameCount: 8, embeddingColumnName: null))
                 .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions
                 {
                     FeatureColumnName = "Tokens", NumberOfEpochs = 60, BatchSize = 8, LearningRate = 3e-3, Seed = 1,
-                    NumberOfQueries = 1, NumberOfHeads = 4, WeightDecay = 0.05, ValidationFraction = 0,
+                    NumberOfQueries = 4, NumberOfHeads = 8, WeightDecay = 0.05, ValidationFraction = 0,
                     Progress = new SynchronousProgress<AttentionalPoolerProgress>(p => output.WriteLine(p.ToString())),
                 }));
             var model = pipeline.Fit(train);
