@@ -9,34 +9,20 @@ namespace CoCa.MLNet.Featurization;
 /// Estimator of <see cref="CoCaImageFeaturizerTransformer"/>: images (paths or MLImage) → CoCa encoder tokens
 /// [T, D] and/or the contrastive embedding [E]. Nothing is learned; Fit checks the schema and opens the model.
 /// </summary>
-public sealed class CoCaImageFeaturizerEstimator : IEstimator<CoCaImageFeaturizerTransformer>
+public sealed class CoCaImageFeaturizerEstimator : ModelOpeningEstimator<CoCaImageFeaturizerTransformer>
 {
-    private readonly IHostEnvironment _env;
     private readonly CoCaImageFeaturizerOptions _options;
 
     public CoCaImageFeaturizerEstimator(IHostEnvironment env, CoCaImageFeaturizerOptions options)
+        : base(env)
     {
-        _env = env ?? throw new ArgumentNullException(nameof(env));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         CoCaImageFeaturizerTransformer.Validate(options);
     }
 
-    public CoCaImageFeaturizerTransformer Fit(IDataView input)
-    {
-        var transformer = new CoCaImageFeaturizerTransformer(_env, _options);
-        try
-        {
-            transformer.GetOutputSchema(input.Schema);
-            return transformer;
-        }
-        catch
-        {
-            transformer.Dispose();
-            throw;
-        }
-    }
+    private protected override CoCaImageFeaturizerTransformer Open() => new(Env, _options);
 
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         var input = SchemaShapes.Find(inputSchema, _options.InputColumnName, "an image path (text) or an MLImage column");
         bool isPath = input.Kind == SchemaShape.Column.VectorKind.Scalar && input.ItemType is TextDataViewType;

@@ -9,35 +9,20 @@ namespace CoCa.MLNet.Featurization;
 /// Estimator of <see cref="CoCaTextEmbeddingTransformer"/>: a text column → CoCa's contrastive text embedding [E].
 /// Nothing is learned; Fit checks the schema and opens the model and the vocabulary.
 /// </summary>
-public sealed class CoCaTextEmbeddingEstimator : IEstimator<CoCaTextEmbeddingTransformer>
+public sealed class CoCaTextEmbeddingEstimator : ModelOpeningEstimator<CoCaTextEmbeddingTransformer>
 {
-    private readonly IHostEnvironment _env;
     private readonly CoCaTextEmbeddingOptions _options;
 
     public CoCaTextEmbeddingEstimator(IHostEnvironment env, CoCaTextEmbeddingOptions options)
+        : base(env)
     {
-        _env = env ?? throw new ArgumentNullException(nameof(env));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         CoCaTextEmbeddingTransformer.Validate(options);
     }
 
-    public CoCaTextEmbeddingTransformer Fit(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        var transformer = new CoCaTextEmbeddingTransformer(_env, _options);
-        try
-        {
-            transformer.GetOutputSchema(input.Schema);
-            return transformer;
-        }
-        catch
-        {
-            transformer.Dispose();
-            throw;
-        }
-    }
+    private protected override CoCaTextEmbeddingTransformer Open() => new(Env, _options);
 
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         var input = SchemaShapes.Find(inputSchema, _options.InputColumnName, "a text column");
         if (input.Kind != SchemaShape.Column.VectorKind.Scalar || input.ItemType is not TextDataViewType)

@@ -9,34 +9,20 @@ namespace CoCa.MLNet.Featurization;
 /// Estimator of <see cref="CoCaVideoFeaturizerTransformer"/>: videos (paths) → the tokens of F uniformly sampled
 /// frames [F, T, D] (what the multi-frame attentional pooler trains on) and/or the mean frame embedding [E].
 /// </summary>
-public sealed class CoCaVideoFeaturizerEstimator : IEstimator<CoCaVideoFeaturizerTransformer>
+public sealed class CoCaVideoFeaturizerEstimator : ModelOpeningEstimator<CoCaVideoFeaturizerTransformer>
 {
-    private readonly IHostEnvironment _env;
     private readonly CoCaVideoFeaturizerOptions _options;
 
     public CoCaVideoFeaturizerEstimator(IHostEnvironment env, CoCaVideoFeaturizerOptions options)
+        : base(env)
     {
-        _env = env ?? throw new ArgumentNullException(nameof(env));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         CoCaVideoFeaturizerTransformer.Validate(options);
     }
 
-    public CoCaVideoFeaturizerTransformer Fit(IDataView input)
-    {
-        var transformer = new CoCaVideoFeaturizerTransformer(_env, _options);
-        try
-        {
-            transformer.GetOutputSchema(input.Schema);
-            return transformer;
-        }
-        catch
-        {
-            transformer.Dispose();
-            throw;
-        }
-    }
+    private protected override CoCaVideoFeaturizerTransformer Open() => new(Env, _options);
 
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         var input = SchemaShapes.Find(inputSchema, _options.InputColumnName, "a video path (text) column");
         if (input.Kind != SchemaShape.Column.VectorKind.Scalar || input.ItemType is not TextDataViewType)
