@@ -17,13 +17,7 @@ public static class SafetensorsWriter
     public static void Write(string path, IEnumerable<CheckpointTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(tensors);
-        var list = tensors.ToList();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var t in list)
-            if (!seen.Add(t.Name)) throw new ArgumentException($"Tensor name '{t.Name}' appears twice; safetensors names are unique.", nameof(tensors));
-
-        var header = BuildHeader(list, metadata);
+        var list = UniqueTensors(tensors);
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(directory);
@@ -32,11 +26,7 @@ public static class SafetensorsWriter
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             {
-                Span<byte> length = stackalloc byte[8];
-                BitConverter.TryWriteBytes(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var t in list) WriteLittleEndian(stream, t.Data);
+                WriteTo(stream, list, metadata);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
@@ -46,6 +36,34 @@ public static class SafetensorsWriter
             try { File.Delete(temp); } catch (IOException) { /* best effort: the failure that got us here matters more */ }
             throw;
         }
+    }
+
+    /// <summary>Writes the safetensors bytes to <paramref name="stream"/> (e.g. an entry of a model package).</summary>
+    /// <exception cref="ArgumentException">Two tensors share a name.</exception>
+    public static void Write(Stream stream, IEnumerable<CheckpointTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        WriteTo(stream, UniqueTensors(tensors), metadata);
+    }
+
+    private static List<CheckpointTensor> UniqueTensors(IEnumerable<CheckpointTensor> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        var list = tensors.ToList();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in list)
+            if (!seen.Add(t.Name)) throw new ArgumentException($"Tensor name '{t.Name}' appears twice; safetensors names are unique.", nameof(tensors));
+        return list;
+    }
+
+    private static void WriteTo(Stream stream, List<CheckpointTensor> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var header = BuildHeader(tensors, metadata);
+        Span<byte> length = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+        stream.Write(length);
+        stream.Write(header);
+        foreach (var t in tensors) WriteLittleEndian(stream, t.Data);
     }
 
     private static byte[] BuildHeader(List<CheckpointTensor> tensors, IReadOnlyDictionary<string, string>? metadata)

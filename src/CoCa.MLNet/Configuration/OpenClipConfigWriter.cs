@@ -1,3 +1,4 @@
+using CoCa.MLNet.IO;
 using System.Text.Json.Nodes;
 
 namespace CoCa.MLNet.Configuration;
@@ -63,7 +64,7 @@ public static class OpenClipConfigWriter
                 ["resize_mode"] = c.Preprocess.ResizeMode,
             },
         };
-        return root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+        return root.ToJsonString(CoCaJson.Create(indented: true, snakeCase: false));
     }
 
     /// <summary>Writes <c>open_clip_config.json</c> into <paramref name="directory"/>.</summary>

@@ -1,3 +1,4 @@
+using CoCa.MLNet.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CoCa.MLNet.Configuration;
@@ -16,12 +17,7 @@ public sealed class ConvertedModel
     internal const string FormatName = "coca.mlnet.converted";
     internal const int FormatVersion = 1;
 
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    internal static readonly JsonSerializerOptions Json = CoCaJson.Create(indented: true, ignoreNulls: true);
 
     private ConvertedModel(string directory, Manifest manifest)
     {

@@ -1,3 +1,4 @@
+using CoCa.MLNet.IO;
 using System.Text.Json;
 using CoCa.MLNet.Onnx.Blocks;
 using CoCa.MLNet.Scoring;
@@ -70,7 +71,7 @@ public static class AttentionalPoolerOnnx
         }
         g.Output(probabilities, ProbabilitiesOutput, OnnxDataType.Float, BatchDim, c.Classes);
         g.SetMetadata(CoCaOnnxMetadata.KindKey, Kind);
-        g.SetMetadata(CoCaOnnxMetadata.ConfigKey, JsonSerializer.Serialize(c));
+        g.SetMetadata(CoCaOnnxMetadata.ConfigKey, JsonSerializer.Serialize(c, CoCaJson.Plain));
         return g;
     }
 }

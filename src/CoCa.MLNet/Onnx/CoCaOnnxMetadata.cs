@@ -1,3 +1,4 @@
+using CoCa.MLNet.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CoCa.MLNet.Configuration;
@@ -17,11 +18,7 @@ public static class CoCaOnnxMetadata
 
     public const string TextKind = "text";
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    private static readonly JsonSerializerOptions Json = CoCaJson.Create(ignoreNulls: true);
 
     public static string ConfigJson(CoCaModelConfig config) => JsonSerializer.Serialize(config, Json);
 

@@ -1,3 +1,4 @@
+using CoCa.MLNet.IO;
 using System.IO.Compression;
 using System.Text.Json;
 using Microsoft.ML;
@@ -70,10 +71,5 @@ public sealed class CoCaPackageReader
 
 internal static class PackageJson
 {
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        IncludeFields = false,
-    };
+    public static readonly JsonSerializerOptions Options = CoCaJson.Create(indented: true);
 }

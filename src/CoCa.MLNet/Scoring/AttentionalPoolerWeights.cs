@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
-using System.Text.Json;
 using CoCa.MLNet.Checkpoints;
 
 namespace CoCa.MLNet.Scoring;
@@ -101,33 +98,8 @@ public sealed class AttentionalPoolerWeights
     }
 
     /// <summary>Writes the tensors as a float32 .safetensors file (read back with <see cref="ReadSafetensors"/>).</summary>
-    public void WriteSafetensors(Stream stream)
-    {
-        var header = new Dictionary<string, object>();
-        long offset = 0;
-        var layout = Layout(Config);
-        foreach (var (name, shape) in layout)
-        {
-            long bytes = _tensors[name].LongLength * 4;
-            header[name] = new { dtype = "F32", shape, data_offsets = new[] { offset, offset + bytes } };
-            offset += bytes;
-        }
-        var headerBytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
-        // safetensors pads the header with spaces to a multiple of 8 bytes.
-        int padded = (headerBytes.Length + 7) / 8 * 8;
-        Span<byte> len = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
-        stream.Write(len);
-        stream.Write(headerBytes);
-        for (int i = headerBytes.Length; i < padded; i++) stream.WriteByte((byte)' ');
-        foreach (var (name, _) in layout)
-        {
-            var data = _tensors[name];
-            var raw = new byte[data.Length * 4];
-            for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), data[i]);
-            stream.Write(raw);
-        }
-    }
+    public void WriteSafetensors(Stream stream) =>
+        SafetensorsWriter.Write(stream, Layout(Config).Select(t => new CheckpointTensor(t.Name, t.Shape.Select(d => (long)d).ToArray(), _tensors[t.Name])));
 
     /// <summary>Reads tensors written by <see cref="WriteSafetensors"/> for a pooler of <paramref name="config"/>.</summary>
     public static AttentionalPoolerWeights ReadSafetensors(AttentionalPoolerConfig config, Stream stream, string source)

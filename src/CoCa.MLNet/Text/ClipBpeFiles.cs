@@ -1,3 +1,4 @@
+using CoCa.MLNet.IO;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
@@ -56,7 +57,7 @@ internal static class ClipBpeFiles
         Dictionary<string, int>? map;
         try
         {
-            map = JsonSerializer.Deserialize<Dictionary<string, int>>(ReadText(path));
+            map = JsonSerializer.Deserialize<Dictionary<string, int>>(ReadText(path), CoCaJson.Plain);
         }
         catch (JsonException e)
         {
