@@ -31,6 +31,26 @@ public sealed class SampleArguments
         return parsed;
     }
 
+    /// <summary>
+    /// A sample's Main: parses <paramref name="args"/>, prints usage for --help, runs <paramref name="run"/>, and turns
+    /// bad input (unknown option, missing file, unreadable data) into one "error: …" line and exit code 1.
+    /// </summary>
+    public static int RunMain(string[] args, string program, string summary, IReadOnlyDictionary<string, string> options, Action<SampleArguments> run)
+    {
+        try
+        {
+            var arguments = Parse(args, program, summary, options);
+            if (arguments.HelpRequested) { Console.Write(arguments.Usage); return 0; }
+            run(arguments);
+            return 0;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or InvalidOperationException or CoCa.MLNet.Video.VideoDecodingException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
     public string? Get(string name) => _values.GetValueOrDefault(name);
 
     public int GetInt(string name, int fallback) =>

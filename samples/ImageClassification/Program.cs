@@ -13,29 +13,15 @@ public static class Program
 {
     private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
 
-    public static int Main(string[] args)
-    {
-        try
+    public static int Main(string[] args) => SampleArguments.RunMain(args, "ImageClassification", "train an image classifier on frozen CoCa features",
+        new Dictionary<string, string>
         {
-            var arguments = SampleArguments.Parse(args, "ImageClassification", "train an image classifier on frozen CoCa features",
-                new Dictionary<string, string>
-                {
-                    ["data"] = "folder with one sub-folder of images per class (default: generated shapes)",
-                    ["checkpoint"] = "open_clip CoCa checkpoint: hub folder, .safetensors or .bin (default: small random CoCa)",
-                    ["work"] = "output folder (default: <temp>/coca-mlnet-samples/image-classification)",
-                    ["epochs"] = "maximum training epochs (default 25)",
-                    ["seed"] = "seed for the built-in data, split and training (default 0)",
-                });
-            if (arguments.HelpRequested) { Console.Write(arguments.Usage); return 0; }
-            Run(arguments);
-            return 0;
-        }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or InvalidOperationException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-    }
+            ["data"] = "folder with one sub-folder of images per class (default: generated shapes)",
+            ["checkpoint"] = "open_clip CoCa checkpoint: hub folder, .safetensors or .bin (default: small random CoCa)",
+            ["work"] = "output folder (default: <temp>/coca-mlnet-samples/image-classification)",
+            ["epochs"] = "maximum training epochs (default 25)",
+            ["seed"] = "seed for the built-in data, split and training (default 0)",
+        }, Run);
 
     private static void Run(SampleArguments arguments)
     {

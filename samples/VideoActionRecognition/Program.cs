@@ -14,30 +14,16 @@ public static class Program
 {
     private static readonly string[] VideoExtensions = [".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg"];
 
-    public static int Main(string[] args)
-    {
-        try
+    public static int Main(string[] args) => SampleArguments.RunMain(args, "VideoActionRecognition", "train a video action classifier on frozen CoCa frame features",
+        new Dictionary<string, string>
         {
-            var arguments = SampleArguments.Parse(args, "VideoActionRecognition", "train a video action classifier on frozen CoCa frame features",
-                new Dictionary<string, string>
-                {
-                    ["data"] = "folder with one sub-folder of videos per action (default: generated motion videos)",
-                    ["checkpoint"] = "open_clip CoCa checkpoint: hub folder, .safetensors or .bin (default: small random CoCa)",
-                    ["work"] = "output folder (default: <temp>/coca-mlnet-samples/video-action-recognition)",
-                    ["frames"] = "frames sampled per video (default 4)",
-                    ["epochs"] = "training epochs (default 25)",
-                    ["seed"] = "seed for the built-in data, split and training (default 0)",
-                });
-            if (arguments.HelpRequested) { Console.Write(arguments.Usage); return 0; }
-            Run(arguments);
-            return 0;
-        }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or InvalidOperationException or VideoDecodingException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-    }
+            ["data"] = "folder with one sub-folder of videos per action (default: generated motion videos)",
+            ["checkpoint"] = "open_clip CoCa checkpoint: hub folder, .safetensors or .bin (default: small random CoCa)",
+            ["work"] = "output folder (default: <temp>/coca-mlnet-samples/video-action-recognition)",
+            ["frames"] = "frames sampled per video (default 4)",
+            ["epochs"] = "training epochs (default 25)",
+            ["seed"] = "seed for the built-in data, split and training (default 0)",
+        }, Run);
 
     private static void Run(SampleArguments arguments)
     {

@@ -13,28 +13,14 @@ public static class Program
 {
     private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
 
-    public static int Main(string[] args)
-    {
-        try
+    public static int Main(string[] args) => SampleArguments.RunMain(args, "ZeroShot", "zero-shot image classification with CoCa's text tower",
+        new Dictionary<string, string>
         {
-            var arguments = SampleArguments.Parse(args, "ZeroShot", "zero-shot image classification with CoCa's text tower",
-                new Dictionary<string, string>
-                {
-                    ["data"] = "folder with one sub-folder of images per class; the folder names are the class names (default: generated shapes)",
-                    ["checkpoint"] = "open_clip CoCa checkpoint with its text tower: hub folder, .safetensors or .bin (default: small random CoCa)",
-                    ["vocab"] = "CLIP vocabulary: bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt (default: a byte-level one, for the random CoCa)",
-                    ["work"] = "output folder (default: <temp>/coca-mlnet-samples/zero-shot)",
-                });
-            if (arguments.HelpRequested) { Console.Write(arguments.Usage); return 0; }
-            Run(arguments);
-            return 0;
-        }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or InvalidOperationException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-    }
+            ["data"] = "folder with one sub-folder of images per class; the folder names are the class names (default: generated shapes)",
+            ["checkpoint"] = "open_clip CoCa checkpoint with its text tower: hub folder, .safetensors or .bin (default: small random CoCa)",
+            ["vocab"] = "CLIP vocabulary: bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt (default: a byte-level one, for the random CoCa)",
+            ["work"] = "output folder (default: <temp>/coca-mlnet-samples/zero-shot)",
+        }, Run);
 
     private static void Run(SampleArguments arguments)
     {
