@@ -1,3 +1,4 @@
+using CoCa.MLNet.MLNet;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -61,26 +62,7 @@ public static class CoCaRetrieval
     }
 
     /// <summary>The float-vector column <paramref name="column"/> of every row, in order.</summary>
-    public static float[][] ReadEmbeddings(IDataView data, string column)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        var col = data.Schema.GetColumnOrNull(column)
-            ?? throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column}' not found; expected a float vector of embeddings.");
-        if (col.Type is not VectorDataViewType v || v.ItemType != NumberDataViewType.Single)
-            throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column}' is {col.Type}; expected a float vector of embeddings.");
-        var rows = new List<float[]>();
-        using var cursor = data.GetRowCursor([col]);
-        var getter = cursor.GetGetter<VBuffer<float>>(col);
-        VBuffer<float> value = default;
-        while (cursor.MoveNext())
-        {
-            getter(ref value);
-            var dense = new float[value.Length];
-            value.CopyTo(dense);
-            rows.Add(dense);
-        }
-        return rows.ToArray();
-    }
+    public static float[][] ReadEmbeddings(IDataView data, string column) => FloatVectorColumn.Read(data, column);
 
     private static float[] Checked(float[] x, int dim, string what)
     {

@@ -1,3 +1,4 @@
+using CoCa.MLNet.MLNet;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.IO;
 using Microsoft.ML;
@@ -15,20 +16,7 @@ public class ImageFeaturizerTests
     private static IDataView Paths(MLContext ml, IEnumerable<string> paths) =>
         ml.Data.LoadFromEnumerable(paths.Select(p => new ImageRow { Image = p }));
 
-    private static float[] Column(IDataView data, string name)
-    {
-        var col = data.Schema[name];
-        var result = new List<float>();
-        using var cursor = data.GetRowCursor([col]);
-        var getter = cursor.GetGetter<VBuffer<float>>(col);
-        VBuffer<float> value = default;
-        while (cursor.MoveNext())
-        {
-            getter(ref value);
-            result.AddRange(value.DenseValues());
-        }
-        return result.ToArray();
-    }
+    private static float[] Column(IDataView data, string name) => FloatVectorColumn.ReadFlat(data, name);
 
     [FixtureFact]
     public void PngsThroughTheMLNetPipelineMatchOpenClip()

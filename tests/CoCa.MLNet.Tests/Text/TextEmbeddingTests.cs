@@ -1,3 +1,4 @@
+using CoCa.MLNet.MLNet;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
@@ -26,20 +27,7 @@ public class TextEmbeddingTests(ITestOutputHelper output)
 
     internal static string[] Captions() => File.ReadAllLines(Fixtures.Tiny("captions.txt"));
 
-    internal static float[] Column(IDataView data, string name)
-    {
-        var col = data.Schema[name];
-        var result = new List<float>();
-        using var cursor = data.GetRowCursor([col]);
-        var getter = cursor.GetGetter<VBuffer<float>>(col);
-        VBuffer<float> value = default;
-        while (cursor.MoveNext())
-        {
-            getter(ref value);
-            result.AddRange(value.DenseValues());
-        }
-        return result.ToArray();
-    }
+    internal static float[] Column(IDataView data, string name) => FloatVectorColumn.ReadFlat(data, name);
 
     [FixtureFact]
     public void CaptionsThroughTheMLNetPipelineMatchOpenClip()
