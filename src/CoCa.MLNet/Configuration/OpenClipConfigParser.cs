@@ -89,9 +89,7 @@ internal static class OpenClipConfigParser
         var posEmbed = v.String("pos_embed_type", "learnable");
         if (posEmbed != "learnable")
             throw v.Error("pos_embed_type", $"is \"{posEmbed}\"; only learnable position embeddings are supported.");
-        v.RequireUnset("act_kwargs", "custom activation arguments are not supported.");
-        v.RequireUnset("norm_kwargs", "custom LayerNorm arguments are not supported.");
-        foreach (var flag in CustomBlockFlags) v.RequireUnset(flag, CustomBlockWhy);
+        RequireStandardBlocks(v);
         if (v.Find("block_type") is { } bt && bt.ValueKind == JsonValueKind.String && bt.GetString() is not ("default" or ""))
             throw v.Error("block_type", $"is {bt.GetRawText()}; {CustomBlockWhy}");
 
@@ -128,9 +126,7 @@ internal static class OpenClipConfigParser
         var projType = t.String("proj_type", "linear");
         if (projType != "linear")
             throw t.Error("proj_type", $"is \"{projType}\"; only the plain text_projection matrix (\"linear\") is supported.");
-        t.RequireUnset("act_kwargs", "custom activation arguments are not supported.");
-        t.RequireUnset("norm_kwargs", "custom LayerNorm arguments are not supported.");
-        foreach (var flag in CustomBlockFlags) t.RequireUnset(flag, CustomBlockWhy);
+        RequireStandardBlocks(t);
 
         var config = new TextConfig
         {
@@ -174,6 +170,14 @@ internal static class OpenClipConfigParser
     }
 
     /// <summary>open_clip's custom-block switches (CLIPVisionCfg/CLIPTextCfg); any of them set changes the block's maths.</summary>
+    /// <summary>Both towers are plain open_clip transformers: no custom activation, norm or block options.</summary>
+    private static void RequireStandardBlocks(JsonConfigSection section)
+    {
+        section.RequireUnset("act_kwargs", "custom activation arguments are not supported.");
+        section.RequireUnset("norm_kwargs", "custom LayerNorm arguments are not supported.");
+        foreach (var flag in CustomBlockFlags) section.RequireUnset(flag, CustomBlockWhy);
+    }
+
     private static readonly string[] CustomBlockFlags =
         ["qk_norm", "scaled_cosine_attn", "scale_heads", "scale_attn_inner", "scale_attn", "scale_fc"];
 }
