@@ -28,8 +28,8 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var afterAttention = x + attn.forward(ln_1.forward(x));
-        var afterMlp = afterAttention + mlp.forward(ln_2.forward(afterAttention));
+        var afterAttention = TorchScalars.Add(x, attn.forward(ln_1.forward(x)));
+        var afterMlp = TorchScalars.Add(afterAttention, mlp.forward(ln_2.forward(afterAttention)));
         return scope.MoveToOuter(afterMlp);
     }
 }

@@ -55,7 +55,7 @@ public abstract class VisionTransformerTower<TOutput> : nn.Module<Tensor, TOutpu
         // [N, w, g, g] → [N, g², w]: patches in row-major (y, x) order, as open_clip's reshape + permute.
         var patches = conv1.forward(pixels).flatten(2).transpose(1, 2);
         var cls = class_embedding.view(1, 1, -1).expand(n, 1, -1);
-        var x = torch.cat([cls, patches], 1) + positional_embedding;
+        var x = TorchScalars.Add(torch.cat([cls, patches], 1), positional_embedding);
         var tokens = transformer.forward(ln_pre.forward(x));
         return scope.MoveToOuter(tokens);
     }

@@ -120,7 +120,7 @@ internal sealed class AdamWOptimizer : IDisposable
                 if (decay[state.Group] is { } d) p.mul_(d);
                 state.ExpAvg.mul_(_beta1Scalar).add_(grad, _oneMinusBeta1);
                 state.ExpAvgSq.mul_(_beta2Scalar).addcmul_(grad, grad, _oneMinusBeta2);
-                var denom = state.ExpAvgSq.sqrt().div_(sqrtBiasCorrection2).add_(eps);
+                var denom = state.ExpAvgSq.sqrt().div_(sqrtBiasCorrection2).add_(eps, TorchScalars.One);
                 p.addcdiv_(state.ExpAvg, denom, negativeStepSize);
             }
         }

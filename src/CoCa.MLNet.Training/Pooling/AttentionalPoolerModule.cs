@@ -45,7 +45,10 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
         _generator = generator;
         long d = config.Dim;
         if (config.FrameEmbeddings)
-            frame_embedding = nn.Parameter(torch.randn([config.Frames, d], generator: generator) * 0.02);
+        {
+            using var scale = 0.02.ToScalar();
+            frame_embedding = nn.Parameter(torch.randn([config.Frames, d], generator: generator).mul_(scale));
+        }
         ln_k_weight = nn.Parameter(torch.ones(d));
         ln_k_bias = nn.Parameter(torch.zeros(d));
         // Unit-variance queries give attention logits of std ≈ 0.5 at initialisation (xavier projections, unit-variance
@@ -109,8 +112,10 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
         if (training && _dropout > 0)
         {
             // Drawn on the CPU, where the generator lives, so a CUDA run draws the same masks.
-            using var keep = (torch.rand(h.shape, generator: _generator) >= _dropout).to(h.device);
-            h = h * keep / (1 - _dropout);
+            using var rate = _dropout.ToScalar();
+            using var keepFraction = (1 - _dropout).ToScalar();
+            using var keep = torch.rand(h.shape, generator: _generator).ge(rate).to(h.device);
+            h = h.mul(keep).div(keepFraction);
         }
         return head.forward(h).MoveToOuterDisposeScope();
     }
@@ -129,22 +134,23 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
         long hq = h * qn;
 
         var q = q_proj.forward(query).view(qn, h, dh).transpose(0, 1);                 // [H, Q, dh]
-        var u = q.matmul(k_proj_weight.view(h, dh, d)).mul(1.0 / Math.Sqrt(dh));      // [H, Q, D]
+        using var scale = (1.0 / Math.Sqrt(dh)).ToScalar();
+        var u = q.matmul(k_proj_weight.view(h, dh, d)).mul(scale);                    // [H, Q, D]
         u = u.reshape(hq, d);                                                          // [HQ, D]
 
         var logits = normalized.matmul((u * ln_k_weight).t());                        // [B, N, HQ]
         if (frame_embedding is not null)
         {
             var frameBias = frame_embedding.matmul(u.t());                             // [F, HQ]
-            logits = (logits.view(b, Config.Frames, Config.TokensPerFrame, hq) + frameBias.unsqueeze(1)).view(b, Config.Tokens, hq);
+            logits = TorchScalars.Add(logits.view(b, Config.Frames, Config.TokensPerFrame, hq), frameBias.unsqueeze(1)).view(b, Config.Tokens, hq);
         }
         var weights = logits.softmax(1);                                               // [B, N, HQ]
 
-        var z = weights.transpose(1, 2).matmul(normalized) * ln_k_weight + ln_k_bias;   // [B, HQ, D]
+        var z = TorchScalars.Add(weights.transpose(1, 2).matmul(normalized) * ln_k_weight, ln_k_bias);   // [B, HQ, D]
         if (frame_embedding is not null)
         {
             var perFrame = weights.view(b, Config.Frames, Config.TokensPerFrame, hq).sum(2); // [B, F, HQ]
-            z = z + perFrame.transpose(1, 2).matmul(frame_embedding);
+            z = TorchScalars.Add(z, perFrame.transpose(1, 2).matmul(frame_embedding));
         }
 
         // v = W_v,h z + b_v,h for each head on its own z, as one batched matmul over the heads:
@@ -152,7 +158,7 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
         // W_v once per example, forward and backward.)
         var wv = v_proj.weight!.view(h, dh, d).transpose(1, 2);
         var zh = z.view(b, h, qn, d).transpose(0, 1).reshape(h, b * qn, d);
-        var v = zh.bmm(wv) + v_proj.bias!.view(h, 1, dh);                                // [H, B·Q, dh]
+        var v = TorchScalars.Add(zh.bmm(wv), v_proj.bias!.view(h, 1, dh));               // [H, B·Q, dh]
         return v.view(h, b, qn, dh).permute(1, 2, 0, 3).reshape(b, qn, d).MoveToOuterDisposeScope();   // [B, Q, D]
     }
 
@@ -161,14 +167,15 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var (b, h, qn, d, dh) = (normalized.shape[0], (long)Config.Heads, (long)Config.Queries, (long)Config.Dim, (long)Config.HeadDim);
-        var x = normalized * ln_k_weight + ln_k_bias;
+        var x = TorchScalars.Add(normalized * ln_k_weight, ln_k_bias);
         if (frame_embedding is not null)
-            x = (x.view(b, Config.Frames, Config.TokensPerFrame, d) + frame_embedding.unsqueeze(1)).view(b, Config.Tokens, d);
+            x = TorchScalars.Add(x.view(b, Config.Frames, Config.TokensPerFrame, d), frame_embedding.unsqueeze(1)).view(b, Config.Tokens, d);
         var n = x.shape[1];
         var q = q_proj.forward(query).view(1, qn, h, dh).transpose(1, 2);              // [1, H, Q, dh]
         var k = x.matmul(k_proj_weight.t()).view(b, n, h, dh).transpose(1, 2);         // [B, H, N, dh]
         var v = v_proj.forward(x).view(b, n, h, dh).transpose(1, 2);                   // [B, H, N, dh]
-        var a = q.matmul(k.transpose(2, 3)).mul(1.0 / Math.Sqrt(dh)).softmax(-1);     // [B, H, Q, N]
+        using var scale = (1.0 / Math.Sqrt(dh)).ToScalar();
+        var a = q.matmul(k.transpose(2, 3)).mul(scale).softmax(-1);                   // [B, H, Q, N]
         return a.matmul(v).transpose(1, 2).reshape(b, qn, d).MoveToOuterDisposeScope();
     }
 

@@ -25,7 +25,11 @@ internal sealed class MultiheadAttentionPoolerModule : nn.Module<Tensor, Tensor>
         config.Validate();
         Config = config;
         long d = config.Dim;
-        if (config.FrameEmbeddings) frame_embedding = nn.Parameter(torch.randn(config.Frames, d) * 0.02);
+        if (config.FrameEmbeddings)
+        {
+            using var scale = 0.02.ToScalar();
+            frame_embedding = nn.Parameter(torch.randn(config.Frames, d).mul_(scale));
+        }
         ln_k = nn.LayerNorm(d, config.LayerNormEpsilon);
         query = nn.Parameter(torch.randn(config.Queries, d));
         attn = nn.MultiheadAttention(d, config.Heads);
@@ -50,7 +54,7 @@ internal sealed class MultiheadAttentionPoolerModule : nn.Module<Tensor, Tensor>
         long b = tokens.shape[0], d = Config.Dim;
         var x = ln_k.forward(tokens);
         if (frame_embedding is not null)
-            x = (x.view(b, Config.Frames, Config.TokensPerFrame, d) + frame_embedding.unsqueeze(1)).view(b, Config.Tokens, d);
+            x = TorchScalars.Add(x.view(b, Config.Frames, Config.TokensPerFrame, d), frame_embedding.unsqueeze(1)).view(b, Config.Tokens, d);
         var kv = x.transpose(0, 1);                                   // [N, B, D]: MultiheadAttention is sequence-first
         var q = query.unsqueeze(1).expand(Config.Queries, b, d);      // [Q, B, D]
         var (output, _) = attn.forward(q, kv, kv, null, false, null);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using CoCa.MLNet.Scoring;
+using CoCa.MLNet.Training.Optimization;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace CoCa.MLNet.Training.Pooling;
@@ -24,7 +24,7 @@ internal sealed record PoolerTrainingSettings(
 internal sealed record PoolerTrainingResult(AttentionalPoolerWeights Weights, IReadOnlyList<AttentionalPoolerProgress> History, int BestEpoch);
 
 /// <summary>
-/// Mini-batch training of <see cref="AttentionalPoolerModule"/> with AdamW, linear warmup + cosine decay, softmax
+/// Mini-batch training of <see cref="AttentionalPoolerModule"/> with AdamW (<see cref="AdamWOptimizer"/>), linear warmup + cosine decay, softmax
 /// cross-entropy (optionally label-smoothed), and early stopping on validation loss.
 /// </summary>
 internal static class PoolerTrainingLoop
@@ -46,13 +46,13 @@ internal static class PoolerTrainingLoop
         using var model = new AttentionalPoolerModule(config, settings.Dropout, generator);
         model.to(settings.Device);
 
-        var parameters = model.NamedTensors().Select(t => t.Tensor).ToList();
-        var groups = new[]
-        {
-            new AdamW.ParamGroup(parameters.Where(p => p.ndim >= 2), settings.LearningRate, 0.9, 0.999, 1e-8, settings.WeightDecay, false, false),
-            new AdamW.ParamGroup(parameters.Where(p => p.ndim < 2), settings.LearningRate, 0.9, 0.999, 1e-8, 0.0, false, false),
-        };
-        using var optimizer = torch.optim.AdamW(groups, settings.LearningRate);
+        // Weight matrices, queries and frame embeddings decay; biases and LayerNorm gains do not (as open_clip).
+        var parameters = model.NamedTensors().ToList();
+        using var optimizer = new AdamWOptimizer(
+        [
+            new AdamWParameterGroup(parameters.Where(p => p.Tensor.ndim >= 2), settings.WeightDecay),
+            new AdamWParameterGroup(parameters.Where(p => p.Tensor.ndim < 2), 0.0),
+        ]);
 
         int batch = Math.Max(1, Math.Min(settings.BatchSize, trainRows.Length));
         int batchesPerEpoch = (trainRows.Length + batch - 1) / batch;
@@ -80,16 +80,16 @@ internal static class PoolerTrainingLoop
                 checkAlive?.Invoke();
                 var rows = order.AsSpan(start, Math.Min(batch, order.Length - start));
                 lr = schedule.At(step++);
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                optimizer.LearningRate = lr;
 
                 using var scope = NewDisposeScope();
                 var x = loader.Load(rows);
                 var y = labelTensor.index_select(0, torch.tensor(rows.ToArray(), device: settings.Device));
                 var logits = model.forward(x);
                 var loss = nn.functional.cross_entropy(logits, y, label_smoothing: settings.LabelSmoothing);
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 loss.backward();
-                optimizer.step();
+                optimizer.Step();
                 lossSum += loss.item<float>() * rows.Length;
                 correct += logits.argmax(1).eq(y).sum().item<long>();
             }
