@@ -11,11 +11,13 @@ public static class PoolerTraining
     public static (ITransformer Model, List<AttentionalPoolerProgress> History) Train(MLContext ml, IDataView features, AttentionalPoolerOptions options)
     {
         var history = new List<AttentionalPoolerProgress>();
-        using (var bar = new ConsoleProgressBar("training", options.NumberOfEpochs))
+        ConsoleProgressBar? bar = null;   // made at the first epoch, which tells the planned number of epochs
+        try
         {
             options.Progress = new Recorder(p =>
             {
                 history.Add(p);
+                bar ??= new ConsoleProgressBar("training", p.NumberOfEpochs);
                 bar.Report(p.Epoch, $"loss {p.TrainingLoss:F3}" + (p.ValidationLoss is { } v ? $", validation {v:F3}" : ""));
             });
             options.FeatureColumnName = "Tokens";
@@ -24,8 +26,12 @@ public static class PoolerTraining
                 .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(options))
                 .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedClass", "PredictedLabel"))
                 .Fit(features);
-            if (history.Count < options.NumberOfEpochs) bar.Report(options.NumberOfEpochs, $"stopped early after epoch {history.Count}");
+            if (history.Count > 0 && history.Count < history[^1].NumberOfEpochs) bar?.Report(history[^1].NumberOfEpochs, $"stopped early after epoch {history.Count}");
             return (model, history);
+        }
+        finally
+        {
+            bar?.Dispose();
         }
     }
 

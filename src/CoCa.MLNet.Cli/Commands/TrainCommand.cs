@@ -17,8 +17,8 @@ internal static class TrainCommand
         var model = new Option<string>("--model", "-m") { Description = "Converted model folder (from coca convert)", Required = true };
         var data = new Option<string>("--data", "-d") { Description = "Dataset folder: one sub-folder per class holding its images (with --video: video files or folders of frames)", Required = true };
         var outFile = new Option<string>("--out", "-o") { Description = "The model file to write (MODEL.zip)", Required = true };
-        var epochs = new Option<int>("--epochs") { Description = "Maximum passes over the data (early stopping may end sooner)", DefaultValueFactory = _ => 30 };
-        var batch = new Option<int>("--batch-size") { Description = "Examples per optimisation step", DefaultValueFactory = _ => 64 };
+        var epochs = new Option<int?>("--epochs") { Description = "Maximum passes over the data; early stopping on the validation split usually ends sooner (default: enough for 2,000 optimizer steps, 30 to 1,000 epochs)" };
+        var batch = new Option<int?>("--batch-size") { Description = "Examples per optimizer step (default: a tenth of the training examples, a power of two from 8 to 64)" };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, warmup then cosine decay)", DefaultValueFactory = _ => 1e-3 };
         var queries = new Option<int>("--queries") { Description = "Learnable queries of the pooler", DefaultValueFactory = _ => 1 };
         var heads = new Option<int?>("--heads") { Description = "Attention heads (default: token width / 64)" };

@@ -48,13 +48,27 @@ public sealed class AttentionalPoolerOptions
     /// </summary>
     public double WeightDecay { get; set; } = 1e-4;
 
-    /// <summary>Fraction of all optimisation steps spent warming the learning rate up linearly from 0; then cosine decay to 0.</summary>
-    public double WarmupFraction { get; set; } = 0.1;
+    // Training is planned in optimizer steps, so that the defaults train a data set of any size long enough: a small
+    // set gets smaller batches and more epochs, and early stopping on the validation split decides the end (the
+    // weights of the best validation epoch are kept). benchmarks/README.md ("Defaults") has the recipe and its measure.
 
-    public int BatchSize { get; set; } = 64;
+    /// <summary>
+    /// Optimizer steps spent warming the learning rate up linearly from 0; then cosine decay to 0 over the planned
+    /// epochs. Null: a tenth of the planned steps, at most 500.
+    /// </summary>
+    public int? WarmupSteps { get; set; }
 
-    /// <summary>Maximum passes over the training data (early stopping may end sooner).</summary>
-    public int NumberOfEpochs { get; set; } = 30;
+    /// <summary>
+    /// Examples per optimizer step. Null: a tenth of the training examples rounded down to a power of two, between 8
+    /// and 64 (so that a small data set still gets about ten steps per epoch).
+    /// </summary>
+    public int? BatchSize { get; set; }
+
+    /// <summary>
+    /// Maximum passes over the training data; the learning-rate schedule spans them and early stopping usually ends
+    /// sooner. Null: as many as give at least 2,000 optimizer steps, at least 30 and at most 1,000 epochs.
+    /// </summary>
+    public int? NumberOfEpochs { get; set; }
 
     /// <summary>Label smoothing of the cross-entropy loss (0 = none).</summary>
     public double LabelSmoothing { get; set; } = 0.0;
@@ -76,9 +90,10 @@ public sealed class AttentionalPoolerOptions
     /// <summary>
     /// Stop after this many epochs without a validation-loss improvement larger than
     /// <see cref="EarlyStoppingMinDelta"/> (epochs still warming up do not count). 0 turns early stopping off. With
-    /// validation on, the weights of the best epoch are kept either way.
+    /// validation on, the weights of the best epoch are kept either way. Null: the epochs that cover a fifth of the
+    /// planned ones, at least 10.
     /// </summary>
-    public int EarlyStoppingPatience { get; set; } = 10;
+    public int? EarlyStoppingPatience { get; set; }
 
     public double EarlyStoppingMinDelta { get; set; } = 1e-4;
 

@@ -87,8 +87,9 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
             $"{(config.ReassociationIsCheaper ? "reassociated" : "projected")} attention; features {(store.IsOnDisk ? "on disk" : "in memory")} " +
             $"({store.ByteLength / (1024.0 * 1024.0):F1} MiB float16{(fromCache ? ", reused cache" : "")}) after {clock.Elapsed.TotalSeconds:F1} s; seed {seed}, device {o.Device}.");
 
-        var settings = new PoolerTrainingSettings(o.LearningRate, o.WeightDecay, o.WarmupFraction, o.BatchSize, o.NumberOfEpochs,
-            o.LabelSmoothing, o.Dropout, seed, validationRows.Length > 0 ? o.EarlyStoppingPatience : 0, o.EarlyStoppingMinDelta, device);
+        var plan = PoolerTrainingPlan.Create(trainRows.Length, o.BatchSize, o.NumberOfEpochs, o.WarmupSteps, validationRows.Length > 0 ? o.EarlyStoppingPatience : 0);
+        CatalogEnvironment.Info(ch, $"Attentional pooler plan: {plan}.");
+        var settings = new PoolerTrainingSettings(o.LearningRate, o.WeightDecay, plan, o.LabelSmoothing, o.Dropout, seed, o.EarlyStoppingMinDelta, device);
         var cancel = CancellationCheck(host);
         var result = PoolerTrainingLoop.Run(config, store, labels, trainRows, validationRows, settings, p =>
         {
@@ -234,12 +235,12 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
         if (o.Dropout is < 0 or >= 1) throw Bad(nameof(o.Dropout), o.Dropout, "must be in [0, 1).");
         if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate)) throw Bad(nameof(o.LearningRate), o.LearningRate, "must be a positive number.");
         if (!(o.WeightDecay >= 0)) throw Bad(nameof(o.WeightDecay), o.WeightDecay, "must be ≥ 0.");
-        if (o.WarmupFraction is < 0 or > 1 || double.IsNaN(o.WarmupFraction)) throw Bad(nameof(o.WarmupFraction), o.WarmupFraction, "must be in [0, 1].");
-        if (o.BatchSize < 1) throw Bad(nameof(o.BatchSize), o.BatchSize, "must be at least 1.");
-        if (o.NumberOfEpochs < 1) throw Bad(nameof(o.NumberOfEpochs), o.NumberOfEpochs, "must be at least 1.");
+        if (o.WarmupSteps is < 0) throw Bad(nameof(o.WarmupSteps), o.WarmupSteps, "must be ≥ 0.");
+        if (o.BatchSize is < 1) throw Bad(nameof(o.BatchSize), o.BatchSize, "must be at least 1.");
+        if (o.NumberOfEpochs is < 1) throw Bad(nameof(o.NumberOfEpochs), o.NumberOfEpochs, "must be at least 1.");
         if (o.LabelSmoothing is < 0 or >= 1 || double.IsNaN(o.LabelSmoothing)) throw Bad(nameof(o.LabelSmoothing), o.LabelSmoothing, "must be in [0, 1).");
         if (o.ValidationFraction is < 0 or >= 1 || double.IsNaN(o.ValidationFraction)) throw Bad(nameof(o.ValidationFraction), o.ValidationFraction, "must be in [0, 1).");
-        if (o.EarlyStoppingPatience < 0) throw Bad(nameof(o.EarlyStoppingPatience), o.EarlyStoppingPatience, "must be ≥ 0.");
+        if (o.EarlyStoppingPatience is < 0) throw Bad(nameof(o.EarlyStoppingPatience), o.EarlyStoppingPatience, "must be ≥ 0.");
         if (o.MemoryBudgetBytes is < 0) throw Bad(nameof(o.MemoryBudgetBytes), o.MemoryBudgetBytes, "must be ≥ 0.");
         if (o.ScoringBatchSize < 1) throw Bad(nameof(o.ScoringBatchSize), o.ScoringBatchSize, "must be at least 1.");
     }

@@ -3,14 +3,14 @@ namespace CoCa.MLNet.Training.Pooling;
 /// <summary>Linear warmup from 0 to the peak over the first steps, then cosine decay towards 0 (reached one step after the last).</summary>
 internal sealed class LearningRateSchedule
 {
-    public LearningRateSchedule(double peak, int totalSteps, double warmupFraction)
+    public LearningRateSchedule(double peak, int totalSteps, int warmupSteps)
     {
         if (!(peak > 0)) throw new ArgumentOutOfRangeException(nameof(peak), peak, "The learning rate must be positive.");
         if (totalSteps < 1) throw new ArgumentOutOfRangeException(nameof(totalSteps), totalSteps, "Training needs at least one step.");
-        if (warmupFraction is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(warmupFraction), warmupFraction, "The warmup fraction must be in [0, 1].");
+        if (warmupSteps < 0 || warmupSteps > totalSteps) throw new ArgumentOutOfRangeException(nameof(warmupSteps), warmupSteps, $"The warmup must be 0 to {totalSteps} steps.");
         Peak = peak;
         TotalSteps = totalSteps;
-        WarmupSteps = (int)Math.Round(warmupFraction * totalSteps);
+        WarmupSteps = warmupSteps;
     }
 
     public double Peak { get; }

@@ -10,13 +10,10 @@ namespace CoCa.MLNet.Training.Pooling;
 internal sealed record PoolerTrainingSettings(
     double LearningRate,
     double WeightDecay,
-    double WarmupFraction,
-    int BatchSize,
-    int Epochs,
+    PoolerTrainingPlan Plan,
     double LabelSmoothing,
     double Dropout,
     int Seed,
-    int EarlyStoppingPatience,
     double EarlyStoppingMinDelta,
     Device Device);
 
@@ -54,9 +51,11 @@ internal static class PoolerTrainingLoop
             new AdamWParameterGroup(parameters.Where(p => p.Tensor.ndim < 2), 0.0),
         ]);
 
-        int batch = Math.Max(1, Math.Min(settings.BatchSize, trainRows.Length));
-        int batchesPerEpoch = (trainRows.Length + batch - 1) / batch;
-        var schedule = new LearningRateSchedule(settings.LearningRate, batchesPerEpoch * settings.Epochs, settings.WarmupFraction);
+        var plan = settings.Plan;
+        int batch = plan.BatchSize;
+        if (plan.BatchesPerEpoch != (trainRows.Length + batch - 1) / batch)
+            throw new ArgumentException($"The plan ({plan}) is for another number of training examples than {trainRows.Length}.", nameof(settings));
+        var schedule = new LearningRateSchedule(settings.LearningRate, plan.TotalSteps, plan.WarmupSteps);
         var loader = new TokenBatchLoader(store, Math.Max(batch, Math.Min(validationRows.Length, 2 * batch)), settings.Device);
         using var labelTensor = torch.tensor(labels.Select(l => (long)l).ToArray(), device: settings.Device);
 
@@ -68,7 +67,7 @@ internal static class PoolerTrainingLoop
         int bestEpoch = 0, sinceBest = 0, step = 0;
         double lr = 0;
 
-        for (int epoch = 1; epoch <= settings.Epochs; epoch++)
+        for (int epoch = 1; epoch <= plan.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
             model.train();
@@ -114,13 +113,13 @@ internal static class PoolerTrainingLoop
                 }
             }
 
-            var progress = new AttentionalPoolerProgress(epoch, settings.Epochs, lossSum / order.Length, (double)correct / order.Length,
+            var progress = new AttentionalPoolerProgress(epoch, plan.Epochs, lossSum / order.Length, (double)correct / order.Length,
                 valLoss, valAccuracy, order.Length / Math.Max(seconds, 1e-9), lr, isBest);
             history.Add(progress);
             report?.Invoke(progress);
             if (!double.IsFinite(progress.TrainingLoss))
                 throw new InvalidOperationException($"Training diverged at epoch {epoch} (loss {progress.TrainingLoss}); lower the learning rate ({settings.LearningRate}).");
-            if (settings.EarlyStoppingPatience > 0 && sinceBest >= settings.EarlyStoppingPatience) break;
+            if (validationRows.Length > 0 && plan.EarlyStoppingPatience > 0 && sinceBest >= plan.EarlyStoppingPatience) break;
         }
 
         if (best is null)

@@ -75,7 +75,7 @@ public class TrainerBehaviourTests
         options.NumberOfEpochs = 30;
         options.LearningRate = 0.05;   // far too high: validation loss soon stops improving
         options.EarlyStoppingPatience = 2;
-        options.WarmupFraction = 0;
+        options.WarmupSteps = 0;
         var result = ml.MulticlassClassification.Trainers.AttentionalPooler(options).Train(Data(ml));
         Assert.True(result.History.Count < 30, $"ran all {result.History.Count} epochs");
         var best = result.History.Where(h => h.ValidationLoss is not null).MinBy(h => h.ValidationLoss!.Value)!;
