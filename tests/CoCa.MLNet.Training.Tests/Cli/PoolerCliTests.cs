@@ -132,6 +132,43 @@ public class PoolerCliTests(PoolerCliFixture fx) : IClassFixture<PoolerCliFixtur
         Assert.Matches(@"\t(left|right)\t(0|1)\.\d{4}$", predict.StdOut.Trim());
     }
 
+    [Fact]
+    public void Train_WithCache_FeaturizesAgainWhenFilesWereSwappedUnderTheSameNames()
+    {
+        // The issue's trial: the pictures of two class folders swapped, file names kept; the cache must not serve the old features.
+        var data = Path.Combine(fx.Root, "swap-data");
+        foreach (var (path, label) in fx.Images.Where(i => i.Label is "circle" or "square"))
+        {
+            Directory.CreateDirectory(Path.Combine(data, label));
+            File.Copy(path, Path.Combine(data, label, Path.GetFileName(path)), overwrite: true);
+        }
+        var cache = Path.Combine(fx.Root, "swap-cache");
+        string[] train = ["train", "--model", fx.ModelDir, "--data", data, "--out", Path.Combine(fx.Root, "swap.zip"), "--epochs", "1", "--batch-size", "4", "--cache", cache];
+        var first = CliProcess.Run(train);
+        Assert.True(first.ExitCode == 0, first.StdErr);
+        var again = CliProcess.Run(train);
+        Assert.True(again.ExitCode == 0, again.StdErr);
+        Assert.Contains("reusing feature cache", again.StdOut);
+
+        var circles = Directory.GetFiles(Path.Combine(data, "circle")).Order(StringComparer.Ordinal).ToArray();
+        var squares = Directory.GetFiles(Path.Combine(data, "square")).Order(StringComparer.Ordinal).ToArray();
+        for (int i = 0; i < circles.Length; i++)
+        {
+            var (tc, ts) = (File.GetLastWriteTimeUtc(circles[i]), File.GetLastWriteTimeUtc(squares[i]));
+            var (bc, bs) = (File.ReadAllBytes(circles[i]), File.ReadAllBytes(squares[i]));
+            File.WriteAllBytes(circles[i], bs);
+            File.WriteAllBytes(squares[i], bc);
+            File.SetLastWriteTimeUtc(circles[i], tc);
+            File.SetLastWriteTimeUtc(squares[i], ts);
+        }
+        var swapped = CliProcess.Run(train);
+        Assert.True(swapped.ExitCode == 0, swapped.StdErr);
+        Assert.DoesNotContain("reusing feature cache", swapped.StdOut);
+        Assert.Empty(Directory.GetFiles(cache, "*.partial"));
+        Assert.Empty(Directory.GetFiles(cache, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(fx.Root, "*.tmp"));
+    }
+
     private static void AssertOneLineError(CliProcess.Result result, string expected)
     {
         Assert.Equal(1, result.ExitCode);
