@@ -6,7 +6,10 @@ using Microsoft.ML;
 
 namespace CoCa.MLNet.Cli.Commands;
 
-/// <summary><c>coca predict --model MODEL.zip PATH...</c>: one line per input: path, predicted class, its probability.</summary>
+/// <summary>
+/// <c>coca predict --model MODEL.zip PATH...</c>: one line per input: path, predicted class, its probability. An input
+/// that cannot be read gets one line on stderr naming it; the others are still printed, and the exit code is then 1.
+/// </summary>
 internal static class PredictCommand
 {
     public static Command Create()
@@ -23,9 +26,21 @@ internal static class PredictCommand
             var files = summary.Video
                 ? InputPaths.ExpandVideos(parse.GetValue(inputs)!)
                 : InputPaths.Expand(parse.GetValue(inputs)!, InputPaths.ImageExtensions, "image");
-            foreach (var (file, label, probability) in PoolerPipeline.Predict(ml, trained, files))
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{file}\t{label}\t{probability:F4}"));
-            return 0;
+            int failed = 0;
+            foreach (var r in PoolerPipeline.Predict(ml, trained, files))
+            {
+                if (r.Error is not null)
+                {
+                    Console.Out.Flush();
+                    Console.Error.WriteLine($"coca: {r.Error}");
+                    failed++;
+                }
+                else
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Path}\t{r.Label}\t{r.Probability:F4}"));
+                }
+            }
+            return failed == 0 ? 0 : 1;
         });
         return command;
     }

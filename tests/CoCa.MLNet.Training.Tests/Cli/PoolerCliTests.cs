@@ -28,6 +28,26 @@ public sealed class PoolerCliFixture : IDisposable
         Images = SyntheticImageDataset.Generate(DataDir, classCount: 5, perClass: 6, width: 64, height: 64, seed: 2);
     }
 
+    private readonly object _trainLock = new();
+    private string? _trained;
+
+    /// <summary>A model trained once (one epoch) for the tests that only score.</summary>
+    public string TrainedModel
+    {
+        get
+        {
+            lock (_trainLock) return _trained ??= TrainOnce(Root, ModelDir, DataDir);
+        }
+    }
+
+    private static string TrainOnce(string root, string modelDir, string dataDir)
+    {
+        var path = Path.Combine(root, "trained-once.zip");
+        var run = CliProcess.Run("train", "--model", modelDir, "--data", dataDir, "--out", path, "--epochs", "1", "--batch-size", "16");
+        if (run.ExitCode != 0) throw new InvalidOperationException("coca train failed: " + run.StdErr);
+        return path;
+    }
+
     public string Root { get; }
     public string ModelDir { get; }
     public string DataDir { get; }
@@ -130,6 +150,16 @@ public class PoolerCliTests(PoolerCliFixture fx) : IClassFixture<PoolerCliFixtur
         var predict = CliProcess.Run("predict", "--model", model, video);
         Assert.True(predict.ExitCode == 0, predict.StdErr);
         Assert.Matches(@"\t(left|right)\t(0|1)\.\d{4}$", predict.StdOut.Trim());
+
+        // A corrupt video among good ones: the good one is still predicted, the corrupt one named on one line, exit code 1.
+        var corrupt = Path.Combine(fx.Root, "corrupt.mp4");
+        File.WriteAllBytes(corrupt, [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 7))]);
+        var mixed = CliProcess.Run("predict", "--model", model, corrupt, video);
+        Assert.True(mixed.ExitCode == 1, mixed.StdOut + mixed.StdErr);
+        Assert.Matches(@"\t(left|right)\t(0|1)\.\d{4}$", mixed.StdOut.Trim());
+        var error = Assert.Single(mixed.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("coca: ", error);
+        Assert.Contains(corrupt, error);
     }
 
     [Fact]
@@ -167,6 +197,50 @@ public class PoolerCliTests(PoolerCliFixture fx) : IClassFixture<PoolerCliFixtur
         Assert.Empty(Directory.GetFiles(cache, "*.partial"));
         Assert.Empty(Directory.GetFiles(cache, "*.tmp"));
         Assert.Empty(Directory.GetFiles(fx.Root, "*.tmp"));
+    }
+
+    [Fact]
+    public void Predict_UndecodableInputs_AreNamedOnOneLineEach_AfterTheGoodResults()
+    {
+        var bad = Path.Combine(fx.Root, "bad-inputs");
+        Directory.CreateDirectory(bad);
+        var truncated = Path.Combine(bad, "truncated.png");
+        var bytes = File.ReadAllBytes(fx.Images[0].Path);
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
+        var empty = Path.Combine(bad, "empty.png");
+        File.WriteAllBytes(empty, []);
+        string[] inputs = [fx.Images[0].Path, truncated, fx.Images[1].Path, empty, fx.Images[2].Path];
+
+        var predict = CliProcess.Run(["predict", "--model", fx.TrainedModel, .. inputs]);
+        Assert.True(predict.ExitCode == 1, predict.StdOut + predict.StdErr);
+        var lines = predict.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 3, predict.StdOut + predict.StdErr);
+        Assert.Equal([fx.Images[0].Path, fx.Images[1].Path, fx.Images[2].Path], lines.Select(l => l.Split('\t')[0]));
+        var errors = predict.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, errors.Length);
+        Assert.StartsWith("coca: ", errors[0]);
+        Assert.Contains(truncated, errors[0]);
+        Assert.Contains("expected", errors[0]);
+        Assert.Contains(empty, errors[1]);
+        Assert.Contains("0 bytes", errors[1]);
+        Assert.DoesNotContain("Splitter", predict.StdErr);
+    }
+
+    [Fact]
+    public void Evaluate_UndecodableImage_IsOneLineNamingIt()
+    {
+        var data = Path.Combine(fx.Root, "eval-bad");
+        foreach (var (path, label) in fx.Images.Where(i => i.Label is "circle" or "square"))
+        {
+            Directory.CreateDirectory(Path.Combine(data, label));
+            File.Copy(path, Path.Combine(data, label, Path.GetFileName(path)), overwrite: true);
+        }
+        var truncated = Path.Combine(data, "square", "zz_truncated.png");
+        var bytes = File.ReadAllBytes(fx.Images[0].Path);
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length * 2 / 3)]);
+        var run = CliProcess.Run("evaluate", "--model", fx.TrainedModel, "--data", data);
+        AssertOneLineError(run, truncated);
+        Assert.DoesNotContain("Splitter", run.StdErr);
     }
 
     private static void AssertOneLineError(CliProcess.Result result, string expected)

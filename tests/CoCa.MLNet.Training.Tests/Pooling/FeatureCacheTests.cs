@@ -243,7 +243,7 @@ public sealed class FeatureCacheTests : IDisposable
             Assert.False(File.Exists(abandoned));
             Assert.True(File.Exists(inUse));
         }
-        Assert.Empty(Directory.GetFiles(_dir, "*.partial").Where(f => f != inUse));
+        Assert.Equal([inUse], Directory.GetFiles(_dir, "*.partial"));
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
     }
 }
