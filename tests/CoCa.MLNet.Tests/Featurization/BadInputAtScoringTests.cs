@@ -84,7 +84,7 @@ public sealed class BadInputAtScoringTests : IDisposable
         Assert.Same(inner, InputErrors.Unwrap(wrapped));
         Assert.True(InputErrors.IsBadInput(wrapped));
         var second = new InvalidDataException("Image 'y.png' is empty (0 bytes)");
-        Assert.Same(inner, InputErrors.Unwrap(new AggregateException(new AggregateException(inner), second)));
+        Assert.Same(inner, InputErrors.Unwrap(new AggregateException(inner, second)));
         var other = new InvalidOperationException("something else", inner);
         Assert.Same(other, InputErrors.Unwrap(other));
     }
