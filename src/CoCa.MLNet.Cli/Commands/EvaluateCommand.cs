@@ -17,7 +17,7 @@ internal static class EvaluateCommand
         {
             var path = parse.GetValue(model)!;
             var ml = new MLContext(0);
-            var trained = ml.Model.LoadCoCa(path, out _);
+            var trained = PoolerPipeline.Load(ml, path, model.Name, "evaluate");
             var summary = PoolerPipeline.Describe(trained, path);
             var examples = LabeledFolder.Read(parse.GetValue(data)!, summary.Video);
             var metrics = PoolerPipeline.Evaluate(ml, trained, summary, examples, out _);

@@ -21,7 +21,7 @@ internal static class PredictCommand
         {
             var path = parse.GetValue(model)!;
             var ml = new MLContext(0);
-            var trained = ml.Model.LoadCoCa(path, out _);
+            var trained = PoolerPipeline.Load(ml, path, model.Name, "predict");
             var summary = PoolerPipeline.Describe(trained, path);
             var files = summary.Video
                 ? InputPaths.ExpandVideos(parse.GetValue(inputs)!)

@@ -49,6 +49,21 @@ internal static class PoolerPipeline
         return ml.Transforms.Conversion.MapValueToKey(LabelColumn, keyData: keyData).Fit(data).Transform(data);
     }
 
+    /// <summary>
+    /// Loads a pipeline saved by <c>coca train</c> from <paramref name="path"/> (the value of <paramref name="flag"/>);
+    /// a folder, such as a converted model from <c>coca convert</c>, is refused with what is needed instead.
+    /// </summary>
+    public static ITransformer Load(MLContext ml, string path, string flag, string command)
+    {
+        if (Directory.Exists(path))
+        {
+            bool converted = File.Exists(Path.Combine(path, CoCa.MLNet.Conversion.ConvertedModel.VisionFile));
+            throw new ArgumentException($"{flag} '{path}' is a folder{(converted ? " holding a converted CoCa model (from coca convert)" : "")}; " +
+                $"coca {command} needs a classifier file saved by coca train (MODEL.zip): coca train --model {(converted ? path : "MODEL_DIR")} --data DATA_DIR --out MODEL.zip.");
+        }
+        return ml.Model.LoadCoCa(path, out _);
+    }
+
     /// <summary>Finds the featurizer and pooler of a pipeline saved by <c>coca train</c>.</summary>
     public static ModelSummary Describe(ITransformer model, string source)
     {

@@ -243,6 +243,51 @@ public class PoolerCliTests(PoolerCliFixture fx) : IClassFixture<PoolerCliFixtur
         Assert.DoesNotContain("Splitter", run.StdErr);
     }
 
+    [Fact]
+    public void Train_OptionErrorsNameTheFlag_AndABadOutIsRefusedBeforeTraining()
+    {
+        string[] train = ["train", "--model", fx.ModelDir, "--data", fx.DataDir];
+        var model = Path.Combine(fx.Root, "checked.zip");
+        foreach (var (args, expected) in new (string[], string)[]
+        {
+            (["--epochs", "0"], "--epochs must be at least 1 (got 0)"),
+            (["--batch-size", "0"], "--batch-size must be at least 1 (got 0)"),
+            (["--lr", "-0.001"], "--lr must be a positive number"),
+            (["--queries", "0"], "--queries must be at least 1"),
+            (["--heads", "0"], "--heads must be at least 1"),
+            (["--validation-fraction", "1"], "--validation-fraction must be at least 0 and below 1"),
+            (["--frames", "0"], "--frames must be at least 1"),
+        })
+        {
+            var run = CliProcess.Run([.. train, "--out", model, .. args]);
+            Assert.Equal(2, run.ExitCode);
+            var line = Assert.Single(run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal("coca: " + expected, line[..Math.Min(line.Length, 6 + expected.Length)]);
+            Assert.DoesNotContain("AttentionalPoolerOptions", line);
+        }
+
+        // --out a folder, or in a folder that cannot be made: refused before the data is even read.
+        var folder = CliProcess.Run([.. train, "--out", fx.Root]);
+        AssertOneLineError(folder, "--out");
+        Assert.Contains("is a folder", folder.StdErr);
+        Assert.DoesNotContain("Training on", folder.StdOut);
+        var aFile = Path.Combine(fx.Root, "not-a-folder");
+        File.WriteAllText(aFile, "");
+        var unwritable = CliProcess.Run([.. train, "--out", Path.Combine(aFile, "model.zip")]);
+        AssertOneLineError(unwritable, "cannot be written");
+        Assert.DoesNotContain("Training on", unwritable.StdOut);
+        Assert.False(File.Exists(model));
+    }
+
+    [Fact]
+    public void PredictAndEvaluate_WithAConvertedModelFolder_SayATrainedZipIsNeeded()
+    {
+        var predict = CliProcess.Run("predict", "--model", fx.ModelDir, fx.Images[0].Path);
+        AssertOneLineError(predict, "converted CoCa model");
+        Assert.Contains("needs a classifier file saved by coca train (MODEL.zip)", predict.StdErr);
+        AssertOneLineError(CliProcess.Run("evaluate", "--model", fx.ModelDir, "--data", fx.DataDir), "coca evaluate needs a classifier file saved by coca train");
+    }
+
     private static void AssertOneLineError(CliProcess.Result result, string expected)
     {
         Assert.Equal(1, result.ExitCode);
