@@ -20,14 +20,15 @@ internal static class FeaturizeCommand
         var batch = new Option<int>("--batch-size") { Description = "Images per encoder call", DefaultValueFactory = _ => 32 }.AtLeast(1);
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: all cores)" }.AtLeast(0);
         var gpu = new Option<int?>("--gpu") { Description = "CUDA device id (needs Microsoft.ML.OnnxRuntime.Gpu; falls back to CPU)" };
-        var command = new Command("featurize", "Extract CoCa features of images into a .npy file") { model, images, video, frames, output, outFile, batch, threads, gpu };
+        var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
+        var command = new Command("featurize", "Extract CoCa features of images into a .npy file") { model, images, video, frames, output, outFile, batch, threads, gpu, skipUnreadable };
         command.SetAction(parse =>
         {
             bool isVideo = parse.GetValue(video);
             OptionChecks.CheckOutputFile(parse.GetValue(outFile)!, outFile.Name, "features.npy");
             var inputs = isVideo
                 ? InputPaths.ExpandVideos(parse.GetValue(images)!)
-                : InputPaths.Expand(parse.GetValue(images)!, InputPaths.ImageExtensions, "image");
+                : InputPaths.Expand(parse.GetValue(images)!, InputPaths.ImageExtensions, "image", parse.GetValue(skipUnreadable));
             var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), GpuDeviceId = parse.GetValue(gpu) };
             using var extractor = CoCaImageFeatureExtractor.Open(parse.GetValue(model)!, execution);
             bool tokens = parse.GetValue(output) == "tokens";

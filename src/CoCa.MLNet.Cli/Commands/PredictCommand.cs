@@ -16,7 +16,8 @@ internal static class PredictCommand
     {
         var model = new Option<string>("--model", "-m") { Description = "A model file saved by coca train", Required = true };
         var inputs = new Argument<string[]>("PATH") { Description = "Images (or, for a video model, videos / frame folders), or folders of them", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("predict", "Classify images or videos with a trained model") { model, inputs };
+        var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
+        var command = new Command("predict", "Classify images or videos with a trained model") { model, inputs, skipUnreadable };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(model)!;
@@ -25,7 +26,7 @@ internal static class PredictCommand
             var summary = PoolerPipeline.Describe(trained, path);
             var files = summary.Video
                 ? InputPaths.ExpandVideos(parse.GetValue(inputs)!)
-                : InputPaths.Expand(parse.GetValue(inputs)!, InputPaths.ImageExtensions, "image");
+                : InputPaths.Expand(parse.GetValue(inputs)!, InputPaths.ImageExtensions, "image", parse.GetValue(skipUnreadable));
             int failed = 0;
             foreach (var r in PoolerPipeline.Predict(ml, trained, files))
             {

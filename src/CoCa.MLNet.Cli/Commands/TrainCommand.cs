@@ -28,15 +28,16 @@ internal static class TrainCommand
         var video = new Option<bool>("--video") { Description = "Examples are videos (video files or folders of frame images)" };
         var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var cache = new Option<string?>("--cache") { Description = "Folder for the float16 feature cache, reused by later runs on the same data and model" };
+        var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
         var command = new Command("train", "Train an attentional pooler classifier over frozen CoCa tokens of a folder-per-class dataset")
         {
-            model, data, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache,
+            model, data, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache, skipUnreadable,
         };
         command.SetAction(parse =>
         {
             bool isVideo = parse.GetValue(video);
             OptionChecks.CheckOutputFile(parse.GetValue(outFile)!, outFile.Name, "classifier.zip");
-            var examples = LabeledFolder.Read(parse.GetValue(data)!, isVideo);
+            var examples = LabeledFolder.Read(parse.GetValue(data)!, isVideo, parse.GetValue(skipUnreadable));
             var options = new AttentionalPoolerOptions
             {
                 NumberOfEpochs = parse.GetValue(epochs),
