@@ -13,9 +13,9 @@ namespace CoCa.MLNet.Preprocessing;
 /// Checked bit-exact against Pillow 9.4 for PNG (RGB, RGBA, L, LA, 1/2/4-bit grey, palette with and without tRNS, 16-bit
 /// RGB/RGBA), JPEG (baseline 4:2:0/4:4:4, progressive, greyscale), BMP (24-bit, 8-bit palette and grey), GIF (with and
 /// without a transparent index) and WebP (lossy, lossless, with alpha). TIFF (which Skia lacks) is read by
-/// <see cref="TiffDecoder"/>. Known differences from PIL: 16-bit greyscale PNGs
-/// (PIL opens them as mode "I" and its RGB conversion clips to 255), CMYK JPEGs, and GIFs whose first frame is smaller
-/// than the canvas.
+/// <see cref="TiffDecoder"/>. 16-bit greyscale PNGs open as PIL's mode "I" (<see cref="PilImageMode.Integer"/>: integer
+/// values, clipped to 255 by the RGB conversion), except interlaced ones. Known differences from PIL: CMYK JPEGs, GIFs
+/// whose first frame is smaller than the canvas, and interlaced 16-bit greyscale PNGs.
 /// </remarks>
 public static class ImageDecoder
 {
@@ -149,6 +149,8 @@ public static class ImageDecoder
             throw new InvalidDataException($"Cannot decode {format} image '{name}': {why} ({result}); expected a complete {ExpectedFormats} file.");
         }
 
+        if (format == SKEncodedImageFormat.Png && PngGrey16.Applies(encoded) && PngGrey16.ReadSamples(encoded, width, height) is { } grey)
+            return DecodedImage.FromIntegerGrey(width, height, grey);
         var mode = PilModeInspector.Classify(format, encoded, codec.Info.AlphaType);
         if (format == SKEncodedImageFormat.Gif)
             PilModeInspector.RestoreGifTransparentColours(encoded, rgba);
