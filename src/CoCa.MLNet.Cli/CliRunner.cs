@@ -26,12 +26,9 @@ internal static class CliRunner
         }
     }
 
-    /// <summary>The innermost meaningful message (type initializer and aggregate wrappers say nothing to a user).</summary>
-    internal static string Describe(Exception e)
-    {
-        while (e is AggregateException { InnerExceptions.Count: 1 } or TypeInitializationException or System.Reflection.TargetInvocationException
-               && e.InnerException is not null)
-            e = e.InnerException!;
-        return e.Message.ReplaceLineEndings(" ");
-    }
+    /// <summary>
+    /// The innermost meaningful message (type initializer, aggregate and ML.NET's splitter/consolidator wrappers say
+    /// nothing to a user).
+    /// </summary>
+    internal static string Describe(Exception e) => CoCa.MLNet.MLNet.InputErrors.Unwrap(e).Message.ReplaceLineEndings(" ");
 }

@@ -106,10 +106,10 @@ internal static class DemoCommand
         PoolerPipeline.Save(ml, pipeline, pipelinePath);
         var loaded = new MLContext(seed).Model.LoadCoCa(pipelinePath, out _);
         var samples = test.Where((_, i) => i % Math.Max(1, test.Count / 3) == 0).Take(3).ToList();
-        var before = PoolerPipeline.Predict(ml, pipeline, samples.Select(s => s.Path).ToList());
-        var after = PoolerPipeline.Predict(ml, loaded, samples.Select(s => s.Path).ToList());
+        var before = PoolerPipeline.Predict(ml, pipeline, samples.Select(s => s.Path).ToList()).ToList();
+        var after = PoolerPipeline.Predict(ml, loaded, samples.Select(s => s.Path).ToList()).ToList();
         Console.WriteLine($"      saved {pipelinePath} ({new FileInfo(pipelinePath).Length / 1024} KiB); reloaded predictions identical: {before.SequenceEqual(after)}");
-        foreach (var ((path, label, probability), truth) in after.Zip(samples))
+        foreach (var ((path, label, probability, _), truth) in after.Zip(samples))
             Console.WriteLine($"      {Path.GetFileName(path)}: {label} ({probability:P1}), true class {truth.Label}");
         return 0;
     }

@@ -15,12 +15,13 @@ internal static class EmbedTextCommand
         var vocab = new Option<string>("--vocab") { Description = "open_clip's bpe_simple_vocab_16e6.txt.gz (or a CLIP vocab.json with merges.txt beside it)", Required = true };
         var file = new Option<string?>("--file", "-f") { Description = "A UTF-8 file with one text per line, embedded after the TEXT arguments" };
         var outFile = new Option<string>("--out", "-o") { Description = "The .npy file to write: float32 [N, E] text embeddings, not normalized", Required = true };
-        var batch = new Option<int>("--batch-size") { Description = "Texts per text-tower call", DefaultValueFactory = _ => 64 };
-        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: all cores)" };
+        var batch = new Option<int>("--batch-size") { Description = "Texts per text-tower call", DefaultValueFactory = _ => 64 }.AtLeast(1);
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: all cores)" }.AtLeast(0);
         var gpu = new Option<int?>("--gpu") { Description = "CUDA device id (needs Microsoft.ML.OnnxRuntime.Gpu; falls back to CPU)" };
         var command = new Command("embed-text", "Embed texts with CoCa's text tower into a .npy file") { texts, model, vocab, file, outFile, batch, threads, gpu };
         command.SetAction(parse =>
         {
+            OptionChecks.CheckOutputFile(parse.GetValue(outFile)!, outFile.Name, "text.npy");
             var inputs = new List<string>(parse.GetValue(texts) ?? []);
             if (parse.GetValue(file) is { } path)
             {

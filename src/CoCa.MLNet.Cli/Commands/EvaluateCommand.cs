@@ -12,14 +12,15 @@ internal static class EvaluateCommand
     {
         var model = new Option<string>("--model", "-m") { Description = "A model file saved by coca train", Required = true };
         var data = new Option<string>("--data", "-d") { Description = "Dataset folder: one sub-folder per class (class names as in training)", Required = true };
-        var command = new Command("evaluate", "Evaluate a trained model on a folder-per-class dataset") { model, data };
+        var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
+        var command = new Command("evaluate", "Evaluate a trained model on a folder-per-class dataset") { model, data, skipUnreadable };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(model)!;
             var ml = new MLContext(0);
-            var trained = ml.Model.LoadCoCa(path, out _);
+            var trained = PoolerPipeline.Load(ml, path, model.Name, "evaluate");
             var summary = PoolerPipeline.Describe(trained, path);
-            var examples = LabeledFolder.Read(parse.GetValue(data)!, summary.Video);
+            var examples = LabeledFolder.Read(parse.GetValue(data)!, summary.Video, parse.GetValue(skipUnreadable));
             var metrics = PoolerPipeline.Evaluate(ml, trained, summary, examples, out _);
             ClassificationReport.Print(Console.Out, metrics, summary.Classes, examples.Count);
             return 0;

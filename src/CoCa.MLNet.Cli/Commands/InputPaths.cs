@@ -3,8 +3,39 @@ namespace CoCa.MLNet.Cli.Commands;
 /// <summary>Expands the PATH arguments of a command: files as given, folders as their files sorted by name.</summary>
 internal static class InputPaths
 {
-    public static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
-    public static readonly string[] VideoExtensions = [".mp4", ".webm", ".avi", ".mkv", ".mov", ".m4v", ".mpg", ".mpeg"];
+    public static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"];
+
+    /// <summary>Video containers ffmpeg reads (every one a user is likely to have; the decoder is ffmpeg's, not ours).</summary>
+    public static readonly string[] VideoExtensions =
+    [
+        ".mp4", ".m4v", ".mov", ".qt", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".m2v", ".ts", ".mts", ".m2ts", ".vob",
+        ".3gp", ".3g2", ".wmv", ".asf", ".flv", ".f4v", ".ogv", ".ogg", ".mxf", ".dv", ".rm", ".rmvb", ".divx", ".y4m",
+    ];
+
+    /// <summary>Image formats PIL (open_clip) may read that coca does not decode: a folder holding them is refused.</summary>
+    public static readonly string[] UnreadableImageExtensions =
+    [
+        ".jp2", ".j2k", ".jpx", ".jpf", ".heic", ".heif", ".avif", ".jxl", ".ico", ".icns", ".cur", ".ppm", ".pgm", ".pbm",
+        ".pnm", ".tga", ".psd", ".dds", ".pcx", ".sgi", ".rgb", ".xbm", ".xpm", ".eps", ".svg", ".dib", ".exr", ".hdr", ".dng", ".cr2", ".nef", ".arw",
+    ];
+
+    /// <summary>
+    /// Refuses folder <paramref name="folder"/> when it holds image files in formats coca cannot read, listing them;
+    /// with <paramref name="skipUnreadable"/> (<c>--skip-unreadable</c>) they are skipped with a warning naming them.
+    /// </summary>
+    public static void CheckUnreadableImages(string folder, bool skipUnreadable)
+    {
+        var unreadable = Directory.EnumerateFiles(folder)
+            .Where(f => UnreadableImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Order(StringComparer.Ordinal).ToList();
+        if (unreadable.Count == 0) return;
+        var names = string.Join(", ", unreadable.Take(10).Select(Path.GetFileName)) + (unreadable.Count > 10 ? $", ... ({unreadable.Count} in all)" : "");
+        if (!skipUnreadable)
+            throw new InvalidDataException(
+                $"Folder '{folder}' holds {unreadable.Count} image file(s) in formats coca cannot read: {names} (it reads {string.Join(" ", ImageExtensions)}); " +
+                "convert them (e.g. to PNG), or pass --skip-unreadable to leave them out.");
+        Console.Error.WriteLine($"coca: warning: skipping {unreadable.Count} image file(s) in '{folder}' that coca cannot read: {names}.");
+    }
 
     /// <summary>
     /// Video inputs: video files, folders of video files, and folders of frame images (a folder holding no video
@@ -23,7 +54,7 @@ internal static class InputPaths
         return result;
     }
 
-    public static List<string> Expand(IEnumerable<string> paths, IReadOnlyCollection<string> extensions, string what)
+    public static List<string> Expand(IEnumerable<string> paths, IReadOnlyCollection<string> extensions, string what, bool skipUnreadable = false)
     {
         var result = new List<string>();
         foreach (var path in paths)
@@ -31,9 +62,12 @@ internal static class InputPaths
             if (File.Exists(path))
                 result.Add(path);
             else if (Directory.Exists(path))
+            {
+                if (what == "image") CheckUnreadableImages(path, skipUnreadable);
                 result.AddRange(Directory.EnumerateFiles(path)
                     .Where(f => extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
                     .OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal));
+            }
             else
                 throw new FileNotFoundException($"Input '{path}' does not exist (expected {what} files or folders of them).", path);
         }

@@ -6,26 +6,42 @@ using Microsoft.ML;
 
 namespace CoCa.MLNet.Cli.Commands;
 
-/// <summary><c>coca predict --model MODEL.zip PATH...</c>: one line per input: path, predicted class, its probability.</summary>
+/// <summary>
+/// <c>coca predict --model MODEL.zip PATH...</c>: one line per input: path, predicted class, its probability. An input
+/// that cannot be read gets one line on stderr naming it; the others are still printed, and the exit code is then 1.
+/// </summary>
 internal static class PredictCommand
 {
     public static Command Create()
     {
         var model = new Option<string>("--model", "-m") { Description = "A model file saved by coca train", Required = true };
         var inputs = new Argument<string[]>("PATH") { Description = "Images (or, for a video model, videos / frame folders), or folders of them", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("predict", "Classify images or videos with a trained model") { model, inputs };
+        var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
+        var command = new Command("predict", "Classify images or videos with a trained model") { model, inputs, skipUnreadable };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(model)!;
             var ml = new MLContext(0);
-            var trained = ml.Model.LoadCoCa(path, out _);
+            var trained = PoolerPipeline.Load(ml, path, model.Name, "predict");
             var summary = PoolerPipeline.Describe(trained, path);
             var files = summary.Video
                 ? InputPaths.ExpandVideos(parse.GetValue(inputs)!)
-                : InputPaths.Expand(parse.GetValue(inputs)!, InputPaths.ImageExtensions, "image");
-            foreach (var (file, label, probability) in PoolerPipeline.Predict(ml, trained, files))
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{file}\t{label}\t{probability:F4}"));
-            return 0;
+                : InputPaths.Expand(parse.GetValue(inputs)!, InputPaths.ImageExtensions, "image", parse.GetValue(skipUnreadable));
+            int failed = 0;
+            foreach (var r in PoolerPipeline.Predict(ml, trained, files))
+            {
+                if (r.Error is not null)
+                {
+                    Console.Out.Flush();
+                    Console.Error.WriteLine($"coca: {r.Error}");
+                    failed++;
+                }
+                else
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Path}\t{r.Label}\t{r.Probability:F4}"));
+                }
+            }
+            return failed == 0 ? 0 : 1;
         });
         return command;
     }

@@ -17,25 +17,27 @@ internal static class TrainCommand
         var model = new Option<string>("--model", "-m") { Description = "Converted model folder (from coca convert)", Required = true };
         var data = new Option<string>("--data", "-d") { Description = "Dataset folder: one sub-folder per class holding its images (with --video: video files or folders of frames)", Required = true };
         var outFile = new Option<string>("--out", "-o") { Description = "The model file to write (MODEL.zip)", Required = true };
-        var epochs = new Option<int?>("--epochs") { Description = "Maximum passes over the data; early stopping on the validation split usually ends sooner (default: enough for 2,000 optimizer steps, 30 to 1,000 epochs)" };
-        var batch = new Option<int?>("--batch-size") { Description = "Examples per optimizer step (default: a tenth of the training examples, a power of two from 8 to 64)" };
-        var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, warmup then cosine decay)", DefaultValueFactory = _ => 1e-3 };
-        var queries = new Option<int>("--queries") { Description = "Learnable queries of the pooler", DefaultValueFactory = _ => 1 };
-        var heads = new Option<int?>("--heads") { Description = "Attention heads (default: token width / 64)" };
-        var validation = new Option<double>("--validation-fraction") { Description = "Share of examples held out for early stopping (0: none)", DefaultValueFactory = _ => 0.1 };
+        var epochs = new Option<int?>("--epochs") { Description = "Maximum passes over the data; early stopping on the validation split usually ends sooner (default: enough for 2,000 optimizer steps, 30 to 1,000 epochs)" }.AtLeast(1);
+        var batch = new Option<int?>("--batch-size") { Description = "Examples per optimizer step (default: a tenth of the training examples, a power of two from 8 to 64)" }.AtLeast(1);
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, warmup then cosine decay)", DefaultValueFactory = _ => 1e-3 }.Positive();
+        var queries = new Option<int>("--queries") { Description = "Learnable queries of the pooler", DefaultValueFactory = _ => 1 }.AtLeast(1);
+        var heads = new Option<int?>("--heads") { Description = "Attention heads (default: token width / 64)" }.AtLeast(1);
+        var validation = new Option<double>("--validation-fraction") { Description = "Share of examples held out for early stopping (0: none)", DefaultValueFactory = _ => 0.1 }.Fraction();
         var seed = new Option<int>("--seed") { Description = "Seed of weights, shuffling and the validation split (same seed and data: same model)", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a CUDA build of libtorch)", DefaultValueFactory = _ => "cpu" };
         var video = new Option<bool>("--video") { Description = "Examples are videos (video files or folders of frame images)" };
-        var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video", DefaultValueFactory = _ => 16 };
+        var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var cache = new Option<string?>("--cache") { Description = "Folder for the float16 feature cache, reused by later runs on the same data and model" };
+        var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
         var command = new Command("train", "Train an attentional pooler classifier over frozen CoCa tokens of a folder-per-class dataset")
         {
-            model, data, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache,
+            model, data, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache, skipUnreadable,
         };
         command.SetAction(parse =>
         {
             bool isVideo = parse.GetValue(video);
-            var examples = LabeledFolder.Read(parse.GetValue(data)!, isVideo);
+            OptionChecks.CheckOutputFile(parse.GetValue(outFile)!, outFile.Name, "classifier.zip");
+            var examples = LabeledFolder.Read(parse.GetValue(data)!, isVideo, parse.GetValue(skipUnreadable));
             var options = new AttentionalPoolerOptions
             {
                 NumberOfEpochs = parse.GetValue(epochs),

@@ -11,7 +11,7 @@ internal sealed record LabeledExample(string Path, string Label);
 /// </summary>
 internal static class LabeledFolder
 {
-    public static List<LabeledExample> Read(string directory, bool video)
+    public static List<LabeledExample> Read(string directory, bool video, bool skipUnreadable = false)
     {
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"Data folder '{directory}' does not exist (expected one sub-folder per class holding its {What(video)}).");
@@ -22,6 +22,7 @@ internal static class LabeledFolder
         foreach (var classDir in classDirs)
         {
             var label = Path.GetFileName(classDir);
+            if (!video) InputPaths.CheckUnreadableImages(classDir, skipUnreadable);
             var items = video ? Videos(classDir) : Images(classDir);
             if (items.Count == 0)
                 throw new ArgumentException($"Class folder '{classDir}' holds no {What(video)} (looked for {string.Join(" ", video ? InputPaths.VideoExtensions : InputPaths.ImageExtensions)}{(video ? " files and folders of frame images" : "")}).");

@@ -49,6 +49,21 @@ internal static class PoolerPipeline
         return ml.Transforms.Conversion.MapValueToKey(LabelColumn, keyData: keyData).Fit(data).Transform(data);
     }
 
+    /// <summary>
+    /// Loads a pipeline saved by <c>coca train</c> from <paramref name="path"/> (the value of <paramref name="flag"/>);
+    /// a folder, such as a converted model from <c>coca convert</c>, is refused with what is needed instead.
+    /// </summary>
+    public static ITransformer Load(MLContext ml, string path, string flag, string command)
+    {
+        if (Directory.Exists(path))
+        {
+            bool converted = File.Exists(Path.Combine(path, CoCa.MLNet.Conversion.ConvertedModel.VisionFile));
+            throw new ArgumentException($"{flag} '{path}' is a folder{(converted ? " holding a converted CoCa model (from coca convert)" : "")}; " +
+                $"coca {command} needs a classifier file saved by coca train (MODEL.zip): coca train --model {(converted ? path : "MODEL_DIR")} --data DATA_DIR --out MODEL.zip.");
+        }
+        return ml.Model.LoadCoCa(path, out _);
+    }
+
     /// <summary>Finds the featurizer and pooler of a pipeline saved by <c>coca train</c>.</summary>
     public static ModelSummary Describe(ITransformer model, string source)
     {
@@ -76,13 +91,45 @@ internal static class PoolerPipeline
         return ml.MulticlassClassification.Evaluate(scored, LabelColumn, topKPredictionCount: summary.Classes.Count >= 5 ? 5 : 0);
     }
 
-    /// <summary>Label and probability of each input, in order.</summary>
-    public static List<(string Path, string Label, float Probability)> Predict(MLContext ml, ITransformer model, IReadOnlyList<string> paths)
+    /// <summary>One input's prediction, or why it could not be read (<see cref="Error"/>, naming the file).</summary>
+    public sealed record PredictResult(string Path, string Label, float Probability, string? Error);
+
+    /// <summary>Inputs scored per pipeline run; a run that meets an unreadable input is redone one input at a time.</summary>
+    internal const int PredictChunk = 32;
+
+    /// <summary>
+    /// Label and probability of each input, in order, streamed chunk by chunk. An input that cannot be read (corrupt,
+    /// empty, missing) gives a result with <see cref="PredictResult.Error"/> and the others are still scored; any other
+    /// failure (the model, the machine) ends the enumeration with its exception.
+    /// </summary>
+    public static IEnumerable<PredictResult> Predict(MLContext ml, ITransformer model, IReadOnlyList<string> paths)
     {
-        var data = ml.Data.LoadFromEnumerable(paths.Select(p => new PathRow { Path = p }));
-        return ml.Data.CreateEnumerable<Prediction>(model.Transform(data), reuseRowObject: false)
-            .Select(p => (p.Path, p.PredictedLabel, p.Score.Max()))
-            .ToList();
+        for (int start = 0; start < paths.Count; start += PredictChunk)
+        {
+            var chunk = paths.Skip(start).Take(PredictChunk).ToList();
+            var results = TryPredict(ml, model, chunk, out var error);
+            if (results is null && chunk.Count > 1)
+                results = chunk.Select(p => TryPredict(ml, model, [p], out var e)?[0] ?? new PredictResult(p, "", 0, e)).ToList();
+            foreach (var r in results ?? [new PredictResult(chunk[0], "", 0, error)])
+                yield return r;
+        }
+    }
+
+    private static List<PredictResult>? TryPredict(MLContext ml, ITransformer model, IReadOnlyList<string> paths, out string? error)
+    {
+        error = null;
+        try
+        {
+            var data = ml.Data.LoadFromEnumerable(paths.Select(p => new PathRow { Path = p }));
+            return ml.Data.CreateEnumerable<Prediction>(model.Transform(data), reuseRowObject: false)
+                .Select(p => new PredictResult(p.Path, p.PredictedLabel, p.Score.Max(), null))
+                .ToList();
+        }
+        catch (Exception e) when (CoCa.MLNet.MLNet.InputErrors.IsBadInput(e))
+        {
+            error = CliRunner.Describe(e);
+            return null;
+        }
     }
 
     /// <summary>Saves the pipeline as one file (featurizer model, pooler ONNX and label mapping inside).</summary>

@@ -121,7 +121,9 @@ public sealed class AttentionalPoolerOptions
     /// <summary>
     /// Columns that identify the inputs of the encoder (for instance the image path). Null: every visible scalar column
     /// of text, number, boolean or key type except the features and the label. When no column qualifies, the cache is
-    /// keyed by the feature values themselves (computed, then compared).
+    /// keyed by the feature values themselves (computed, then compared). A text value naming a file or folder (the CoCa
+    /// featurizers' path column, or any existing path) is keyed by the file's bytes (a folder: its files' names and
+    /// bytes) as well, so a file changed under the same name is featurized again.
     /// </summary>
     public string[]? FeatureCacheKeyColumnNames { get; set; }
 

@@ -64,7 +64,7 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
         // upstream encoder, untouched.
         using var key = new FeatureCacheKey(o.FeatureColumnName, shape);
         IReadOnlyList<DataViewSchema.Column> identity = o.FeatureCacheDirectory is null ? [] : FeatureCacheKey.SelectIdentityColumns(input.Schema, o.FeatureCacheKeyColumnNames, o.FeatureColumnName, o.LabelColumnName);
-        var labels = TrainingDataReader.ReadLabels(input, label, identity, identity.Count > 0 ? row => key.CreateRowHasher(row, identity) : null);
+        var labels = TrainingDataReader.ReadLabels(input, label, identity, identity.Count > 0 ? row => key.CreateRowHasher(row, identity, FeatureCacheKey.InputFiles(input.Schema[o.FeatureColumnName])) : null);
         if (labels.Length == 0)
             throw new InvalidOperationException($"The training data has no rows; the attentional pooler needs examples of at least two classes in '{o.LabelColumnName}'.");
         var perClass = new int[label.Classes];

@@ -8,6 +8,9 @@ namespace CoCa.MLNet.Training.Pooling;
 /// <summary>
 /// Identifies the features a cache file holds: SHA-256 over the features column (name, shape), the values of the
 /// columns that identify each row's encoder input (e.g. the image path, in row order) and a fingerprint of the encoder.
+/// A text value that names a file or a folder (the featurizer's path column, resolved against its folder, or any text
+/// naming an existing file or folder) stands for its contents too: the file's bytes, or the names and bytes of the
+/// files directly inside the folder (a folder of frames), so a file changed under the same name never reuses the cache.
 /// The encoder's fingerprint is the features column's <see cref="EncoderFingerprintAnnotation"/> when a featurizer
 /// provides one, otherwise the exact features of the first rows: a different encoder, or different weights, changes
 /// them. When no column identifies the rows, the key covers all feature values (the cache is then verified, not skipped).
@@ -20,7 +23,7 @@ internal sealed class FeatureCacheKey : IDisposable
     /// <summary>Rows whose features fingerprint the encoder when the column has no fingerprint annotation.</summary>
     public const int ProbeRows = 4;
 
-    private const int Version = 1;
+    private const int Version = 2;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
     public FeatureCacheKey(string featureColumn, TokenShape shape)
@@ -69,19 +72,101 @@ internal sealed class FeatureCacheKey : IDisposable
 
     public void AddFloats(ReadOnlySpan<float> values) => _hash.AppendData(MemoryMarshal.AsBytes(values));
 
-    /// <summary>Returns an action that hashes the current values of <paramref name="columns"/> of <paramref name="row"/>.</summary>
-    public Action CreateRowHasher(DataViewRow row, IReadOnlyList<DataViewSchema.Column> columns)
+    /// <summary>
+    /// The column of file paths a featurizer annotated on <paramref name="featureColumn"/> and the folder they are
+    /// relative to (<see cref="CoCa.MLNet.Featurization.EncoderFingerprint.Annotations"/>); null when none.
+    /// </summary>
+    public static (string Column, string? Folder)? InputFiles(DataViewSchema.Column featureColumn)
+    {
+        var annotations = featureColumn.Annotations;
+        string? Read(string name)
+        {
+            if (annotations.Schema.GetColumnOrNull(name) is not { Type: TextDataViewType }) return null;
+            ReadOnlyMemory<char> text = default;
+            annotations.GetValue(name, ref text);
+            return text.ToString();
+        }
+        var column = Read(CoCa.MLNet.Featurization.EncoderFingerprint.InputPathColumnAnnotation);
+        if (string.IsNullOrEmpty(column)) return null;
+        var folder = Read(CoCa.MLNet.Featurization.EncoderFingerprint.InputFolderAnnotation);
+        return (column, string.IsNullOrEmpty(folder) ? null : folder);
+    }
+
+    /// <summary>
+    /// Returns an action that hashes the current values of <paramref name="columns"/> of <paramref name="row"/>; text
+    /// values naming files also hash the files' contents (<paramref name="inputFiles"/>: the featurizer's path column
+    /// and the folder its paths are relative to).
+    /// </summary>
+    public Action CreateRowHasher(DataViewRow row, IReadOnlyList<DataViewSchema.Column> columns, (string Column, string? Folder)? inputFiles = null)
     {
         foreach (var c in columns)
         {
             AddText(c.Name);
             AddText(c.Type.ToString() ?? "");
         }
-        var parts = columns.Select(c => CreateColumnHasher(row, c)).ToArray();
+        var parts = columns.Select(c => c.Type is TextDataViewType
+            ? CreatePathHasher(row, c, inputFiles is { } f && f.Column == c.Name ? f.Folder : null)
+            : CreateColumnHasher(row, c)).ToArray();
         return () =>
         {
             foreach (var p in parts) p();
         };
+    }
+
+    // Text: the value, then the contents of the file or folder it names, if any.
+    private Action CreatePathHasher(DataViewRow row, DataViewSchema.Column column, string? folder)
+    {
+        var getter = row.GetGetter<ReadOnlyMemory<char>>(column);
+        ReadOnlyMemory<char> value = default;
+        return () =>
+        {
+            getter(ref value);
+            AddValue(value);
+            if (value.Length > 0) AddContents(folder is null ? value.ToString() : Path.Combine(folder, value.ToString()));
+        };
+    }
+
+    /// <summary>Hashes the bytes of file <paramref name="path"/>, or the names and bytes of the files directly inside folder <paramref name="path"/>.</summary>
+    internal void AddContents(string path)
+    {
+        if (File.Exists(path))
+        {
+            AddText("file");
+            AddFile(path);
+        }
+        else if (Directory.Exists(path))
+        {
+            var files = Directory.GetFiles(path);
+            Array.Sort(files, StringComparer.Ordinal);
+            AddText("folder");
+            AddInt(files.Length);
+            foreach (var file in files)
+            {
+                AddText(Path.GetFileName(file));
+                AddFile(file);
+            }
+        }
+        else
+        {
+            AddText("none");
+        }
+    }
+
+    private void AddFile(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+        AddInt(stream.Length);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            int n;
+            while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
+                _hash.AppendData(buffer, 0, n);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private Action CreateColumnHasher(DataViewRow row, DataViewSchema.Column column)

@@ -115,9 +115,33 @@ internal sealed class FeatureStoreWriter : IDisposable
     private void OpenCacheFile(string cacheDirectory)
     {
         Directory.CreateDirectory(cacheDirectory);
+        RemoveAbandonedPartials(cacheDirectory);
         _fileTempPath = Path.Combine(cacheDirectory, $"coca-features-{Guid.NewGuid():N}.partial");
         _filePath = _fileTempPath;
         _file = File.OpenHandle(_fileTempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+    }
+
+    /// <summary>
+    /// Deletes the <c>*.partial</c> files a killed run left in <paramref name="cacheDirectory"/>. A run still writing
+    /// one holds it open exclusively (FileShare.None: a lock other processes see), so only abandoned ones are removed.
+    /// </summary>
+    internal static void RemoveAbandonedPartials(string cacheDirectory)
+    {
+        foreach (var partial in Directory.EnumerateFiles(cacheDirectory, "coca-features-*.partial"))
+        {
+            try
+            {
+                using (File.OpenHandle(partial, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
+                File.Delete(partial);
+            }
+            catch (IOException)
+            {
+                // In use by another run (or gone already): leave it.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
     }
 
     private void SpillToTemporaryFile()

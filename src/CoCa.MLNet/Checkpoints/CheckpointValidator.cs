@@ -7,6 +7,8 @@ namespace CoCa.MLNet.Checkpoints;
 /// Checks that a state dict holds exactly the tensors a CoCa config implies (keys and shapes, see
 /// <see cref="CoCaStateDictLayout"/>), so a checkpoint paired with the wrong config fails early with a message naming
 /// the first disagreeing key, its actual and expected shapes and the config, instead of failing deep inside export.
+/// Every tensor of a validated tower must hold finite numbers: a NaN or ±Inf (a damaged file, or weights saved after
+/// training diverged) is refused naming the tensor, instead of becoming NaN features.
 /// </summary>
 public static class CheckpointValidator
 {
@@ -69,6 +71,31 @@ public static class CheckpointValidator
                 $"Checkpoint '{sd.Source}' belongs to another config or an unsupported model variant: it has tensor '{unexpected[0]}' " +
                 $"{sd[unexpected[0]].ShapeText}, which config '{config.Name}' does not have" +
                 (unexpected.Count > 1 ? $" ({unexpected.Count} unexpected {towerPrefix}* tensors in all)." : "."));
+
+        foreach (var spec in specs) CheckFinite(sd, sd[spec.Name]);
+        if (sd.TryGetValue(CoCaStateDictLayout.LogitScale, out var logitScale)) CheckFinite(sd, logitScale);
+    }
+
+    /// <summary>Refuses a tensor holding NaN or ±Inf, naming it, the first such element and how many there are.</summary>
+    internal static void CheckFinite(StateDict sd, CheckpointTensor tensor)
+    {
+        var data = tensor.Data.AsSpan();
+        int first = -1;
+        for (int i = 0; i < data.Length; i++)
+        {
+            if (!float.IsFinite(data[i]))
+            {
+                first = i;
+                break;
+            }
+        }
+        if (first < 0) return;
+        int count = 0;
+        foreach (var v in data[first..]) if (!float.IsFinite(v)) count++;
+        string what = float.IsNaN(data[first]) ? "NaN" : data[first] > 0 ? "+Inf" : "-Inf";
+        throw new CheckpointException(
+            $"Checkpoint '{sd.Source}' tensor '{tensor.Name}' {tensor.ShapeText} holds {what} at flat index {first} " +
+            $"({count} non-finite value{(count == 1 ? "" : "s")} in all); expected finite weights (the file is damaged, or was saved after training diverged).");
     }
 
     private static void Check(CoCaModelConfig config, StateDict sd, TensorSpec spec)

@@ -115,7 +115,7 @@ public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSa
             _parent = parent;
             var o = parent._options;
             if (o.TokensColumnName is { } t)
-                _outputs.Add(new OutputColumn(t, new VectorDataViewType(NumberDataViewType.Single, parent.TokensShape), EncoderFingerprint.Annotations(parent._fingerprint)));
+                _outputs.Add(new OutputColumn(t, new VectorDataViewType(NumberDataViewType.Single, parent.TokensShape), EncoderFingerprint.Annotations(parent._fingerprint, o.InputColumnName, o.ImageFolder)));
             if (o.EmbeddingColumnName is { } e)
                 _outputs.Add(new OutputColumn(e, new VectorDataViewType(NumberDataViewType.Single, parent.EmbeddingDim)));
         }

@@ -89,7 +89,7 @@ public sealed class CoCaVideoFeaturizerTransformer : BatchedTransformer, ICoCaSa
         {
             _parent = parent;
             if (parent._options.TokensColumnName is { } t)
-                _outputs.Add(new OutputColumn(t, new VectorDataViewType(NumberDataViewType.Single, parent.TokensShape), EncoderFingerprint.Annotations(parent._fingerprint)));
+                _outputs.Add(new OutputColumn(t, new VectorDataViewType(NumberDataViewType.Single, parent.TokensShape), EncoderFingerprint.Annotations(parent._fingerprint, parent._options.InputColumnName, parent._options.VideoFolder)));
             if (parent._options.EmbeddingColumnName is { } e)
                 _outputs.Add(new OutputColumn(e, new VectorDataViewType(NumberDataViewType.Single, parent.Config.EmbedDim)));
         }

@@ -30,11 +30,26 @@ public static class EncoderFingerprint
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    /// <summary>Annotations holding the fingerprint; <paramref name="fingerprint"/> runs on first read only.</summary>
-    public static DataViewSchema.Annotations Annotations(Lazy<string> fingerprint)
+    /// <summary>Text annotation: the input column whose values are the paths of the files the tokens were computed from.</summary>
+    internal const string InputPathColumnAnnotation = "CoCa.InputPathColumn";
+
+    /// <summary>Text annotation: the folder those paths are relative to (empty: as given).</summary>
+    internal const string InputFolderAnnotation = "CoCa.InputFolder";
+
+    /// <summary>
+    /// Annotations holding the fingerprint (<paramref name="fingerprint"/> runs on first read only) and, for a path
+    /// input, which column names the input files and the folder they are relative to: the feature cache hashes those
+    /// files' bytes, so a file changed under the same name is featurized again.
+    /// </summary>
+    public static DataViewSchema.Annotations Annotations(Lazy<string> fingerprint, string? inputPathColumn = null, string? inputFolder = null)
     {
         var builder = new DataViewSchema.Annotations.Builder();
         builder.Add(AnnotationName, TextDataViewType.Instance, (ref ReadOnlyMemory<char> value) => value = fingerprint.Value.AsMemory());
+        if (inputPathColumn is not null)
+        {
+            builder.Add(InputPathColumnAnnotation, TextDataViewType.Instance, (ref ReadOnlyMemory<char> value) => value = inputPathColumn.AsMemory());
+            builder.Add(InputFolderAnnotation, TextDataViewType.Instance, (ref ReadOnlyMemory<char> value) => value = (inputFolder ?? "").AsMemory());
+        }
         return builder.ToAnnotations();
     }
 }

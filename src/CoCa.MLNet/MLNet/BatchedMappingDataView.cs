@@ -89,12 +89,22 @@ public sealed class BatchedMappingDataView : IDataView
         public override long Position => _position;
         public override long Batch => 0;
 
+        // Errors surface as the mapper (or an upstream CoCa view) raised them, naming the input: a parallel decode's
+        // AggregateException and ML.NET's splitter wrapper from upstream ML.NET transforms are taken off (InputErrors).
         public override bool MoveNext()
         {
-            if (!_main.MoveNext()) return false;
-            _position++;
-            if (_mapOutputs && ++_inBatch >= _batch.Length) FillBatch();
-            return true;
+            try
+            {
+                if (!_main.MoveNext()) return false;
+                _position++;
+                if (_mapOutputs && ++_inBatch >= _batch.Length) FillBatch();
+                return true;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                InputErrors.RethrowUnwrapped(e);
+                throw;
+            }
         }
 
         private void FillBatch()

@@ -66,6 +66,18 @@ public sealed class CoCaImagePreprocessor
     public void Preprocess(DecodedImage image, Span<float> chw)
     {
         ArgumentNullException.ThrowIfNull(image);
+        if (image.IntegerGrey is { } grey && Filter is ResamplingFilter.Bilinear or ResamplingFilter.Bicubic)
+        {
+            // PIL mode "I": resized as integers, then convert("RGB") clips (CenterCrop in between moves no value).
+            var geometry = PreprocessGeometry.For(image.Width, image.Height, ImageSize, ResizeMode);
+            bool resizes = geometry.ResizedWidth != image.Width || geometry.ResizedHeight != image.Height;
+            var resized = resizes ? PilResize.ResizeInteger(grey, image.Width, image.Height, geometry.ResizedWidth, geometry.ResizedHeight, Filter) : grey;
+            var rgb = new byte[geometry.ResizedWidth * geometry.ResizedHeight * 3];
+            for (int i = 0; i < resized.Length; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = PilConvert.Clip8(resized[i]);
+            Run(rgb, geometry.ResizedWidth, geometry.ResizedHeight, 3, PilImageMode.Rgb, default, chw);
+            return;
+        }
+        // (Nearest picks pixels, so clipping first, as Rgba holds them, gives PIL's result for mode "I" too.)
         Run(image.Rgba, image.Width, image.Height, 4, image.Mode, image.FillColor, chw);
     }
 

@@ -28,6 +28,24 @@ public sealed class DecodedImage
         FillColor = fillColor;
     }
 
+    /// <summary>
+    /// A mode "I" image (<see cref="PilImageMode.Integer"/>): its integer grey values; <see cref="Rgba"/> then holds them
+    /// clipped to 0–255, as PIL's <c>convert("RGB")</c> gives them.
+    /// </summary>
+    internal static DecodedImage FromIntegerGrey(int width, int height, int[] values)
+    {
+        var rgba = new byte[checked(width * height * 4)];
+        for (int i = 0; i < values.Length; i++)
+        {
+            byte v = PilConvert.Clip8(values[i]);
+            (rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2], rgba[4 * i + 3]) = (v, v, v, 255);
+        }
+        return new DecodedImage(width, height, rgba, PilImageMode.Integer) { IntegerGrey = values };
+    }
+
+    /// <summary>The integer grey values of a <see cref="PilImageMode.Integer"/> image (PIL mode "I"), else null.</summary>
+    internal int[]? IntegerGrey { get; private init; }
+
     public int Width { get; }
     public int Height { get; }
     /// <summary>Row-major interleaved R,G,B,A bytes with straight alpha, length Width*Height*4.</summary>

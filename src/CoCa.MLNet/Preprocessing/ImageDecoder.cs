@@ -12,14 +12,15 @@ namespace CoCa.MLNet.Preprocessing;
 /// <remarks>
 /// Checked bit-exact against Pillow 9.4 for PNG (RGB, RGBA, L, LA, 1/2/4-bit grey, palette with and without tRNS, 16-bit
 /// RGB/RGBA), JPEG (baseline 4:2:0/4:4:4, progressive, greyscale), BMP (24-bit, 8-bit palette and grey), GIF (with and
-/// without a transparent index) and WebP (lossy, lossless, with alpha). Known differences from PIL: 16-bit greyscale PNGs
-/// (PIL opens them as mode "I" and its RGB conversion clips to 255), CMYK JPEGs, and GIFs whose first frame is smaller
-/// than the canvas.
+/// without a transparent index) and WebP (lossy, lossless, with alpha). TIFF (which Skia lacks) is read by
+/// <see cref="TiffDecoder"/>. 16-bit greyscale PNGs open as PIL's mode "I" (<see cref="PilImageMode.Integer"/>: integer
+/// values, clipped to 255 by the RGB conversion), except interlaced ones. Known differences from PIL: CMYK JPEGs, GIFs
+/// whose first frame is smaller than the canvas, and interlaced 16-bit greyscale PNGs.
 /// </remarks>
 public static class ImageDecoder
 {
     /// <summary>The formats decoded here, for error messages.</summary>
-    public const string ExpectedFormats = "PNG, JPEG, BMP, GIF or WebP";
+    public const string ExpectedFormats = "PNG, JPEG, BMP, GIF, WebP or TIFF";
 
     /// <summary>Decodes a file to RGB as PIL's <c>convert("RGB")</c> does.</summary>
     public static RgbImage Decode(string path) => DecodeKeepingMode(path).ToRgb();
@@ -115,6 +116,7 @@ public static class ImageDecoder
     {
         if (encoded.IsEmpty)
             throw new InvalidDataException($"Image '{name}' is empty (0 bytes); expected {ExpectedFormats}.");
+        if (TiffDecoder.IsTiff(encoded)) return TiffDecoder.Decode(encoded.ToArray(), name);
 
         using var data = SKData.CreateCopy(encoded);
         // The codec takes ownership of the stream it was created from; only a failed create leaves it to us.
@@ -147,6 +149,8 @@ public static class ImageDecoder
             throw new InvalidDataException($"Cannot decode {format} image '{name}': {why} ({result}); expected a complete {ExpectedFormats} file.");
         }
 
+        if (format == SKEncodedImageFormat.Png && PngGrey16.Applies(encoded) && PngGrey16.ReadSamples(encoded, width, height) is { } grey)
+            return DecodedImage.FromIntegerGrey(width, height, grey);
         var mode = PilModeInspector.Classify(format, encoded, codec.Info.AlphaType);
         if (format == SKEncodedImageFormat.Gif)
             PilModeInspector.RestoreGifTransparentColours(encoded, rgba);

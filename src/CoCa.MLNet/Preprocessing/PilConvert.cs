@@ -40,6 +40,9 @@ internal static class PilConvert
         }
     }
 
+    /// <summary>PIL's CLIP8: mode "I" → "L"/"RGB" clips each value to 0–255.</summary>
+    public static byte Clip8(int v) => v <= 0 ? (byte)0 : v >= 255 ? (byte)255 : (byte)v;
+
     private static byte MulDiv255(int c, int a)
     {
         int tmp = c * a + 128;

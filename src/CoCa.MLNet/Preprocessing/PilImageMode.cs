@@ -15,4 +15,9 @@ public enum PilImageMode
     Rgba,
     /// <summary>"P" (palette) or "1" (bilevel): PIL always resizes these with NEAREST, whatever filter was asked.</summary>
     Palette,
+    /// <summary>
+    /// "I" (32-bit integer grey; a 16-bit greyscale PNG opens so, values 0–65535): resampled as integers, then
+    /// <c>convert("RGB")</c> clips each value to 0–255, so most such images come out nearly white, as in open_clip.
+    /// </summary>
+    Integer,
 }

@@ -24,6 +24,53 @@ public static class PilResize
     }
 
     /// <summary>
+    /// Pillow's resize of a mode "I" image (32-bit integers; libImaging/Resample.c, the INT32 case of the 32bpc passes):
+    /// double weights, each pass rounded half away from zero (ROUND_UP), horizontal pass first, a pass skipped when its
+    /// dimension does not change. Convolution filters only.
+    /// </summary>
+    internal static int[] ResizeInteger(int[] source, int width, int height, int outWidth, int outHeight, ResamplingFilter filter)
+    {
+        var current = source;
+        if (outWidth != width)
+        {
+            var (first, count, weights, ks) = ResampleCoefficients.ComputeNormalized(width, outWidth, filter);
+            var next = new int[outWidth * height];
+            for (int y = 0; y < height; y++)
+            {
+                for (int xx = 0; xx < outWidth; xx++)
+                {
+                    double ss = 0.0;
+                    int xmin = first[xx], row = y * width + xmin;
+                    for (int x = 0; x < count[xx]; x++) ss += current[row + x] * weights[xx * ks + x];
+                    next[y * outWidth + xx] = RoundUp(ss);
+                }
+            }
+            current = next;
+            width = outWidth;
+        }
+        if (outHeight != height)
+        {
+            var (first, count, weights, ks) = ResampleCoefficients.ComputeNormalized(height, outHeight, filter);
+            var next = new int[width * outHeight];
+            for (int yy = 0; yy < outHeight; yy++)
+            {
+                int ymin = first[yy];
+                for (int xx = 0; xx < width; xx++)
+                {
+                    double ss = 0.0;
+                    for (int y = 0; y < count[yy]; y++) ss += current[(y + ymin) * width + xx] * weights[yy * ks + y];
+                    next[yy * width + xx] = RoundUp(ss);
+                }
+            }
+            current = next;
+        }
+        return current;
+
+        // ROUND_UP(f): (int)(f >= 0.0 ? floor(f + 0.5) : -floor(fabs(f) + 0.5))
+        static int RoundUp(double f) => (int)(f >= 0.0 ? Math.Floor(f + 0.5) : -Math.Floor(Math.Abs(f) + 0.5));
+    }
+
+    /// <summary>
     /// Computes only <paramref name="region"/> of the resized image (for a center crop), each of its pixels identical to
     /// the full resize's. <paramref name="source"/> and <paramref name="destination"/> are dense, <paramref name="channels"/>
     /// bytes a pixel; every channel is resampled independently (alpha included), as PIL does.

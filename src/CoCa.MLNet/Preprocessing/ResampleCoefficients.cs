@@ -34,6 +34,26 @@ internal sealed class ResampleCoefficients
 
     public static ResampleCoefficients Compute(int inSize, int outSize, ResamplingFilter filter)
     {
+        var (first, count, normalized, kernelSize) = ComputeNormalized(inSize, outSize, filter);
+        var result = new ResampleCoefficients(outSize, kernelSize);
+        first.CopyTo(result.First, 0);
+        count.CopyTo(result.Count, 0);
+        for (int i = 0; i < normalized.Length; i++)
+        {
+            double n = normalized[i];
+            // normalize_coeffs_8bpc: round half away from zero into 22-bit fixed point.
+            result.Weights[i] = n < 0 ? (int)(-0.5 + n * (1 << PrecisionBits)) : (int)(0.5 + n * (1 << PrecisionBits));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Pillow's <c>precompute_coeffs</c>: per output position the first input index, the number of inputs read and the
+    /// normalized double weights (<c>kernelSize</c> per position, zero past the count). The 32-bit ("I", "F") resampling
+    /// uses these doubles as they are.
+    /// </summary>
+    internal static (int[] First, int[] Count, double[] Weights, int KernelSize) ComputeNormalized(int inSize, int outSize, ResamplingFilter filter)
+    {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outSize);
         double filterSupport = filter switch
@@ -49,8 +69,9 @@ internal sealed class ResampleCoefficients
         double support = filterSupport * filterScale;
         int kernelSize = (int)Math.Ceiling(support) * 2 + 1;
 
-        var result = new ResampleCoefficients(outSize, kernelSize);
-        var k = new double[kernelSize];
+        var first = new int[outSize];
+        var count = new int[outSize];
+        var weights = new double[outSize * kernelSize];
         for (int xx = 0; xx < outSize; xx++)
         {
             double center = (xx + 0.5) * scale;
@@ -62,6 +83,7 @@ internal sealed class ResampleCoefficients
             if (xmax > inSize) xmax = inSize;
             xmax -= xmin;
 
+            var k = weights.AsSpan(xx * kernelSize, kernelSize);
             double ww = 0.0;
             for (int x = 0; x < xmax; x++)
             {
@@ -69,19 +91,12 @@ internal sealed class ResampleCoefficients
                 k[x] = w;
                 ww += w;
             }
-            var weights = result.Weights.AsSpan(xx * kernelSize, kernelSize);
             for (int x = 0; x < xmax; x++)
-            {
-                double normalized = ww != 0.0 ? k[x] / ww : k[x];
-                // normalize_coeffs_8bpc: round half away from zero into 22-bit fixed point.
-                weights[x] = normalized < 0
-                    ? (int)(-0.5 + normalized * (1 << PrecisionBits))
-                    : (int)(0.5 + normalized * (1 << PrecisionBits));
-            }
-            result.First[xx] = xmin;
-            result.Count[xx] = xmax;
+                k[x] = ww != 0.0 ? k[x] / ww : k[x];
+            first[xx] = xmin;
+            count[xx] = xmax;
         }
-        return result;
+        return (first, count, weights, kernelSize);
     }
 
     /// <summary>Pillow's filter functions, written with the same operation order so doubles round identically.</summary>

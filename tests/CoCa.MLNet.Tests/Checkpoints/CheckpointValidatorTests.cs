@@ -28,6 +28,34 @@ public sealed class CheckpointValidatorTests
         CheckpointValidator.Validate(Tiny, sd);
     }
 
+    [Theory]
+    [InlineData("visual.transformer.resblocks.1.mlp.c_fc.weight", float.NaN, "NaN")]
+    [InlineData("visual.proj", float.PositiveInfinity, "+Inf")]
+    [InlineData("text.token_embedding.weight", float.NegativeInfinity, "-Inf")]
+    [InlineData("logit_scale", float.NaN, "NaN")]
+    public void NonFiniteWeightsAreRefusedNamingTheTensor(string name, float value, string what)
+    {
+        var sd = RandomCoCaCheckpoint.Create(Tiny, seed: 1);
+        sd[name].Data[sd[name].Data.Length - 1] = value;
+
+        var e = Assert.Throws<CheckpointException>(() => CheckpointValidator.Validate(Tiny, sd));
+
+        Assert.Contains($"tensor '{name}'", e.Message);
+        Assert.Contains($"holds {what} at flat index {sd[name].Data.Length - 1}", e.Message);
+    }
+
+    [Fact]
+    public void ConvertRefusesANaNCheckpoint_WritingNoModel()
+    {
+        var sd = RandomCoCaCheckpoint.Create(Tiny, seed: 1);
+        sd["visual.conv1.weight"].Data[7] = float.NaN;
+        var dir = Path.Combine(Path.GetTempPath(), "coca-nan-" + Guid.NewGuid().ToString("N"));
+        var e = Assert.Throws<CheckpointException>(() => CoCa.MLNet.Conversion.CoCaConverter.Convert(sd, Tiny, dir));
+        Assert.Contains("'visual.conv1.weight'", e.Message);
+        Assert.False(File.Exists(Path.Combine(dir, CoCa.MLNet.Conversion.ConvertedModel.VisionFile)));
+        if (Directory.Exists(dir)) Directory.Delete(dir, true);
+    }
+
     [Fact]
     public void MissingKeyIsNamedWithItsExpectedShape()
     {

@@ -28,6 +28,26 @@ public sealed class PoolerCliFixture : IDisposable
         Images = SyntheticImageDataset.Generate(DataDir, classCount: 5, perClass: 6, width: 64, height: 64, seed: 2);
     }
 
+    private readonly object _trainLock = new();
+    private string? _trained;
+
+    /// <summary>A model trained once (one epoch) for the tests that only score.</summary>
+    public string TrainedModel
+    {
+        get
+        {
+            lock (_trainLock) return _trained ??= TrainOnce(Root, ModelDir, DataDir);
+        }
+    }
+
+    private static string TrainOnce(string root, string modelDir, string dataDir)
+    {
+        var path = Path.Combine(root, "trained-once.zip");
+        var run = CliProcess.Run("train", "--model", modelDir, "--data", dataDir, "--out", path, "--epochs", "1", "--batch-size", "16");
+        if (run.ExitCode != 0) throw new InvalidOperationException("coca train failed: " + run.StdErr);
+        return path;
+    }
+
     public string Root { get; }
     public string ModelDir { get; }
     public string DataDir { get; }
@@ -130,6 +150,142 @@ public class PoolerCliTests(PoolerCliFixture fx) : IClassFixture<PoolerCliFixtur
         var predict = CliProcess.Run("predict", "--model", model, video);
         Assert.True(predict.ExitCode == 0, predict.StdErr);
         Assert.Matches(@"\t(left|right)\t(0|1)\.\d{4}$", predict.StdOut.Trim());
+
+        // A corrupt video among good ones: the good one is still predicted, the corrupt one named on one line, exit code 1.
+        var corrupt = Path.Combine(fx.Root, "corrupt.mp4");
+        File.WriteAllBytes(corrupt, [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 7))]);
+        var mixed = CliProcess.Run("predict", "--model", model, corrupt, video);
+        Assert.True(mixed.ExitCode == 1, mixed.StdOut + mixed.StdErr);
+        Assert.Matches(@"\t(left|right)\t(0|1)\.\d{4}$", mixed.StdOut.Trim());
+        var error = Assert.Single(mixed.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("coca: ", error);
+        Assert.Contains(corrupt, error);
+    }
+
+    [Fact]
+    public void Train_WithCache_FeaturizesAgainWhenFilesWereSwappedUnderTheSameNames()
+    {
+        // The issue's trial: the pictures of two class folders swapped, file names kept; the cache must not serve the old features.
+        var data = Path.Combine(fx.Root, "swap-data");
+        foreach (var (path, label) in fx.Images.Where(i => i.Label is "circle" or "square"))
+        {
+            Directory.CreateDirectory(Path.Combine(data, label));
+            File.Copy(path, Path.Combine(data, label, Path.GetFileName(path)), overwrite: true);
+        }
+        var cache = Path.Combine(fx.Root, "swap-cache");
+        string[] train = ["train", "--model", fx.ModelDir, "--data", data, "--out", Path.Combine(fx.Root, "swap.zip"), "--epochs", "1", "--batch-size", "4", "--cache", cache];
+        var first = CliProcess.Run(train);
+        Assert.True(first.ExitCode == 0, first.StdErr);
+        var again = CliProcess.Run(train);
+        Assert.True(again.ExitCode == 0, again.StdErr);
+        Assert.Contains("reusing feature cache", again.StdOut);
+
+        var circles = Directory.GetFiles(Path.Combine(data, "circle")).Order(StringComparer.Ordinal).ToArray();
+        var squares = Directory.GetFiles(Path.Combine(data, "square")).Order(StringComparer.Ordinal).ToArray();
+        for (int i = 0; i < circles.Length; i++)
+        {
+            var (tc, ts) = (File.GetLastWriteTimeUtc(circles[i]), File.GetLastWriteTimeUtc(squares[i]));
+            var (bc, bs) = (File.ReadAllBytes(circles[i]), File.ReadAllBytes(squares[i]));
+            File.WriteAllBytes(circles[i], bs);
+            File.WriteAllBytes(squares[i], bc);
+            File.SetLastWriteTimeUtc(circles[i], tc);
+            File.SetLastWriteTimeUtc(squares[i], ts);
+        }
+        var swapped = CliProcess.Run(train);
+        Assert.True(swapped.ExitCode == 0, swapped.StdErr);
+        Assert.DoesNotContain("reusing feature cache", swapped.StdOut);
+        Assert.Empty(Directory.GetFiles(cache, "*.partial"));
+        Assert.Empty(Directory.GetFiles(cache, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(fx.Root, "*.tmp"));
+    }
+
+    [Fact]
+    public void Predict_UndecodableInputs_AreNamedOnOneLineEach_AfterTheGoodResults()
+    {
+        var bad = Path.Combine(fx.Root, "bad-inputs");
+        Directory.CreateDirectory(bad);
+        var truncated = Path.Combine(bad, "truncated.png");
+        var bytes = File.ReadAllBytes(fx.Images[0].Path);
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
+        var empty = Path.Combine(bad, "empty.png");
+        File.WriteAllBytes(empty, []);
+        string[] inputs = [fx.Images[0].Path, truncated, fx.Images[1].Path, empty, fx.Images[2].Path];
+
+        var predict = CliProcess.Run(["predict", "--model", fx.TrainedModel, .. inputs]);
+        Assert.True(predict.ExitCode == 1, predict.StdOut + predict.StdErr);
+        var lines = predict.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 3, predict.StdOut + predict.StdErr);
+        Assert.Equal([fx.Images[0].Path, fx.Images[1].Path, fx.Images[2].Path], lines.Select(l => l.Split('\t')[0]));
+        var errors = predict.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, errors.Length);
+        Assert.StartsWith("coca: ", errors[0]);
+        Assert.Contains(truncated, errors[0]);
+        Assert.Contains("expected", errors[0]);
+        Assert.Contains(empty, errors[1]);
+        Assert.Contains("0 bytes", errors[1]);
+        Assert.DoesNotContain("Splitter", predict.StdErr);
+    }
+
+    [Fact]
+    public void Evaluate_UndecodableImage_IsOneLineNamingIt()
+    {
+        var data = Path.Combine(fx.Root, "eval-bad");
+        foreach (var (path, label) in fx.Images.Where(i => i.Label is "circle" or "square"))
+        {
+            Directory.CreateDirectory(Path.Combine(data, label));
+            File.Copy(path, Path.Combine(data, label, Path.GetFileName(path)), overwrite: true);
+        }
+        var truncated = Path.Combine(data, "square", "zz_truncated.png");
+        var bytes = File.ReadAllBytes(fx.Images[0].Path);
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length * 2 / 3)]);
+        var run = CliProcess.Run("evaluate", "--model", fx.TrainedModel, "--data", data);
+        AssertOneLineError(run, truncated);
+        Assert.DoesNotContain("Splitter", run.StdErr);
+    }
+
+    [Fact]
+    public void Train_OptionErrorsNameTheFlag_AndABadOutIsRefusedBeforeTraining()
+    {
+        string[] train = ["train", "--model", fx.ModelDir, "--data", fx.DataDir];
+        var model = Path.Combine(fx.Root, "checked.zip");
+        foreach (var (args, expected) in new (string[], string)[]
+        {
+            (["--epochs", "0"], "--epochs must be at least 1 (got 0)"),
+            (["--batch-size", "0"], "--batch-size must be at least 1 (got 0)"),
+            (["--lr", "-0.001"], "--lr must be a positive number"),
+            (["--queries", "0"], "--queries must be at least 1"),
+            (["--heads", "0"], "--heads must be at least 1"),
+            (["--validation-fraction", "1"], "--validation-fraction must be at least 0 and below 1"),
+            (["--frames", "0"], "--frames must be at least 1"),
+        })
+        {
+            var run = CliProcess.Run([.. train, "--out", model, .. args]);
+            Assert.Equal(2, run.ExitCode);
+            var line = Assert.Single(run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal("coca: " + expected, line[..Math.Min(line.Length, 6 + expected.Length)]);
+            Assert.DoesNotContain("AttentionalPoolerOptions", line);
+        }
+
+        // --out a folder, or in a folder that cannot be made: refused before the data is even read.
+        var folder = CliProcess.Run([.. train, "--out", fx.Root]);
+        AssertOneLineError(folder, "--out");
+        Assert.Contains("is a folder", folder.StdErr);
+        Assert.DoesNotContain("Training on", folder.StdOut);
+        var aFile = Path.Combine(fx.Root, "not-a-folder");
+        File.WriteAllText(aFile, "");
+        var unwritable = CliProcess.Run([.. train, "--out", Path.Combine(aFile, "model.zip")]);
+        AssertOneLineError(unwritable, "cannot be written");
+        Assert.DoesNotContain("Training on", unwritable.StdOut);
+        Assert.False(File.Exists(model));
+    }
+
+    [Fact]
+    public void PredictAndEvaluate_WithAConvertedModelFolder_SayATrainedZipIsNeeded()
+    {
+        var predict = CliProcess.Run("predict", "--model", fx.ModelDir, fx.Images[0].Path);
+        AssertOneLineError(predict, "converted CoCa model");
+        Assert.Contains("needs a classifier file saved by coca train (MODEL.zip)", predict.StdErr);
+        AssertOneLineError(CliProcess.Run("evaluate", "--model", fx.ModelDir, "--data", fx.DataDir), "coca evaluate needs a classifier file saved by coca train");
     }
 
     private static void AssertOneLineError(CliProcess.Result result, string expected)

@@ -28,7 +28,7 @@ public sealed class FeatureCacheTests : IDisposable
     /// tokens [4, 8] from the path; counts the examples it encodes. With a fingerprint it annotates its tokens column
     /// as the CoCa featurizers do.
     /// </summary>
-    private sealed class CountingEncoder(float version, string? fingerprint = null) : CoCa.MLNet.MLNet.IBatchMapper
+    private sealed class CountingEncoder(float version, string? fingerprint = null, string? folder = null) : CoCa.MLNet.MLNet.IBatchMapper
     {
         public int Calls;
 
@@ -37,7 +37,7 @@ public sealed class FeatureCacheTests : IDisposable
         public IReadOnlyList<CoCa.MLNet.MLNet.OutputColumn> Outputs =>
         [
             new("Features", new VectorDataViewType(NumberDataViewType.Single, 4, 8),
-                fingerprint is null ? null : CoCa.MLNet.Featurization.EncoderFingerprint.Annotations(new Lazy<string>(fingerprint))),
+                fingerprint is null ? null : CoCa.MLNet.Featurization.EncoderFingerprint.Annotations(new Lazy<string>(fingerprint), "Path", folder)),
         ];
 
         public void CheckInputSchema(DataViewSchema inputSchema) { }
@@ -69,14 +69,14 @@ public sealed class FeatureCacheTests : IDisposable
     private static List<Source> Rows(int count, string prefix = "img") =>
         Enumerable.Range(0, count).Select(i => new Source { Path = $"{prefix}/{i}.png", Label = i % 2 == 0 ? "a" : "b" }).ToList();
 
-    private AttentionalPoolerTrainer.FitResult Train(MLContext ml, List<Source> rows, CountingEncoder encoder)
+    private AttentionalPoolerTrainer.FitResult Train(MLContext ml, List<Source> rows, CountingEncoder encoder, string? cacheDirectory = null)
     {
         var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(rows)).Transform(ml.Data.LoadFromEnumerable(rows));
         // Batches of ProbeRows: the encoder fingerprint probe then encodes exactly the probed rows.
         var encoded = new CoCa.MLNet.MLNet.BatchedMappingDataView(data, encoder, FeatureCacheKey.ProbeRows);
         var trainer = ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions
         {
-            NumberOfEpochs = 2, BatchSize = 8, Seed = 3, FeatureCacheDirectory = _dir,
+            NumberOfEpochs = 2, BatchSize = 8, Seed = 3, FeatureCacheDirectory = cacheDirectory ?? _dir,
         });
         return trainer.Train(encoded);
     }
@@ -150,5 +150,100 @@ public sealed class FeatureCacheTests : IDisposable
         Assert.False(Train(ml, rows, encoder).FeaturesFromCache);
         Assert.Equal(20 + FeatureCacheKey.ProbeRows, encoder.Calls);
         Assert.True(Train(ml, rows, encoder).FeaturesFromCache);
+    }
+
+    /// <summary>Writes <paramref name="count"/> files of 64 bytes each (equal sizes) under <paramref name="folder"/>; returns their names.</summary>
+    private static List<string> WriteFiles(string folder, int count)
+    {
+        Directory.CreateDirectory(folder);
+        var names = new List<string>();
+        for (int i = 0; i < count; i++)
+        {
+            var name = $"{i}.png";
+            File.WriteAllBytes(System.IO.Path.Combine(folder, name), Enumerable.Range(0, 64).Select(j => (byte)(i * 31 + j)).ToArray());
+            names.Add(name);
+        }
+        return names;
+    }
+
+    /// <summary>Swaps the bytes of two files of equal size and gives both back their modification times: only the contents differ.</summary>
+    private static void SwapContents(string a, string b)
+    {
+        var (ta, tb) = (File.GetLastWriteTimeUtc(a), File.GetLastWriteTimeUtc(b));
+        var (ba, bb) = (File.ReadAllBytes(a), File.ReadAllBytes(b));
+        Assert.Equal(ba.Length, bb.Length);
+        File.WriteAllBytes(a, bb);
+        File.WriteAllBytes(b, ba);
+        File.SetLastWriteTimeUtc(a, ta);
+        File.SetLastWriteTimeUtc(b, tb);
+    }
+
+    [Fact]
+    public void FilesWhoseBytesChangedUnderTheSameNames_AreFeaturizedAgain()
+    {
+        var ml = new MLContext(seed: 1);
+        var images = System.IO.Path.Combine(_dir, "images");
+        var rows = WriteFiles(images, 16).Select((n, i) => new Source { Path = System.IO.Path.Combine(images, n), Label = i % 2 == 0 ? "a" : "b" }).ToList();
+        var cache = System.IO.Path.Combine(_dir, "cache");
+        var encoder = new CountingEncoder(1f, fingerprint: "encoder-1");
+        Assert.False(Train(ml, rows, encoder, cache).FeaturesFromCache);
+        Assert.True(Train(ml, rows, encoder, cache).FeaturesFromCache);
+
+        SwapContents(rows[0].Path, rows[1].Path);   // same names, same sizes, same modification times
+        encoder.Calls = 0;
+        Assert.False(Train(ml, rows, encoder, cache).FeaturesFromCache);
+        Assert.Equal(16, encoder.Calls);
+        Assert.True(Train(ml, rows, encoder, cache).FeaturesFromCache);
+    }
+
+    [Fact]
+    public void PathsRelativeToTheFeaturizersFolder_AreKeyedByTheirContents()
+    {
+        var ml = new MLContext(seed: 1);
+        var images = System.IO.Path.Combine(_dir, "relative");
+        var rows = WriteFiles(images, 12).Select((n, i) => new Source { Path = n, Label = i % 2 == 0 ? "a" : "b" }).ToList();
+        var cache = System.IO.Path.Combine(_dir, "cache");
+        var encoder = new CountingEncoder(1f, fingerprint: "encoder-1", folder: images);
+        Assert.False(Train(ml, rows, encoder, cache).FeaturesFromCache);
+        Assert.True(Train(ml, rows, encoder, cache).FeaturesFromCache);
+        SwapContents(System.IO.Path.Combine(images, rows[2].Path), System.IO.Path.Combine(images, rows[5].Path));
+        Assert.False(Train(ml, rows, encoder, cache).FeaturesFromCache);
+    }
+
+    [Fact]
+    public void FrameFolders_AreKeyedByTheirFramesContents()
+    {
+        var ml = new MLContext(seed: 1);
+        var videos = System.IO.Path.Combine(_dir, "videos");
+        var rows = Enumerable.Range(0, 8).Select(i =>
+        {
+            var folder = System.IO.Path.Combine(videos, $"clip{i}");
+            WriteFiles(folder, 3);
+            return new Source { Path = folder, Label = i % 2 == 0 ? "a" : "b" };
+        }).ToList();
+        var cache = System.IO.Path.Combine(_dir, "cache");
+        var encoder = new CountingEncoder(1f, fingerprint: "encoder-1");
+        Assert.False(Train(ml, rows, encoder, cache).FeaturesFromCache);
+        Assert.True(Train(ml, rows, encoder, cache).FeaturesFromCache);
+        SwapContents(System.IO.Path.Combine(rows[3].Path, "0.png"), System.IO.Path.Combine(rows[3].Path, "2.png"));   // frame order changed
+        Assert.False(Train(ml, rows, encoder, cache).FeaturesFromCache);
+    }
+
+    [Fact]
+    public void AbandonedPartialFiles_AreRemovedByTheNextRun_AndOnesInUseAreLeft()
+    {
+        var ml = new MLContext(seed: 1);
+        Directory.CreateDirectory(_dir);
+        var abandoned = System.IO.Path.Combine(_dir, "coca-features-0123456789abcdef0123456789abcdef.partial");
+        File.WriteAllBytes(abandoned, new byte[100]);   // what a killed run leaves
+        var inUse = System.IO.Path.Combine(_dir, "coca-features-fedcba9876543210fedcba9876543210.partial");
+        using (var writing = File.Open(inUse, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))   // as a running writer holds its file
+        {
+            Train(ml, Rows(12), new CountingEncoder(1f, fingerprint: "encoder-1"));
+            Assert.False(File.Exists(abandoned));
+            Assert.True(File.Exists(inUse));
+        }
+        Assert.Equal([inUse], Directory.GetFiles(_dir, "*.partial"));
+        Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
     }
 }
