@@ -42,15 +42,21 @@ internal static class FeaturizeCommand
                 _ => [inputs.Count, c.EmbedDim],
             };
             int step = videos?.VideosPerBatch ?? batchSize;
+            Console.WriteLine($"ONNX Runtime: {extractor.Encoder.IntraOpThreads} intra-op threads, {extractor.Encoder.OverlappingThreads} decoding ahead ({CpuBudget.AvailableCores} cores available)");
             using (var writer = new NpyStreamWriter(path, shape))
             {
                 var progress = new ConsoleProgress(isVideo ? "featurize videos" : "featurize", inputs.Count);
-                for (int start = 0; start < inputs.Count; start += step)
+                var chunks = Enumerable.Range(0, (inputs.Count + step - 1) / step)
+                    .Select(k => (IReadOnlyList<string>)inputs.GetRange(k * step, Math.Min(step, inputs.Count - k * step)));
+                // Pipelined: the next chunk is decoded and preprocessed while this one is encoded.
+                var results = videos is null ? extractor.ExtractBatches(chunks, tokens, !tokens) : videos.ExtractBatches(chunks, tokens, !tokens);
+                int done = 0;
+                foreach (var (t, e) in results)
                 {
-                    var chunk = inputs.GetRange(start, Math.Min(step, inputs.Count - start));
-                    var (t, e) = videos is null ? extractor.Extract(chunk, tokens, !tokens) : videos.Extract(chunk, tokens, !tokens);
                     writer.Append<float>(tokens ? t : e);
-                    progress.Advance(chunk.Count);
+                    int n = Math.Min(step, inputs.Count - done);
+                    done += n;
+                    progress.Advance(n);
                 }
                 writer.Commit();
                 progress.Done();
