@@ -15,7 +15,8 @@ internal static class TrainCommand
     public static Command Create()
     {
         var model = new Option<string>("--model", "-m") { Description = "Converted model folder (from coca convert)", Required = true };
-        var data = new Option<string>("--data", "-d") { Description = "Dataset folder: one sub-folder per class holding its images (with --video: video files or folders of frames)", Required = true };
+        var data = new Option<string?>("--data", "-d") { Description = "Dataset folder: one sub-folder per class holding its images (with --video: video files or folders of frames)" };
+        var features = new Option<string?>("--features") { Description = "Instead of --data: a folder of Parquet feature shards from `coca featurize --data DIR --format parquet --shard I/N` (read shard by shard)" };
         var outFile = new Option<string>("--out", "-o") { Description = "The model file to write (MODEL.zip)", Required = true };
         var epochs = new Option<int>("--epochs") { Description = "Maximum passes over the data (early stopping may end sooner)", DefaultValueFactory = _ => 30 };
         var batch = new Option<int>("--batch-size") { Description = "Examples per optimisation step", DefaultValueFactory = _ => 64 };
@@ -30,12 +31,13 @@ internal static class TrainCommand
         var cache = new Option<string?>("--cache") { Description = "Folder for the float16 feature cache, reused by later runs on the same data and model" };
         var command = new Command("train", "Train an attentional pooler classifier over frozen CoCa tokens of a folder-per-class dataset")
         {
-            model, data, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache,
+            model, data, features, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache,
         };
         command.SetAction(parse =>
         {
             bool isVideo = parse.GetValue(video);
-            var examples = LabeledFolder.Read(parse.GetValue(data)!, isVideo);
+            if ((parse.GetValue(data) is null) == (parse.GetValue(features) is null))
+                throw new ArgumentException("Give the training data as --data DIR (a folder per class) or --features DIR (feature shards), one of them.");
             var options = new AttentionalPoolerOptions
             {
                 NumberOfEpochs = parse.GetValue(epochs),
@@ -48,11 +50,21 @@ internal static class TrainCommand
                 Device = parse.GetValue(device)!,
                 FeatureCacheDirectory = parse.GetValue(cache),
             };
-            var classes = LabeledFolder.Classes(examples);
-            Console.WriteLine($"Training on {examples.Count} {(isVideo ? "videos" : "images")} of {classes.Length} classes ({string.Join(", ", classes)})");
             var ml = new MLContext(parse.GetValue(seed));
             PrintTrainerLog(ml, Console.Out);
-            var trained = PoolerPipeline.Train(ml, parse.GetValue(model)!, examples, isVideo, parse.GetValue(frames), options);
+            ITransformer trained;
+            if (parse.GetValue(features) is { } shards)
+            {
+                trained = PoolerPipeline.TrainFromShards(ml, parse.GetValue(model)!, shards, isVideo, parse.GetValue(frames), options, out int rows, out var shardClasses);
+                Console.WriteLine($"Trained on {rows} precomputed {(isVideo ? "videos" : "images")} of {shardClasses.Length} classes ({string.Join(", ", shardClasses)}) from {shards}");
+            }
+            else
+            {
+                var examples = LabeledFolder.Read(parse.GetValue(data)!, isVideo);
+                var classes = LabeledFolder.Classes(examples);
+                Console.WriteLine($"Training on {examples.Count} {(isVideo ? "videos" : "images")} of {classes.Length} classes ({string.Join(", ", classes)})");
+                trained = PoolerPipeline.Train(ml, parse.GetValue(model)!, examples, isVideo, parse.GetValue(frames), options);
+            }
             var path = parse.GetValue(outFile)!;
             PoolerPipeline.Save(ml, trained, path);
             Console.WriteLine($"Saved {path} ({new FileInfo(path).Length / 1024} KiB): featurizer + attentional pooler + label mapping");
