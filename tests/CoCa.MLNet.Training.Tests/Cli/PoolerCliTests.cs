@@ -84,6 +84,39 @@ public class PoolerCliTests(PoolerCliFixture fx) : IClassFixture<PoolerCliFixtur
     }
 
     [Fact]
+    public void TrainFromFeatureShards_EqualsTrainingFromTheImages()
+    {
+        // Featurize once, in shards (one process each, as a cluster would), then train from the shards: no encoder run.
+        var shards = Path.Combine(fx.Root, "shards");
+        for (int i = 0; i < 2; i++)
+        {
+            var featurize = CliProcess.Run("featurize", "--model", fx.ModelDir, "--data", fx.DataDir, "--format", "parquet", "--shard", $"{i}/2", "--out", shards);
+            Assert.True(featurize.ExitCode == 0, featurize.StdErr);
+        }
+        Assert.Equal(2, Directory.GetFiles(shards, "*.parquet").Length);
+        string[] options = ["--epochs", "3", "--batch-size", "8", "--lr", "3e-3", "--seed", "4"];
+        var fromShards = Path.Combine(fx.Root, "from-shards.zip");
+        var run = CliProcess.Run(["train", "--model", fx.ModelDir, "--features", shards, "--out", fromShards, .. options]);
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        Assert.Contains("Trained on 30 precomputed images of 5 classes (circle, cross, ring, square, triangle)", run.StdOut);
+        var fromImages = Path.Combine(fx.Root, "from-images.zip");
+        run = CliProcess.Run(["train", "--model", fx.ModelDir, "--data", fx.DataDir, "--out", fromImages, .. options]);
+        Assert.True(run.ExitCode == 0, run.StdErr);
+
+        // The saved model holds the featurizer: it scores image files, exactly as the one trained from the images.
+        var a = CliProcess.Run("evaluate", "--model", fromShards, "--data", fx.DataDir);
+        var b = CliProcess.Run("evaluate", "--model", fromImages, "--data", fx.DataDir);
+        Assert.True(a.ExitCode == 0, a.StdErr);
+        Assert.Equal(b.StdOut, a.StdOut);
+
+        // Shards of another model are refused with one line.
+        var otherModel = Path.Combine(fx.Root, "shards-of-tiny");
+        var other = CliProcess.Run("featurize", "--model", fx.ModelDir, "--data", fx.DataDir, "--format", "parquet", "--output", "embedding", "--shard", "0/1", "--out", otherModel);
+        Assert.True(other.ExitCode == 0, other.StdErr);
+        AssertOneLineError(CliProcess.Run("train", "--model", fx.ModelDir, "--features", otherModel, "--out", Path.Combine(fx.Root, "x.zip")), "hold embeddings");
+    }
+
+    [Fact]
     public void BadInput_EndsWithOneClearLine()
     {
         var model = Path.Combine(fx.Root, "bad.zip");
