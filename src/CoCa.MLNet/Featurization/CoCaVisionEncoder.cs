@@ -23,9 +23,9 @@ public sealed class CoCaVisionEncoder : IDisposable
         OnnxModel = onnxModel;
         options ??= new OnnxExecutionOptions();
         IntraOpThreads = options.ResolvedIntraOpNumThreads;
+        _session = OnnxSessions.Create(onnxModel, options, $"the CoCa vision model '{config.Name}'", out bool onGpu);
         // On a GPU the session leaves the cores to preprocessing; on the CPU it takes them and preprocessing gets the rest.
-        OverlappingThreads = options.GpuDeviceId is null ? CpuBudget.OverlappingThreads(IntraOpThreads) : CpuBudget.AvailableCores;
-        _session = OnnxSessions.Create(onnxModel, options, $"the CoCa vision model '{config.Name}'");
+        OverlappingThreads = onGpu ? CpuBudget.AvailableCores : CpuBudget.OverlappingThreads(IntraOpThreads);
         if (!_session.InputMetadata.ContainsKey(PixelsInput) || !_session.OutputMetadata.ContainsKey(TokensOutput) || !_session.OutputMetadata.ContainsKey(EmbeddingOutput))
             throw new InvalidDataException($"The ONNX model for '{config.Name}' is not a CoCa.MLNet vision model: it needs input '{PixelsInput}' and outputs '{TokensOutput}', '{EmbeddingOutput}'.");
     }

@@ -31,13 +31,16 @@ public sealed record OnnxExecutionOptions
 /// <summary>Creates ONNX Runtime sessions from <see cref="OnnxExecutionOptions"/>.</summary>
 public static class OnnxSessions
 {
-    public static InferenceSession Create(byte[] model, OnnxExecutionOptions? options, string what)
+    public static InferenceSession Create(byte[] model, OnnxExecutionOptions? options, string what) => Create(model, options, what, out _);
+
+    /// <summary>Creates a session; <paramref name="onGpu"/> tells whether it runs on CUDA (false after a fallback to the CPU).</summary>
+    internal static InferenceSession Create(byte[] model, OnnxExecutionOptions? options, string what, out bool onGpu)
     {
         options ??= new OnnxExecutionOptions();
         SessionOptions? so = null;
         try
         {
-            so = CreateSessionOptions(options, what);
+            so = CreateSessionOptions(options, what, out onGpu);
             return new InferenceSession(model, so);
         }
         catch (OnnxRuntimeException e)
@@ -53,14 +56,18 @@ public static class OnnxSessions
     /// <summary>Whether the CUDA execution provider is present in the loaded ONNX Runtime.</summary>
     public static bool CudaAvailable => OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
 
-    internal static SessionOptions CreateSessionOptions(OnnxExecutionOptions options, string what)
+    internal static SessionOptions CreateSessionOptions(OnnxExecutionOptions options, string what) => CreateSessionOptions(options, what, out _);
+
+    private static SessionOptions CreateSessionOptions(OnnxExecutionOptions options, string what, out bool onGpu)
     {
         SessionOptions so;
+        onGpu = false;
         if (options.GpuDeviceId is int device)
         {
             try
             {
                 so = SessionOptions.MakeSessionOptionWithCudaProvider(device);
+                onGpu = true;
             }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {
