@@ -1,3 +1,4 @@
+using CoCa.MLNet.Scoring;
 using Xunit.Abstractions;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Featurization;
@@ -43,8 +44,8 @@ public class Int8VisionTowerTests(ITestOutputHelper output)
             var refEmbeddings = Npy.ReadFloat32(Fixtures.Tiny("ref_image_embedding.npy")).Data;
             for (int i = 0; i < images.Length; i++)
             {
-                double e = Cosine(embeddings!.AsSpan(i * 48, 48), refEmbeddings.AsSpan(i * 48, 48));
-                double t = Cosine(tokens!.AsSpan(i * 17 * 64, 17 * 64), refTokens.AsSpan(i * 17 * 64, 17 * 64));
+                double e = EmbeddingMath.Cosine(embeddings!.AsSpan(i * 48, 48), refEmbeddings.AsSpan(i * 48, 48));
+                double t = EmbeddingMath.Cosine(tokens!.AsSpan(i * 17 * 64, 17 * 64), refTokens.AsSpan(i * 17 * 64, 17 * 64));
                 output.WriteLine($"image {i}: embedding cosine {e:F5}, tokens cosine {t:F5}");
                 Assert.True(e >= 0.99, $"image {i}: int8 embedding cosine {e} < 0.99");
                 Assert.True(t >= 0.99, $"image {i}: int8 tokens cosine {t} < 0.99");
@@ -58,12 +59,5 @@ public class Int8VisionTowerTests(ITestOutputHelper output)
         // The op type as it appears in the serialized model: search the bytes for it.
         var text = System.Text.Encoding.Latin1.GetString(model);
         return text.Contains("DynamicQuantizeMatMul") ? ["DynamicQuantizeMatMul"u8.ToArray()] : [];
-    }
-
-    internal static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++) { dot += (double)a[i] * b[i]; na += (double)a[i] * a[i]; nb += (double)b[i] * b[i]; }
-        return dot / Math.Sqrt(na * nb);
     }
 }
