@@ -8,6 +8,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["video"] = VideoBenchmark.Run,
     ["pooler"] = PoolerBenchmark.Run,
     ["defaults"] = DefaultsBenchmark.Run,
+    ["int8"] = Int8Benchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -7,11 +7,16 @@ public static class CliProcess
 {
     public sealed record Result(int ExitCode, string StdOut, string StdErr);
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => RunUnder([], args);
+
+    /// <summary>Runs coca under a launcher command (e.g. <c>taskset -c 0</c>).</summary>
+    public static Result RunUnder(string[] launcher, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "coca.dll");
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        var psi = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(launcher.Length > 0 ? launcher[0] : dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var l in launcher.Skip(1)) psi.ArgumentList.Add(l);
+        if (launcher.Length > 0) psi.ArgumentList.Add(dotnet);
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;

@@ -15,7 +15,8 @@ internal static class TrainCommand
     public static Command Create()
     {
         var model = new Option<string>("--model", "-m") { Description = "Converted model folder (from coca convert)", Required = true };
-        var data = new Option<string>("--data", "-d") { Description = "Dataset folder: one sub-folder per class holding its images (with --video: video files or folders of frames)", Required = true };
+        var data = new Option<string?>("--data", "-d") { Description = "Dataset folder: one sub-folder per class holding its images (with --video: video files or folders of frames)" };
+        var features = new Option<string?>("--features") { Description = "Instead of --data: a folder of Parquet feature shards from `coca featurize --data DIR --format parquet --shard I/N` (read shard by shard)" };
         var outFile = new Option<string>("--out", "-o") { Description = "The model file to write (MODEL.zip)", Required = true };
         var epochs = new Option<int?>("--epochs") { Description = "Maximum passes over the data; early stopping on the validation split usually ends sooner (default: enough for 2,000 optimizer steps, 30 to 1,000 epochs)" }.AtLeast(1);
         var batch = new Option<int?>("--batch-size") { Description = "Examples per optimizer step (default: a tenth of the training examples, a power of two from 8 to 64)" }.AtLeast(1);
@@ -31,13 +32,15 @@ internal static class TrainCommand
         var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
         var command = new Command("train", "Train an attentional pooler classifier over frozen CoCa tokens of a folder-per-class dataset")
         {
-            model, data, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache, skipUnreadable,
+            model, data, features, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache, skipUnreadable,
         };
         command.SetAction(parse =>
         {
             bool isVideo = parse.GetValue(video);
+            if ((parse.GetValue(data) is null) == (parse.GetValue(features) is null))
+                throw new ArgumentException("Give the training data as --data DIR (a folder per class) or --features DIR (feature shards), one of them.");
             OptionChecks.CheckOutputFile(parse.GetValue(outFile)!, outFile.Name, "classifier.zip");
-            var examples = LabeledFolder.Read(parse.GetValue(data)!, isVideo, parse.GetValue(skipUnreadable));
+            var examples = parse.GetValue(data) is { } folder ? LabeledFolder.Read(folder, isVideo, parse.GetValue(skipUnreadable)) : null;
             var options = new AttentionalPoolerOptions
             {
                 NumberOfEpochs = parse.GetValue(epochs),
@@ -50,11 +53,21 @@ internal static class TrainCommand
                 Device = parse.GetValue(device)!,
                 FeatureCacheDirectory = parse.GetValue(cache),
             };
-            var classes = LabeledFolder.Classes(examples);
-            Console.WriteLine($"Training on {examples.Count} {(isVideo ? "videos" : "images")} of {classes.Length} classes ({string.Join(", ", classes)})");
             var ml = new MLContext(parse.GetValue(seed));
             PrintTrainerLog(ml, Console.Out);
-            var trained = PoolerPipeline.Train(ml, parse.GetValue(model)!, examples, isVideo, parse.GetValue(frames), options);
+            ITransformer trained;
+            if (examples is null)
+            {
+                var shards = parse.GetValue(features)!;
+                trained = PoolerPipeline.TrainFromShards(ml, parse.GetValue(model)!, shards, isVideo, parse.GetValue(frames), options, out int rows, out var shardClasses);
+                Console.WriteLine($"Trained on {rows} precomputed {(isVideo ? "videos" : "images")} of {shardClasses.Length} classes ({string.Join(", ", shardClasses)}) from {shards}");
+            }
+            else
+            {
+                var classes = LabeledFolder.Classes(examples);
+                Console.WriteLine($"Training on {examples.Count} {(isVideo ? "videos" : "images")} of {classes.Length} classes ({string.Join(", ", classes)})");
+                trained = PoolerPipeline.Train(ml, parse.GetValue(model)!, examples, isVideo, parse.GetValue(frames), options);
+            }
             var path = parse.GetValue(outFile)!;
             PoolerPipeline.Save(ml, trained, path);
             Console.WriteLine($"Saved {path} ({new FileInfo(path).Length / 1024} KiB): featurizer + attentional pooler + label mapping");

@@ -1,4 +1,5 @@
 using CoCa.MLNet.Featurization;
+using CoCa.MLNet.MLNet;
 using CoCa.MLNet.Persistence;
 using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Training.Pooling;
@@ -39,6 +40,51 @@ internal static class PoolerPipeline
             .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(options))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
         return estimator.Fit(Keyed(ml, examples, classes));
+    }
+
+    /// <summary>
+    /// Fits the pooler on feature shards (a folder of <c>coca featurize --data ... --format parquet --shard I/N</c>
+    /// files, streamed shard by shard) and puts the featurizer of <paramref name="modelDir"/> in front: the same
+    /// pipeline <see cref="Train"/> makes, without running the encoder again. The shards must come from that model.
+    /// </summary>
+    public static ITransformer TrainFromShards(MLContext ml, string modelDir, string shards, bool video, int frames, AttentionalPoolerOptions options, out int rows, out string[] classes)
+    {
+        var view = new FeatureShardsDataView(shards);
+        if (view.FeaturesColumn != TokensColumn)
+            throw new ArgumentException($"Feature shards '{shards}' hold embeddings; the pooler trains on tokens (featurize with --output tokens).");
+        classes = view.Labels();
+        if (classes.Contains(""))
+            throw new ArgumentException($"Feature shards '{shards}' have rows without a label; featurize a folder-per-class dataset with --data.");
+        if (classes.Length < 2)
+            throw new ArgumentException($"Training needs at least two classes; the shards have {classes.Length} ({string.Join(", ", classes)}).");
+        rows = (int)(view.GetRowCount() ?? 0);
+        IEstimator<ITransformer> featurizerEstimator = video
+            ? ml.Transforms.ExtractCoCaVideoFeatures(new CoCaVideoFeaturizerOptions
+            {
+                ModelPath = modelDir, InputColumnName = PathColumn, FrameCount = frames, TokensColumnName = TokensColumn, EmbeddingColumnName = null,
+            })
+            : ml.Transforms.ExtractCoCaImageFeatures(modelDir, PathColumn, TokensColumn, embeddingColumnName: null);
+        var paths = ml.Data.LoadFromEnumerable(Array.Empty<PathRow>());
+        var featurizer = featurizerEstimator.Fit(paths);
+        var expected = featurizer.GetOutputSchema(paths.Schema)[TokensColumn];
+        if (!expected.Type.Equals(view.Schema[TokensColumn].Type) || Fingerprint(expected) != Fingerprint(view.Schema[TokensColumn]))
+            throw new ArgumentException($"Feature shards '{shards}' ({view.Schema[TokensColumn].Type}) were not made by model '{modelDir}'{(video ? $" with {frames} frames" : "")} ({expected.Type}); featurize again or pass the model they came from.");
+
+        options.FeatureColumnName = TokensColumn;
+        options.LabelColumnName = LabelColumn;
+        var keyData = ml.Data.LoadFromEnumerable(classes.Select(c => new ClassRow { Label = c }));
+        var keyed = ml.Transforms.Conversion.MapValueToKey(LabelColumn, keyData: keyData).Fit(view).Transform(view);
+        var pooler = ml.MulticlassClassification.Trainers.AttentionalPooler(options).Fit(keyed);
+        var keyToValue = ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(pooler.Transform(keyed));
+        return new TransformerChain<ITransformer>(featurizer, pooler, keyToValue);
+    }
+
+    private static string? Fingerprint(DataViewSchema.Column column)
+    {
+        if (column.Annotations.Schema.GetColumnOrNull(EncoderFingerprint.AnnotationName) is null) return null;
+        ReadOnlyMemory<char> value = default;
+        column.Annotations.GetValue(EncoderFingerprint.AnnotationName, ref value);
+        return value.ToString();
     }
 
     /// <summary>The examples as an IDataView (Path, Label as a key over <paramref name="classes"/> in that order).</summary>

@@ -11,9 +11,10 @@ public static class CoCaConverter
     /// Converts <paramref name="checkpoint"/> (a .safetensors/.bin/.pt file, or a Hugging Face hub folder with
     /// open_clip_config.json) into <paramref name="outputDirectory"/>. The configuration comes from
     /// <paramref name="modelName"/> (a built-in such as coca_ViT-B-32), else <paramref name="configPath"/>
-    /// (an open_clip_config.json), else the checkpoint folder's own open_clip_config.json.
+    /// (an open_clip_config.json), else the checkpoint folder's own open_clip_config.json. <paramref name="precision"/>:
+    /// the vision tower's numbers, Float32 (default, open_clip's) or Int8 (opt-in, dynamically quantized).
     /// </summary>
-    public static ConvertedModel Convert(string checkpoint, string outputDirectory, string? modelName = null, string? configPath = null)
+    public static ConvertedModel Convert(string checkpoint, string outputDirectory, string? modelName = null, string? configPath = null, VisionPrecision precision = VisionPrecision.Float32)
     {
         if (modelName is not null && configPath is not null)
             throw new ArgumentException("Give either a model name or a config file, not both.");
@@ -22,7 +23,7 @@ public static class CoCaConverter
             : configPath is not null ? CoCaConfigs.FromOpenClipConfigFile(configPath)
             : loaded.Config ?? throw new ArgumentException(
                 $"'{checkpoint}' carries no open_clip_config.json: name the architecture (--model {string.Join("|", CoCaConfigs.Names)}) or pass --config open_clip_config.json.");
-        return Convert(loaded.Weights, config, outputDirectory, loaded.WeightsPath);
+        return Convert(loaded.Weights, config, outputDirectory, loaded.WeightsPath, precision);
     }
 
     /// <summary>
@@ -30,7 +31,7 @@ public static class CoCaConverter
     /// unimodal text tower (<c>text.onnx</c>) when the checkpoint has <c>text.*</c> tensors. A checkpoint with some but not
     /// all of the text tensors is rejected, naming the first missing one.
     /// </summary>
-    public static ConvertedModel Convert(StateDict weights, CoCaModelConfig config, string outputDirectory, string? source = null)
+    public static ConvertedModel Convert(StateDict weights, CoCaModelConfig config, string outputDirectory, string? source = null, VisionPrecision precision = VisionPrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(weights);
         CheckpointValidator.ValidateVision(config, weights);
@@ -39,7 +40,7 @@ public static class CoCaConverter
         Directory.CreateDirectory(outputDirectory);
         // The manifest is written last and removed first: a folder with coca.json is always complete.
         File.Delete(Path.Combine(outputDirectory, ConvertedModel.ManifestFile));
-        WriteAtomically(Path.Combine(outputDirectory, ConvertedModel.VisionFile), stream => VisionTowerOnnx.Write(config, weights, stream));
+        WriteAtomically(Path.Combine(outputDirectory, ConvertedModel.VisionFile), stream => VisionTowerOnnx.Write(config, weights, stream, precision));
         var textPath = Path.Combine(outputDirectory, ConvertedModel.TextFile);
         if (hasText) WriteAtomically(textPath, stream => TextTowerOnnx.Write(config, weights, stream));
         else File.Delete(textPath);   // a stale text tower from an earlier conversion must not pair with these weights

@@ -39,12 +39,24 @@ public sealed class CoCaImageFeatureExtractor : IDisposable
     /// Features of a mix of inputs: file paths (decoded keeping PIL's image mode, so RGBA and palette images are
     /// resized as open_clip resizes them), <see cref="RgbImage"/>s and <see cref="DecodedImage"/>s.
     /// </summary>
-    internal (float[]? Tokens, float[]? Embeddings) Extract(IReadOnlyList<object> inputs, bool tokens, bool embeddings)
+    internal (float[]? Tokens, float[]? Embeddings) Extract(IReadOnlyList<object> inputs, bool tokens, bool embeddings) =>
+        Encode(Preprocess(inputs, CpuBudget.AvailableCores), tokens, embeddings);
+
+    /// <summary>
+    /// Features of many batches of image files, pipelined: the next batch is decoded and preprocessed (on
+    /// <see cref="CoCaVisionEncoder.OverlappingThreads"/> threads) while ONNX Runtime encodes this one. Results come
+    /// in the order of the batches; at most three batches of pixels are held at once.
+    /// </summary>
+    public IEnumerable<(float[]? Tokens, float[]? Embeddings)> ExtractBatches(IEnumerable<IReadOnlyList<string>> batches, bool tokens, bool embeddings) =>
+        Prefetch.Ahead(batches.Select(b => Preprocess(b.Cast<object>().ToList(), Encoder.OverlappingThreads)))
+            .Select(p => Encode(p, tokens, embeddings));
+
+    /// <summary>Decodes and preprocesses a batch (the CPU half of <see cref="Extract(IReadOnlyList{object}, bool, bool)"/>).</summary>
+    internal PreparedImages Preprocess(IReadOnlyList<object> inputs, int threads)
     {
-        if (inputs.Count == 0) return (tokens ? [] : null, embeddings ? [] : null);
         int per = Encoder.PixelsPerImage;
         var pixels = new float[inputs.Count * per];
-        Parallel.For(0, inputs.Count, i =>
+        Parallel.For(0, inputs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i =>
         {
             var target = pixels.AsSpan(i * per, per);
             switch (inputs[i])
@@ -55,8 +67,15 @@ public sealed class CoCaImageFeatureExtractor : IDisposable
                 default: throw new ArgumentException($"Cannot featurize a {inputs[i]?.GetType().Name ?? "null"}; expected an image path or an RgbImage.");
             }
         });
-        return Encoder.Run(pixels, inputs.Count, tokens, embeddings);
+        return new PreparedImages(pixels, inputs.Count);
     }
+
+    /// <summary>Runs the encoder on a preprocessed batch (the ONNX Runtime half).</summary>
+    internal (float[]? Tokens, float[]? Embeddings) Encode(PreparedImages batch, bool tokens, bool embeddings) =>
+        batch.Count == 0 ? (tokens ? [] : null, embeddings ? [] : null) : Encoder.Run(batch.Pixels, batch.Count, tokens, embeddings);
 
     public void Dispose() => Encoder.Dispose();
 }
+
+/// <summary>A preprocessed batch: <see cref="Count"/> planar [3,S,S] images back to back.</summary>
+internal sealed record PreparedImages(float[] Pixels, int Count);

@@ -105,7 +105,7 @@ public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSa
     }
 
     /// <summary>Reads paths or MLImages, maps a batch through the extractor.</summary>
-    private sealed class Mapper : IBatchMapper
+    private sealed class Mapper : IPipelinedBatchMapper
     {
         private readonly CoCaImageFeaturizerTransformer _parent;
         private readonly List<OutputColumn> _outputs = [];
@@ -148,12 +148,17 @@ public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSa
             };
         }
 
-        public object[][] MapBatch(IReadOnlyList<object> inputs)
+        public object[][] MapBatch(IReadOnlyList<object> inputs) => MapPrepared(_parent._extractor.Preprocess(inputs, CpuBudget.AvailableCores));
+
+        public object Prepare(IReadOnlyList<object> inputs) => _parent._extractor.Preprocess(inputs, _parent._extractor.Encoder.OverlappingThreads);
+
+        public object[][] MapPrepared(object prepared)
         {
+            var batch = (PreparedImages)prepared;
             bool wantTokens = _parent._options.TokensColumnName is not null;
             bool wantEmbedding = _parent._options.EmbeddingColumnName is not null;
-            var (tokens, embeddings) = _parent._extractor.Extract(inputs, wantTokens, wantEmbedding);
-            return BatchRows.Split(inputs.Count, (tokens, _parent.TokensShape[0] * _parent.TokensShape[1]), (embeddings, _parent.EmbeddingDim));
+            var (tokens, embeddings) = _parent._extractor.Encode(batch, wantTokens, wantEmbedding);
+            return BatchRows.Split(batch.Count, (tokens, _parent.TokensShape[0] * _parent.TokensShape[1]), (embeddings, _parent.EmbeddingDim));
         }
     }
 }

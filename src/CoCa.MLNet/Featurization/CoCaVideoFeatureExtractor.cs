@@ -1,3 +1,4 @@
+using CoCa.MLNet.Runtime;
 using CoCa.MLNet.Video;
 
 namespace CoCa.MLNet.Featurization;
@@ -26,6 +27,9 @@ public sealed class CoCaVideoFeatureExtractor
     public int FrameCount { get; }
     public int FrameBatchSize { get; }
 
+    /// <summary>Threads for decoding and preprocessing that overlaps the encoder (see <see cref="CoCaVisionEncoder.OverlappingThreads"/>).</summary>
+    internal int OverlappingThreads => _images.Encoder.OverlappingThreads;
+
     /// <summary>Videos per group: whole videos fill one frame batch.</summary>
     public int VideosPerBatch => Math.Max(1, FrameBatchSize / FrameCount);
 
@@ -36,37 +40,57 @@ public sealed class CoCaVideoFeatureExtractor
     /// Features of <paramref name="videoPaths"/>: tokens [n, F, T, D] and embeddings [n, E] (mean over frames),
     /// each only when asked for.
     /// </summary>
-    public (float[]? Tokens, float[]? Embeddings) Extract(IReadOnlyList<string> videoPaths, bool tokens, bool embeddings)
+    public (float[]? Tokens, float[]? Embeddings) Extract(IReadOnlyList<string> videoPaths, bool tokens, bool embeddings) =>
+        Encode(Prepare(videoPaths, CpuBudget.AvailableCores), tokens, embeddings);
+
+    /// <summary>Features of already sampled videos.</summary>
+    public (float[]? Tokens, float[]? Embeddings) Extract(IReadOnlyList<SampledFrames> videos, bool tokens, bool embeddings) =>
+        Encode(Prepare(videos, CpuBudget.AvailableCores), tokens, embeddings);
+
+    /// <summary>
+    /// Features of many groups of videos, pipelined: ffmpeg decodes and the frames of the next group are preprocessed
+    /// while ONNX Runtime encodes this group. Results come in the order of the groups; at most three groups of
+    /// frames are held at once.
+    /// </summary>
+    public IEnumerable<(float[]? Tokens, float[]? Embeddings)> ExtractBatches(IEnumerable<IReadOnlyList<string>> groups, bool tokens, bool embeddings) =>
+        Prefetch.Ahead(groups.Select(g => Prepare(g, OverlappingThreads)))
+            .Select(p => Encode(p, tokens, embeddings));
+
+    /// <summary>Samples (ffmpeg) and preprocesses the frames of a group of videos: the CPU half of <see cref="Extract(IReadOnlyList{string}, bool, bool)"/>.</summary>
+    internal PreparedVideos Prepare(IReadOnlyList<string> videoPaths, int threads)
     {
         var sampled = new SampledFrames[videoPaths.Count];
         // Each video is its own ffmpeg process; two at a time keep the decoder busy without starving the encoder.
-        Parallel.For(0, videoPaths.Count, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i => sampled[i] = Sample(videoPaths[i]));
-        return Extract(sampled, tokens, embeddings);
+        Parallel.For(0, videoPaths.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(threads, 1, 2) }, i => sampled[i] = Sample(videoPaths[i]));
+        return Prepare(sampled, threads);
     }
 
-    /// <summary>Features of already sampled videos.</summary>
-    public (float[]? Tokens, float[]? Embeddings) Extract(IReadOnlyList<SampledFrames> videos, bool tokens, bool embeddings)
+    private PreparedVideos Prepare(IReadOnlyList<SampledFrames> videos, int threads) =>
+        new(_images.Preprocess(videos.SelectMany(v => v.Frames).Cast<object>().ToList(), threads), videos.Select(v => v.Frames.Length).ToArray());
+
+    /// <summary>Encodes prepared frames in batches of <see cref="FrameBatchSize"/>; per video the tokens and the mean frame embedding.</summary>
+    internal (float[]? Tokens, float[]? Embeddings) Encode(PreparedVideos videos, bool tokens, bool embeddings)
     {
-        var frames = videos.SelectMany(v => v.Frames).ToList();
         var enc = _images.Encoder;
+        int frameCount = videos.Frames.Count, per = enc.PixelsPerImage;
         int tokenLen = enc.TokenCount * enc.Width, embDim = enc.EmbedDim;
-        float[]? allTokens = tokens ? new float[frames.Count * tokenLen] : null;
-        float[]? frameEmb = embeddings ? new float[frames.Count * embDim] : null;
-        for (int start = 0; start < frames.Count; start += FrameBatchSize)
+        float[]? allTokens = tokens ? new float[frameCount * tokenLen] : null;
+        float[]? frameEmb = embeddings ? new float[frameCount * embDim] : null;
+        for (int start = 0; start < frameCount; start += FrameBatchSize)
         {
-            var chunk = frames.GetRange(start, Math.Min(FrameBatchSize, frames.Count - start));
-            var (t, e) = _images.Extract(chunk, tokens, embeddings);
+            int n = Math.Min(FrameBatchSize, frameCount - start);
+            var (t, e) = enc.Run(videos.Frames.Pixels.AsMemory(start * per, n * per), n, tokens, embeddings);
             t?.CopyTo(allTokens!, start * tokenLen);
             e?.CopyTo(frameEmb!, start * embDim);
         }
         float[]? videoEmb = null;
         if (embeddings)
         {
-            videoEmb = new float[videos.Count * embDim];
+            videoEmb = new float[videos.FramesPerVideo.Length * embDim];
             int frame = 0;
-            for (int v = 0; v < videos.Count; v++)
+            for (int v = 0; v < videos.FramesPerVideo.Length; v++)
             {
-                int n = videos[v].Frames.Length;
+                int n = videos.FramesPerVideo[v];
                 var sum = new double[embDim];
                 for (int f = 0; f < n; f++, frame++)
                     for (int d = 0; d < embDim; d++) sum[d] += frameEmb![frame * embDim + d];
@@ -76,3 +100,6 @@ public sealed class CoCaVideoFeatureExtractor
         return (allTokens, videoEmb);
     }
 }
+
+/// <summary>The preprocessed frames of a group of videos, back to back, and how many belong to each video.</summary>
+internal sealed record PreparedVideos(PreparedImages Frames, int[] FramesPerVideo);

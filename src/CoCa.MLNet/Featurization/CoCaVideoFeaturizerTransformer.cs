@@ -80,7 +80,7 @@ public sealed class CoCaVideoFeaturizerTransformer : BatchedTransformer, ICoCaSa
         public CoCaModelConfig Config { get; set; } = new();
     }
 
-    private sealed class Mapper : IBatchMapper
+    private sealed class Mapper : IPipelinedBatchMapper
     {
         private readonly CoCaVideoFeaturizerTransformer _parent;
         private readonly List<OutputColumn> _outputs = [];
@@ -110,12 +110,17 @@ public sealed class CoCaVideoFeaturizerTransformer : BatchedTransformer, ICoCaSa
             return BatchRows.PathReader(row, inputColumn, _parent._options.VideoFolder, "video");
         }
 
-        public object[][] MapBatch(IReadOnlyList<object> inputs)
+        public object[][] MapBatch(IReadOnlyList<object> inputs) => MapPrepared(_parent._videos.Prepare(inputs.Cast<string>().ToList(), CpuBudget.AvailableCores));
+
+        public object Prepare(IReadOnlyList<object> inputs) => _parent._videos.Prepare(inputs.Cast<string>().ToList(), _parent._videos.OverlappingThreads);
+
+        public object[][] MapPrepared(object prepared)
         {
+            var videos = (PreparedVideos)prepared;
             bool wantTokens = _parent._options.TokensColumnName is not null;
             bool wantEmbedding = _parent._options.EmbeddingColumnName is not null;
-            var (tokens, embeddings) = _parent._videos.Extract(inputs.Cast<string>().ToList(), wantTokens, wantEmbedding);
-            return BatchRows.Split(inputs.Count, (tokens, _parent.TokensShape.Aggregate(1, (a, b) => a * b)), (embeddings, _parent.Config.EmbedDim));
+            var (tokens, embeddings) = _parent._videos.Encode(videos, wantTokens, wantEmbedding);
+            return BatchRows.Split(videos.FramesPerVideo.Length, (tokens, _parent.TokensShape.Aggregate(1, (a, b) => a * b)), (embeddings, _parent.Config.EmbedDim));
         }
     }
 }

@@ -21,12 +21,22 @@ public sealed class CoCaVisionEncoder : IDisposable
     {
         Config = config;
         OnnxModel = onnxModel;
-        _session = OnnxSessions.Create(onnxModel, options, $"the CoCa vision model '{config.Name}'");
+        options ??= new OnnxExecutionOptions();
+        IntraOpThreads = options.ResolvedIntraOpNumThreads;
+        _session = OnnxSessions.Create(onnxModel, options, $"the CoCa vision model '{config.Name}'", out bool onGpu);
+        // On a GPU the session leaves the cores to preprocessing; on the CPU it takes them and preprocessing gets the rest.
+        OverlappingThreads = onGpu ? CpuBudget.AvailableCores : CpuBudget.OverlappingThreads(IntraOpThreads);
         if (!_session.InputMetadata.ContainsKey(PixelsInput) || !_session.OutputMetadata.ContainsKey(TokensOutput) || !_session.OutputMetadata.ContainsKey(EmbeddingOutput))
             throw new InvalidDataException($"The ONNX model for '{config.Name}' is not a CoCa.MLNet vision model: it needs input '{PixelsInput}' and outputs '{TokensOutput}', '{EmbeddingOutput}'.");
     }
 
     public CoCaModelConfig Config { get; }
+
+    /// <summary>ONNX Runtime intra-op threads of this session.</summary>
+    public int IntraOpThreads { get; }
+
+    /// <summary>Threads for decoding and preprocessing that overlaps this encoder's runs without oversubscribing the cores.</summary>
+    public int OverlappingThreads { get; }
 
     /// <summary>The ONNX model bytes (kept for saving).</summary>
     public byte[] OnnxModel { get; }
@@ -38,7 +48,11 @@ public sealed class CoCaVisionEncoder : IDisposable
     public int PixelsPerImage => 3 * ImageSize * ImageSize;
 
     /// <summary>Runs <paramref name="count"/> preprocessed images (planar [3,S,S] each, back to back).</summary>
-    public (float[]? Tokens, float[]? Embeddings) Run(float[] pixels, int count, bool tokens, bool embeddings)
+    public (float[]? Tokens, float[]? Embeddings) Run(float[] pixels, int count, bool tokens, bool embeddings) =>
+        Run(pixels.AsMemory(), count, tokens, embeddings);
+
+    /// <summary>Runs <paramref name="count"/> preprocessed images held in <paramref name="pixels"/> (e.g. a slice of a larger batch).</summary>
+    internal (float[]? Tokens, float[]? Embeddings) Run(Memory<float> pixels, int count, bool tokens, bool embeddings)
     {
         if (pixels.Length < count * PixelsPerImage)
             throw new ArgumentException($"{count} images of {ImageSize}x{ImageSize} need {count * PixelsPerImage} values, got {pixels.Length}.", nameof(pixels));
@@ -46,7 +60,7 @@ public sealed class CoCaVisionEncoder : IDisposable
         var names = new List<string>(2);
         if (tokens) names.Add(TokensOutput);
         if (embeddings) names.Add(EmbeddingOutput);
-        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, count * PixelsPerImage), [count, 3, ImageSize, ImageSize]);
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels[..(count * PixelsPerImage)], [count, 3, ImageSize, ImageSize]);
         using var runOptions = new RunOptions();
         using var outputs = _session.Run(runOptions, [PixelsInput], [input], names);
         float[]? t = null, e = null;

@@ -29,6 +29,27 @@ public static partial class Npy
     public static void Write(string path, ReadOnlySpan<float> data, params long[] shape) => Write(path, data, "<f4", shape);
     public static void Write(string path, ReadOnlySpan<long> data, params long[] shape) => Write(path, data, "<i8", shape);
 
+    /// <summary>The shape in a float32 .npy file's header, checking the file holds all its data (without reading it).</summary>
+    internal static long[] ReadShape(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var head = new byte[12];
+        if (stream.Read(head) < 10 || !head.AsSpan(0, 6).SequenceEqual(Magic))
+            throw new InvalidDataException($"'{path}' is not a .npy file (bad magic).");
+        int headerLen = head[6] == 1 ? BitConverter.ToUInt16(head, 8) : (int)BitConverter.ToUInt32(head, 8);
+        int offset = head[6] == 1 ? 10 : 12;
+        var headerBytes = new byte[headerLen];
+        stream.Position = offset;
+        stream.ReadExactly(headerBytes);
+        var header = Encoding.ASCII.GetString(headerBytes);
+        if (DescrRegex().Match(header).Groups[1].Value != "<f4")
+            throw new InvalidDataException($"'{path}' is not float32.");
+        var shape = ShapeRegex().Match(header).Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse).ToArray();
+        if (stream.Length - offset - headerLen != shape.Aggregate(1L, (a, b) => a * b) * 4)
+            throw new InvalidDataException($"'{path}' is truncated.");
+        return shape;
+    }
+
     private static NpyArray<T> Read<T>(string path, string expectedDescr) where T : unmanaged
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"NumPy file '{path}' does not exist.", path);

@@ -1,3 +1,4 @@
+using CoCa.MLNet.Runtime;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -7,6 +8,8 @@ namespace CoCa.MLNet.MLNet;
 /// A lazy IDataView that adds a batched mapper's columns to its input. Rows are mapped in batches of
 /// <c>batchSize</c>: a second cursor over the input column runs ahead to collect the batch while the main
 /// cursor keeps every other column on the current row (ML.NET's OnnxTransformer scores one row per call).
+/// With an <see cref="IPipelinedBatchMapper"/> the second cursor and the CPU half of the mapping run one batch ahead
+/// on a background thread (<see cref="Prefetch"/>), so decoding overlaps the encoder; rows keep their order.
 /// </summary>
 public sealed class BatchedMappingDataView : IDataView
 {
@@ -69,6 +72,7 @@ public sealed class BatchedMappingDataView : IDataView
         private readonly int _batchSize;
         private readonly bool _mapOutputs;
         private readonly Func<object>? _readInput;
+        private readonly IEnumerator<object>? _prepared;
         private object[][] _batch = [];
         private int _inBatch = -1;
         private long _position = -1;
@@ -83,6 +87,21 @@ public sealed class BatchedMappingDataView : IDataView
             _mapOutputs = mapOutputs;
             if (mapOutputs)
                 _readInput = parent._mapper.CreateInputReader(ahead ?? main, parent._inputColumn);
+            if (mapOutputs && ahead is not null && parent._mapper is IPipelinedBatchMapper pipelined)
+                _prepared = Prefetch.Ahead(ReadBatches().Select(pipelined.Prepare)).GetEnumerator();
+        }
+
+        // The second cursor's rows in batches (on the prefetch thread when pipelined).
+        private IEnumerable<IReadOnlyList<object>> ReadBatches()
+        {
+            while (true)
+            {
+                var inputs = new List<object>(_batchSize);
+                while (inputs.Count < _batchSize && _ahead!.MoveNext())
+                    inputs.Add(_readInput!());
+                if (inputs.Count == 0) yield break;
+                yield return inputs;
+            }
         }
 
         public override DataViewSchema Schema => _parent.Schema;
@@ -109,6 +128,14 @@ public sealed class BatchedMappingDataView : IDataView
 
         private void FillBatch()
         {
+            if (_prepared is not null)
+            {
+                if (!_prepared.MoveNext())
+                    throw new InvalidOperationException("The input data changed while it was read: its cursors disagree on the number of rows.");
+                _batch = ((IPipelinedBatchMapper)_parent._mapper).MapPrepared(_prepared.Current);
+                _inBatch = 0;
+                return;
+            }
             var inputs = new List<object>(_batchSize);
             if (_ahead is null)
             {
@@ -142,6 +169,7 @@ public sealed class BatchedMappingDataView : IDataView
         {
             if (disposing)
             {
+                _prepared?.Dispose(); // stops the prefetch thread before its cursor goes
                 _main.Dispose();
                 _ahead?.Dispose();
             }

@@ -29,3 +29,17 @@ public interface IBatchMapper
     /// </summary>
     object[][] MapBatch(IReadOnlyList<object> inputs);
 }
+
+/// <summary>
+/// A batched mapper whose work splits into a CPU half (decoding, preprocessing) and an encoder half:
+/// <see cref="BatchedMappingDataView"/> prepares the next batch on a background thread while this one is encoded.
+/// <see cref="IBatchMapper.MapBatch"/> must equal <c>MapPrepared(Prepare(inputs))</c>.
+/// </summary>
+internal interface IPipelinedBatchMapper : IBatchMapper
+{
+    /// <summary>The CPU half, run ahead of the encoder (on threads that leave the encoder's cores alone).</summary>
+    object Prepare(IReadOnlyList<object> inputs);
+
+    /// <summary>The encoder half: per row, one value per output.</summary>
+    object[][] MapPrepared(object prepared);
+}

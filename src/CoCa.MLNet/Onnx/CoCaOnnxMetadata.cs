@@ -14,6 +14,9 @@ public static class CoCaOnnxMetadata
     /// <summary>The <see cref="CoCaModelConfig"/> the model was built from, as snake_case JSON.</summary>
     public const string ConfigKey = "coca.mlnet.config";
 
+    /// <summary>Numbers of a vision model: "float32" or "int8" (see <see cref="VisionPrecision"/>).</summary>
+    public const string PrecisionKey = "coca.mlnet.precision";
+
     public const string VisionKind = "vision";
 
     public const string TextKind = "text";

@@ -4,6 +4,7 @@ namespace CoCa.MLNet.Onnx;
 public enum OnnxDataType
 {
     Float = 1,
+    Int8 = 3,
     Int32 = 6,
     Int64 = 7,
     Bool = 9,

@@ -49,6 +49,15 @@ public sealed class OnnxGraphBuilder
 
     public string ProducerName { get; init; } = "CoCa.MLNet";
 
+    /// <summary>
+    /// When true, <see cref="Blocks.LinearBlock"/> writes nn.Linear layers dynamically quantized: int8 weights per
+    /// output channel, activations quantized at run time (com.microsoft DynamicQuantizeMatMul, ONNX Runtime).
+    /// </summary>
+    public bool QuantizeLinearWeights { get; init; }
+
+    /// <summary>ONNX Runtime's contrib-operator domain.</summary>
+    public const string MicrosoftDomain = "com.microsoft";
+
     public string ProducerVersion { get; init; } =
         typeof(OnnxGraphBuilder).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "";
 
@@ -196,6 +205,20 @@ public sealed class OnnxGraphBuilder
         return outputs;
     }
 
+    /// <summary>Adds a node of another operator domain (e.g. <see cref="MicrosoftDomain"/>) with one output.</summary>
+    public string NodeInDomain(string domain, string opType, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(domain);
+        RequireInputs(opType, inputs);
+        var output = UniqueName(ScopedName(opType), _values);
+        _nodes.Add(new OnnxNodeDef(UniqueName(output, _nodeNames), opType, domain, inputs.ToArray(), [output], attributes.ToArray()));
+        return output;
+    }
+
+    /// <summary>Adds an int8 initializer referencing <paramref name="values"/> (not copied).</summary>
+    public string Initializer(string name, ReadOnlyMemory<sbyte> values, params long[] dims) =>
+        Initializer(name, OnnxTensorData.Int8(values), dims);
+
     /// <summary>Adds a node whose outputs get exactly the names <paramref name="outputs"/>.</summary>
     public string[] Node(string opType, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, params OnnxAttribute[] attributes)
     {
@@ -271,7 +294,8 @@ public sealed class OnnxGraphBuilder
     private OnnxModelDef Definition()
     {
         if (_outputs.Count == 0) throw new InvalidOperationException($"Graph '{GraphName}' declares no outputs.");
-        return new OnnxModelDef(IrVersion, [("", Opset)], ProducerName, ProducerVersion, DocString, GraphName,
+        var domains = _nodes.Select(n => n.Domain).Where(d => d.Length > 0).Distinct().Select(d => (d, 1L));
+        return new OnnxModelDef(IrVersion, [("", Opset), .. domains], ProducerName, ProducerVersion, DocString, GraphName,
             _nodes, _initializers, _inputs, _outputs, _metadata);
     }
 

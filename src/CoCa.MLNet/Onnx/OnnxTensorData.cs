@@ -23,6 +23,9 @@ public abstract class OnnxTensorData
     /// <summary>Float32 values as they are (no copy; a slice of a larger array is fine).</summary>
     public static OnnxTensorData Float(ReadOnlyMemory<float> values) => new FloatValues(values);
 
+    /// <summary>Int8 values as they are (quantized weights).</summary>
+    public static OnnxTensorData Int8(ReadOnlyMemory<sbyte> values) => new Int8Values(values);
+
     /// <summary>Int64 values as they are.</summary>
     public static OnnxTensorData Int64(ReadOnlyMemory<long> values) => new Int64Values(values);
 
@@ -41,7 +44,7 @@ public abstract class OnnxTensorData
     {
         OnnxDataType.Float or OnnxDataType.Int32 => 4,
         OnnxDataType.Int64 => 8,
-        OnnxDataType.Bool => 1,
+        OnnxDataType.Bool or OnnxDataType.Int8 => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown ONNX data type."),
     };
 
@@ -72,6 +75,13 @@ public abstract class OnnxTensorData
         public override OnnxDataType DataType => OnnxDataType.Float;
         public override long ElementCount => values.Length;
         internal override void WriteRaw(Stream stream) => WriteLittleEndian(stream, values.Span);
+    }
+
+    private sealed class Int8Values(ReadOnlyMemory<sbyte> values) : OnnxTensorData
+    {
+        public override OnnxDataType DataType => OnnxDataType.Int8;
+        public override long ElementCount => values.Length;
+        internal override void WriteRaw(Stream stream) => stream.Write(MemoryMarshal.AsBytes(values.Span));
     }
 
     private sealed class Int64Values(ReadOnlyMemory<long> values) : OnnxTensorData

@@ -15,6 +15,20 @@ namespace CoCa.MLNet.Onnx;
 /// Every weight is read with its expected shape; a missing, mis-shaped or unexpected <c>visual.</c> tensor throws
 /// <see cref="CheckpointException"/> naming it. The config JSON and kind "vision" go into the model's metadata.
 /// </summary>
+/// <summary>Numbers of the written vision tower.</summary>
+public enum VisionPrecision
+{
+    /// <summary>float32 throughout: open_clip's numbers (the default).</summary>
+    Float32,
+
+    /// <summary>
+    /// Opt-in, faster on CPUs with int8 dot products (VNNI): every nn.Linear of the transformer and the attentional
+    /// pooler with int8 weights per output channel and activations quantized at run time; the patch embedding,
+    /// LayerNorms, attention products and the projection stay float32. Not open_clip's numbers.
+    /// </summary>
+    Int8,
+}
+
 public static class VisionTowerOnnx
 {
     public const string PixelValues = "pixel_values";
@@ -26,16 +40,19 @@ public static class VisionTowerOnnx
     private const string Prefix = "visual";
 
     /// <summary>The serialized ONNX model.</summary>
-    public static byte[] Build(CoCaModelConfig config, StateDict weights) => CreateGraph(config, weights).ToBytes();
+    public static byte[] Build(CoCaModelConfig config, StateDict weights, VisionPrecision precision = VisionPrecision.Float32) => CreateGraph(config, weights, precision).ToBytes();
 
     /// <summary>Streams the ONNX model to <paramref name="stream"/> (weights are not buffered); returns bytes written.</summary>
-    public static long Write(CoCaModelConfig config, StateDict weights, Stream stream) => CreateGraph(config, weights).WriteTo(stream);
+    public static long Write(CoCaModelConfig config, StateDict weights, Stream stream, VisionPrecision precision = VisionPrecision.Float32) => CreateGraph(config, weights, precision).WriteTo(stream);
 
     /// <summary>Writes the ONNX model to <paramref name="path"/> atomically.</summary>
     public static void Save(CoCaModelConfig config, StateDict weights, string path) => CreateGraph(config, weights).Save(path);
 
-    /// <summary>The graph, ready to write (its initializers reference <paramref name="weights"/>' arrays).</summary>
-    public static OnnxGraphBuilder CreateGraph(CoCaModelConfig config, StateDict weights)
+    /// <summary>
+    /// The graph, ready to write (its initializers reference <paramref name="weights"/>' arrays). <paramref name="precision"/>:
+    /// Float32 (open_clip's numbers, the default) or Int8 (transformer Linear layers dynamically quantized).
+    /// </summary>
+    public static OnnxGraphBuilder CreateGraph(CoCaModelConfig config, StateDict weights, VisionPrecision precision = VisionPrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weights);
@@ -43,7 +60,11 @@ public static class VisionTowerOnnx
         Validate(config);
         int width = v.Width, patch = v.PatchSize, grid = v.GridSize, tokens = v.TokenCount, embed = config.EmbedDim;
 
-        var g = new OnnxGraphBuilder("coca_vision") { DocString = $"open_clip CoCa image tower '{config.Name}' written by CoCa.MLNet." };
+        var g = new OnnxGraphBuilder("coca_vision")
+        {
+            DocString = $"open_clip CoCa image tower '{config.Name}' written by CoCa.MLNet.",
+            QuantizeLinearWeights = precision == VisionPrecision.Int8,
+        };
         var r = new StateDictReader(weights);
         var pixels = g.Input(PixelValues, OnnxDataType.Float, BatchDim, 3, v.ImageSize, v.ImageSize);
 
@@ -86,6 +107,7 @@ public static class VisionTowerOnnx
 
         g.SetMetadata(CoCaOnnxMetadata.KindKey, CoCaOnnxMetadata.VisionKind);
         g.SetMetadata(CoCaOnnxMetadata.ConfigKey, CoCaOnnxMetadata.ConfigJson(config));
+        g.SetMetadata(CoCaOnnxMetadata.PrecisionKey, precision == VisionPrecision.Int8 ? "int8" : "float32");
         return g;
     }
 

@@ -5,8 +5,15 @@ namespace CoCa.MLNet.Runtime;
 /// <summary>How ONNX Runtime runs our models: threads, and the GPU switch.</summary>
 public sealed record OnnxExecutionOptions
 {
-    /// <summary>Threads inside one operator (0: ONNX Runtime's default, one per physical core).</summary>
+    /// <summary>
+    /// Threads inside one operator. 0 (the default): one per core available to this process
+    /// (<see cref="CpuBudget.AvailableCores"/>: CPU affinity and container CPU limits respected), resolved when the
+    /// session is created. ONNX Runtime's own default would run one thread on small VMs.
+    /// </summary>
     public int IntraOpNumThreads { get; init; }
+
+    /// <summary>The intra-op thread count a session made from these options uses.</summary>
+    public int ResolvedIntraOpNumThreads => IntraOpNumThreads > 0 ? IntraOpNumThreads : CpuBudget.AvailableCores;
 
     /// <summary>Threads across independent operators (0: default).</summary>
     public int InterOpNumThreads { get; init; }
@@ -24,13 +31,16 @@ public sealed record OnnxExecutionOptions
 /// <summary>Creates ONNX Runtime sessions from <see cref="OnnxExecutionOptions"/>.</summary>
 public static class OnnxSessions
 {
-    public static InferenceSession Create(byte[] model, OnnxExecutionOptions? options, string what)
+    public static InferenceSession Create(byte[] model, OnnxExecutionOptions? options, string what) => Create(model, options, what, out _);
+
+    /// <summary>Creates a session; <paramref name="onGpu"/> tells whether it runs on CUDA (false after a fallback to the CPU).</summary>
+    internal static InferenceSession Create(byte[] model, OnnxExecutionOptions? options, string what, out bool onGpu)
     {
         options ??= new OnnxExecutionOptions();
         SessionOptions? so = null;
         try
         {
-            so = CreateSessionOptions(options, what);
+            so = CreateSessionOptions(options, what, out onGpu);
             return new InferenceSession(model, so);
         }
         catch (OnnxRuntimeException e)
@@ -46,14 +56,18 @@ public static class OnnxSessions
     /// <summary>Whether the CUDA execution provider is present in the loaded ONNX Runtime.</summary>
     public static bool CudaAvailable => OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
 
-    private static SessionOptions CreateSessionOptions(OnnxExecutionOptions options, string what)
+    internal static SessionOptions CreateSessionOptions(OnnxExecutionOptions options, string what) => CreateSessionOptions(options, what, out _);
+
+    private static SessionOptions CreateSessionOptions(OnnxExecutionOptions options, string what, out bool onGpu)
     {
         SessionOptions so;
+        onGpu = false;
         if (options.GpuDeviceId is int device)
         {
             try
             {
                 so = SessionOptions.MakeSessionOptionWithCudaProvider(device);
+                onGpu = true;
             }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {
@@ -68,7 +82,7 @@ public static class OnnxSessions
             so = new SessionOptions();
         }
         so.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
-        if (options.IntraOpNumThreads > 0) so.IntraOpNumThreads = options.IntraOpNumThreads;
+        so.IntraOpNumThreads = options.ResolvedIntraOpNumThreads;
         if (options.InterOpNumThreads > 0) so.InterOpNumThreads = options.InterOpNumThreads;
         return so;
     }

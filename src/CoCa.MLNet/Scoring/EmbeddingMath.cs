@@ -24,6 +24,10 @@ internal static class EmbeddingMath
         return s;
     }
 
+    /// <summary>Cosine similarity a·b / (‖a‖‖b‖), in double (e.g. int8 vs fp32 features).</summary>
+    public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
+        Dot(a, b) / Math.Max(Math.Sqrt(Dot(a, a) * Dot(b, b)), NormEpsilon);
+
     /// <summary>Softmax of <paramref name="logits"/> into float probabilities (max-subtracted, in double).</summary>
     public static float[] Softmax(ReadOnlySpan<double> logits)
     {

@@ -23,7 +23,9 @@ public sealed class PoolerCliFixture : IDisposable
             Multimodal = b32.Multimodal with { Width = 32, Heads = 2, Layers = 1 },
             Preprocess = b32.Preprocess with { ImageSize = 64 },
         };
-        ModelDir = CoCaConverter.Convert(RandomCoCaCheckpoint.Create(config, seed: 3, includeText: false), config, Path.Combine(Root, "model")).Directory;
+        var weights = RandomCoCaCheckpoint.Create(config, seed: 3, includeText: false);
+        ModelDir = CoCaConverter.Convert(weights, config, Path.Combine(Root, "model")).Directory;
+        Int8ModelDir = CoCaConverter.Convert(weights, config, Path.Combine(Root, "model-int8"), precision: CoCa.MLNet.Onnx.VisionPrecision.Int8).Directory;
         DataDir = Path.Combine(Root, "data");
         Images = SyntheticImageDataset.Generate(DataDir, classCount: 5, perClass: 6, width: 64, height: 64, seed: 2);
     }
@@ -50,6 +52,9 @@ public sealed class PoolerCliFixture : IDisposable
 
     public string Root { get; }
     public string ModelDir { get; }
+
+    /// <summary>The same weights converted with <c>--precision int8</c>.</summary>
+    public string Int8ModelDir { get; }
     public string DataDir { get; }
     public IReadOnlyList<(string Path, string Label)> Images { get; }
 
@@ -57,7 +62,7 @@ public sealed class PoolerCliFixture : IDisposable
 }
 
 /// <summary><c>coca train / evaluate / predict</c> end to end, as a user runs them (separate processes).</summary>
-public class PoolerCliTests(PoolerCliFixture fx) : IClassFixture<PoolerCliFixture>
+public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<PoolerCliFixture>
 {
     private static readonly string[] Classes = ["bar", "circle", "cross", "ring", "square", "triangle"];
 
@@ -100,6 +105,68 @@ public class PoolerCliTests(PoolerCliFixture fx) : IClassFixture<PoolerCliFixtur
             Assert.Equal(inputs[i], parts[0]);
             Assert.Contains(parts[1], Classes);
             Assert.InRange(double.Parse(parts[2], CultureInfo.InvariantCulture), 0.2, 1.0);   // the most probable of five classes
+        }
+    }
+
+    [Fact]
+    public void TrainFromFeatureShards_EqualsTrainingFromTheImages()
+    {
+        // Featurize once, in shards (one process each, as a cluster would), then train from the shards: no encoder run.
+        var shards = Path.Combine(fx.Root, "shards");
+        for (int i = 0; i < 2; i++)
+        {
+            var featurize = CliProcess.Run("featurize", "--model", fx.ModelDir, "--data", fx.DataDir, "--format", "parquet", "--shard", $"{i}/2", "--out", shards);
+            Assert.True(featurize.ExitCode == 0, featurize.StdErr);
+        }
+        Assert.Equal(2, Directory.GetFiles(shards, "*.parquet").Length);
+        string[] options = ["--epochs", "3", "--batch-size", "8", "--lr", "3e-3", "--seed", "4"];
+        var fromShards = Path.Combine(fx.Root, "from-shards.zip");
+        var run = CliProcess.Run(["train", "--model", fx.ModelDir, "--features", shards, "--out", fromShards, .. options]);
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        Assert.Contains("Trained on 30 precomputed images of 5 classes (circle, cross, ring, square, triangle)", run.StdOut);
+        var fromImages = Path.Combine(fx.Root, "from-images.zip");
+        run = CliProcess.Run(["train", "--model", fx.ModelDir, "--data", fx.DataDir, "--out", fromImages, .. options]);
+        Assert.True(run.ExitCode == 0, run.StdErr);
+
+        // The saved model holds the featurizer: it scores image files, exactly as the one trained from the images.
+        var a = CliProcess.Run("evaluate", "--model", fromShards, "--data", fx.DataDir);
+        var b = CliProcess.Run("evaluate", "--model", fromImages, "--data", fx.DataDir);
+        Assert.True(a.ExitCode == 0, a.StdErr);
+        Assert.Equal(b.StdOut, a.StdOut);
+
+        // Shards of another model are refused with one line.
+        var otherModel = Path.Combine(fx.Root, "shards-of-tiny");
+        var other = CliProcess.Run("featurize", "--model", fx.ModelDir, "--data", fx.DataDir, "--format", "parquet", "--output", "embedding", "--shard", "0/1", "--out", otherModel);
+        Assert.True(other.ExitCode == 0, other.StdErr);
+        AssertOneLineError(CliProcess.Run("train", "--model", fx.ModelDir, "--features", otherModel, "--out", Path.Combine(fx.Root, "x.zip")), "hold embeddings");
+    }
+
+    [Fact]
+    public void Int8Features_KeepThePoolersAccuracyWithinOnePoint()
+    {
+        // The image task (5 classes of shapes) and the video task (motion left/right, 2 frames), each trained and
+        // evaluated on fp32 and on int8 features of the same weights.
+        var videos = Path.Combine(fx.Root, "int8-videos");
+        VideoDatasetGenerator.GenerateMotionDataset(videos, new MotionDatasetOptions
+        {
+            VideosPerClass = 6, FrameCount = 4, Width = 64, Height = 64, Format = VideoOutputFormat.PngFrames, Directions = [MotionDirection.Left, MotionDirection.Right],
+        });
+        foreach (var (data, extra) in new[] { (fx.DataDir, Array.Empty<string>()), (videos, new[] { "--video", "--frames", "2" }) })
+        {
+            var accuracy = new Dictionary<string, double>();
+            foreach (var (name, modelDir) in new[] { ("fp32", fx.ModelDir), ("int8", fx.Int8ModelDir) })
+            {
+                var model = Path.Combine(fx.Root, $"acc-{name}-{Path.GetFileName(data)}.zip");
+                var train = CliProcess.Run(["train", "--model", modelDir, "--data", data, "--out", model, "--epochs", "10", "--batch-size", "8", "--lr", "3e-3", "--seed", "1", "--validation-fraction", "0", .. extra]);
+                Assert.True(train.ExitCode == 0, train.StdErr);
+                var evaluate = CliProcess.Run("evaluate", "--model", model, "--data", data);
+                Assert.True(evaluate.ExitCode == 0, evaluate.StdErr);
+                var m = System.Text.RegularExpressions.Regex.Match(evaluate.StdOut, @"top-1 accuracy: (\d+(\.\d)?) %");
+                Assert.True(m.Success, evaluate.StdOut);
+                accuracy[name] = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+            }
+            output.WriteLine($"{Path.GetFileName(data)}: top-1 fp32 {accuracy["fp32"]} %, int8 {accuracy["int8"]} %");
+            Assert.True(Math.Abs(accuracy["int8"] - accuracy["fp32"]) <= 1.0, $"{data}: int8 features give {accuracy["int8"]} % top-1, fp32 {accuracy["fp32"]} %");
         }
     }
 

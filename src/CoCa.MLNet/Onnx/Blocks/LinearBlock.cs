@@ -15,8 +15,42 @@ public static class LinearBlock
         if (weight.Shape.Length != 2) throw new ArgumentException($"Linear weight {weight} must be 2-D [out, in].", nameof(weight));
         if (bias is { } b && (b.Shape.Length != 1 || b.Shape[0] != weight.Shape[0]))
             throw new ArgumentException($"Linear bias {b} does not match weight {weight}.", nameof(bias));
+        if (g.QuantizeLinearWeights) return Quantized(g, x, weight, bias);
         var y = g.MatMul(x, g.TransposedWeight(weight));
         return bias is { } bb ? g.Add(y, g.Weight(bb)) : y;
+    }
+
+    /// <summary>
+    /// Dynamically quantized Linear: the weight [out, in] becomes int8 [in, out] with one symmetric scale per output
+    /// channel (max |w| / 127, zero point 0); ONNX Runtime quantizes the activations per call (uint8, asymmetric) and
+    /// runs an integer GEMM (VNNI where the CPU has it), then rescales and adds the float bias.
+    /// </summary>
+    private static string Quantized(OnnxGraphBuilder g, string x, NamedTensor weight, NamedTensor? bias)
+    {
+        int outputs = checked((int)weight.Shape[0]), inputs = checked((int)weight.Shape[1]);
+        var (q, scales) = QuantizePerOutputChannel(weight.Data.Span, outputs, inputs);
+        var qName = g.Initializer(weight.Name + ".int8", q, inputs, outputs);
+        var scaleName = g.Initializer(weight.Name + ".scale", scales, outputs);
+        return g.NodeInDomain(OnnxGraphBuilder.MicrosoftDomain, "DynamicQuantizeMatMul",
+            bias is { } b ? [x, qName, scaleName, "", g.Weight(b)] : [x, qName, scaleName]);
+    }
+
+    /// <summary>Symmetric int8 per output channel: q[i, o] = round(w[o, i] / s[o]), s[o] = max_i |w[o, i]| / 127.</summary>
+    internal static (sbyte[] Transposed, float[] Scales) QuantizePerOutputChannel(ReadOnlySpan<float> weight, int outputs, int inputs)
+    {
+        var q = new sbyte[(long)outputs * inputs];
+        var scales = new float[outputs];
+        for (int o = 0; o < outputs; o++)
+        {
+            var row = weight.Slice(o * inputs, inputs);
+            float max = 0;
+            foreach (var w in row) max = Math.Max(max, Math.Abs(w));
+            float scale = max > 0 ? max / 127f : 1f;
+            scales[o] = scale;
+            for (int i = 0; i < inputs; i++)
+                q[(long)i * outputs + o] = (sbyte)Math.Clamp(MathF.Round(row[i] / scale, MidpointRounding.ToEven), -127, 127);
+        }
+        return (q, scales);
     }
 
     /// <summary>
