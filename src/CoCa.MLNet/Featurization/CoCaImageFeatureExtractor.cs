@@ -42,6 +42,15 @@ public sealed class CoCaImageFeatureExtractor : IDisposable
     internal (float[]? Tokens, float[]? Embeddings) Extract(IReadOnlyList<object> inputs, bool tokens, bool embeddings)
     {
         if (inputs.Count == 0) return (tokens ? [] : null, embeddings ? [] : null);
+        return Encoder.Run(Preprocess(inputs), inputs.Count, tokens, embeddings);
+    }
+
+    /// <summary>The captioner's input, caption tokens [N, n_queries−1, E], of the same kinds of inputs as <see cref="Extract(IReadOnlyList{object}, bool, bool)"/>.</summary>
+    internal float[] ExtractCaptionTokens(IReadOnlyList<object> inputs) =>
+        inputs.Count == 0 ? [] : Encoder.RunCaptionTokens(Preprocess(inputs), inputs.Count);
+
+    private float[] Preprocess(IReadOnlyList<object> inputs)
+    {
         int per = Encoder.PixelsPerImage;
         var pixels = new float[inputs.Count * per];
         Parallel.For(0, inputs.Count, i =>
@@ -55,7 +64,7 @@ public sealed class CoCaImageFeatureExtractor : IDisposable
                 default: throw new ArgumentException($"Cannot featurize a {inputs[i]?.GetType().Name ?? "null"}; expected an image path or an RgbImage.");
             }
         });
-        return Encoder.Run(pixels, inputs.Count, tokens, embeddings);
+        return pixels;
     }
 
     public void Dispose() => Encoder.Dispose();
