@@ -31,6 +31,17 @@ internal static class CaptionReference
         return new CoCaCaptionDecoder(image.ToBytes(), step.ToBytes(), cp.Config!, new Runtime.OnnxExecutionOptions { IntraOpNumThreads = 2 });
     });
 
+    /// <summary>The caption fixture converted once per test run (vision, text, caption decoder).</summary>
+    public static readonly Lazy<string> ModelDirectory = new(() =>
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "coca-mlnet-tests", "caption-" + Environment.ProcessId);
+        Conversion.CoCaConverter.Convert(CaptionFixture.Folder, dir);
+        return dir;
+    });
+
+    /// <summary>The six fixture images in reference order.</summary>
+    public static string[] ImagePaths() => Expected.Value.Images.Select(i => CaptionFixture.File(Path.Combine("images", i))).ToArray();
+
     /// <summary>open_clip's caption tokens [6, 8, 32] of the fixture images.</summary>
     public static float[] CaptionTokens() => Npy.ReadFloat32(CaptionFixture.File("ref_caption_tokens.npy")).Data;
 }
