@@ -99,13 +99,19 @@ internal sealed class CachedLogitsSource : ICaptionLogitsSource
 }
 
 /// <summary>
-/// open_clip's way, for comparisons: every step reruns the image side and the whole prefix (no cache); the same graphs.
+/// open_clip's way, for comparisons: every step reruns the whole prefix (no cache) and, unless
+/// <paramref name="recomputeImageSide"/> is false, the image's cross-attention keys/values too; the same graphs.
 /// </summary>
-internal sealed class RecomputingLogitsSource(CoCaCaptionDecoder decoder, float[] captionTokens, int images) : ICaptionLogitsSource
+internal sealed class RecomputingLogitsSource(CoCaCaptionDecoder decoder, float[] captionTokens, int images, bool recomputeImageSide = true)
+    : ICaptionLogitsSource
 {
+    private IDisposableReadOnlyCollection<OrtValue>? _cross;
+
     public float[] Next(long[] sequences, int stride, int rows, int length, int[]? parents)
     {
-        using var cross = decoder.RunImageSide(captionTokens, images);
+        if (recomputeImageSide) _cross?.Dispose();
+        if (recomputeImageSide || _cross is null) _cross = decoder.RunImageSide(captionTokens, images);
+        var cross = _cross;
         var past = decoder.EmptyPast(rows);
         try
         {
@@ -121,5 +127,5 @@ internal sealed class RecomputingLogitsSource(CoCaCaptionDecoder decoder, float[
         }
     }
 
-    public void Dispose() { }
+    public void Dispose() => _cross?.Dispose();
 }
