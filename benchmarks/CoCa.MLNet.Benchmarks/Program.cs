@@ -9,6 +9,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["pooler"] = PoolerBenchmark.Run,
     ["defaults"] = DefaultsBenchmark.Run,
     ["int8"] = Int8Benchmark.Run,
+    ["caption"] = CaptionBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

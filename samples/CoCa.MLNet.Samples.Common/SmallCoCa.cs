@@ -25,9 +25,9 @@ public static class SmallCoCa
     }
 
     /// <summary>Writes the checkpoint folder and returns its path.</summary>
-    public static string WriteHubFolder(string folder, CoCaModelConfig config, int seed, bool includeText = true)
+    public static string WriteHubFolder(string folder, CoCaModelConfig config, int seed, bool includeText = true, bool includeDecoder = false)
     {
-        SafetensorsWriter.Write(Path.Combine(folder, "open_clip_model.safetensors"), RandomCoCaCheckpoint.Create(config, seed, includeText));
+        SafetensorsWriter.Write(Path.Combine(folder, "open_clip_model.safetensors"), RandomCoCaCheckpoint.Create(config, seed, includeText, includeDecoder));
         OpenClipConfigWriter.Write(config, folder);
         return folder;
     }

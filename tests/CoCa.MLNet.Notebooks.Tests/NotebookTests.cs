@@ -56,6 +56,16 @@ public sealed class NotebookTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Captioning()
+    {
+        var run = await Run("captioning.ipynb");
+
+        var captions = run.Variable<System.Collections.IList>("captions");
+        Assert.Equal(6, captions.Count);
+        Assert.Contains(run.Outputs, o => o.Kind == "result" && o.Text.EndsWith("reloaded captions identical: True", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ZeroShot()
     {
         var run = await Run("zero-shot.ipynb");

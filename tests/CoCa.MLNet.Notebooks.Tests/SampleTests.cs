@@ -64,6 +64,25 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void CaptioningApp_RunsOnBuiltInData()
+    {
+        var (code, text) = RunInProcess(Samples.Captioning.Program.Main, "--work", _work);
+        Assert.Equal(0, code);
+        Assert.Contains("reloaded captions identical: True", text);
+        foreach (var file in new[] { "captions.tsv", "captioner.zip" }) Assert.True(File.Exists(Path.Combine(_work, file)), $"{file} was not written");
+        Assert.Equal(7, File.ReadAllLines(Path.Combine(_work, "captions.tsv")).Length);   // header + 6 images
+    }
+
+    [Fact]
+    public void CaptioningFileBasedApp_RunsWithDotnetRun()
+    {
+        var (code, text) = DotnetRun(Path.Combine(RepositoryPaths.Samples, "captioning.cs"), "--work", _work);
+        Assert.True(code == 0, $"dotnet run captioning.cs exited with {code}:\n{text}");
+        Assert.Contains("reloaded captions identical: True", text);
+        Assert.True(File.Exists(Path.Combine(_work, "captioner.zip")));
+    }
+
+    [Fact]
     public void Apps_RejectMissingDataAndUnknownOptions_WithTheReason()
     {
         var missing = Path.Combine(_work, "no-such-folder");

@@ -70,3 +70,31 @@ public sealed class FixtureTheoryAttribute : TheoryAttribute
         if (!Fixtures.Available) Skip = Fixtures.SkipReason;
     }
 }
+
+/// <summary>The captioning fixture <c>open_clip_coca_caption</c> (text width = multimodal width = embed_dim = 32).</summary>
+public static class CaptionFixture
+{
+    public static string Folder => Path.Combine(Fixtures.Root, "open_clip_coca_caption");
+
+    public static string File(string relative) => Path.Combine(Folder, relative);
+
+    public static bool Available => Directory.Exists(Folder);
+}
+
+/// <summary>A fact that needs ../shared/fixtures/open_clip_coca_caption; skipped, with the reason, where it is absent.</summary>
+public sealed class CaptionFixtureFactAttribute : FactAttribute
+{
+    public CaptionFixtureFactAttribute()
+    {
+        if (!CaptionFixture.Available) Skip = $"captioning fixture not found at {CaptionFixture.Folder}";
+    }
+}
+
+/// <summary>A theory that needs ../shared/fixtures/open_clip_coca_caption.</summary>
+public sealed class CaptionFixtureTheoryAttribute : TheoryAttribute
+{
+    public CaptionFixtureTheoryAttribute()
+    {
+        if (!CaptionFixture.Available) Skip = $"captioning fixture not found at {CaptionFixture.Folder}";
+    }
+}

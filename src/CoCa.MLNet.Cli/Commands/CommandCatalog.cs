@@ -15,5 +15,6 @@ internal static class CommandCatalog
         TrainCommand.Create(),
         EvaluateCommand.Create(),
         PredictCommand.Create(),
+        CaptionCommand.Create(),
     ];
 }

@@ -28,6 +28,10 @@ internal static class ConvertCommand
                 Console.WriteLine($"  text:   {ConvertedModel.TextFile}  context {c.Text.ContextLength}, embedding [{c.EmbedDim}]");
             else
                 Console.WriteLine("  text:   none (the checkpoint has no text.* weights; embed-text and zero-shot need them)");
+            if (result.HasCaptioner)
+                Console.WriteLine($"  caption: {ConvertedModel.CaptionImageFile} + {ConvertedModel.CaptionStepFile}  decoder {c.Multimodal.Layers} layers, width {c.Multimodal.Width}, KV cache");
+            else
+                Console.WriteLine($"  caption: none ({Onnx.CaptionDecoderOnnx.WhyCannotCaption(c) ?? "the checkpoint has no text_decoder.* (or text.*) weights"})");
             return 0;
         });
         return command;

@@ -79,12 +79,37 @@ public static class CoCaStateDictLayout
         return specs;
     }
 
-    /// <summary><c>logit_scale</c> (a scalar), the text tower when <paramref name="includeText"/>, then the vision tower.</summary>
-    public static IReadOnlyList<TensorSpec> All(CoCaModelConfig config, bool includeText = true)
+    /// <summary>
+    /// <c>text_decoder.*</c>: the captioning decoder (open_clip's MultimodalTransformer: causal resblocks, cross_attn blocks
+    /// with <c>ln_1_kv</c>, ln_final, text_projection [width, vocab]; MLP ratio 4, open_clip's multimodal_cfg default).
+    /// </summary>
+    public static IReadOnlyList<TensorSpec> Decoder(CoCaModelConfig config)
+    {
+        var m = config.Multimodal;
+        long w = m.Width, mlp = 4L * m.Width;
+        var specs = new List<TensorSpec> { new("text_decoder.text_projection", [w, m.VocabSize]) };
+        for (int i = 0; i < m.Layers; i++) AddBlock(specs, $"text_decoder.resblocks.{i}.", w, mlp);
+        for (int i = 0; i < m.Layers; i++)
+        {
+            AddBlock(specs, $"text_decoder.cross_attn.{i}.", w, mlp);
+            specs.Add(new($"text_decoder.cross_attn.{i}.ln_1_kv.weight", [w]));
+            specs.Add(new($"text_decoder.cross_attn.{i}.ln_1_kv.bias", [w]));
+        }
+        specs.Add(new("text_decoder.ln_final.weight", [w]));
+        specs.Add(new("text_decoder.ln_final.bias", [w]));
+        return specs;
+    }
+
+    /// <summary>
+    /// <c>logit_scale</c> (a scalar), the text tower when <paramref name="includeText"/>, the vision tower, and the captioning
+    /// decoder when <paramref name="includeDecoder"/>.
+    /// </summary>
+    public static IReadOnlyList<TensorSpec> All(CoCaModelConfig config, bool includeText = true, bool includeDecoder = false)
     {
         var specs = new List<TensorSpec> { new(LogitScale, []) };
         if (includeText) specs.AddRange(Text(config));
         specs.AddRange(Vision(config));
+        if (includeDecoder) specs.AddRange(Decoder(config));
         return specs;
     }
 

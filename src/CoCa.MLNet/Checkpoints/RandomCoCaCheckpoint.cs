@@ -3,8 +3,8 @@ using CoCa.MLNet.Configuration;
 namespace CoCa.MLNet.Checkpoints;
 
 /// <summary>
-/// Deterministic random CoCa weights with exactly open_clip's keys and shapes (<c>visual.*</c>, optionally <c>text.*</c>,
-/// and <c>logit_scale</c>; no <c>text_decoder.*</c>), for tests and for trying the pipeline without a download.
+/// Deterministic random CoCa weights with exactly open_clip's keys and shapes (<c>visual.*</c>, optionally <c>text.*</c>
+/// and the captioning decoder <c>text_decoder.*</c>, and <c>logit_scale</c>), for tests and for trying the pipeline without a download.
 /// Scales follow open_clip's initialisation (embeddings width^-½, text token embedding 0.02, attention/MLP weights
 /// width^-½ with the depth-scaled output projections, pooler queries std 1, logit_scale ln(1/0.07)). Unlike open_clip,
 /// biases are small random values and LayerNorm weights are 1 ± small noise, so that a swapped or dropped bias or
@@ -19,13 +19,14 @@ public static class RandomCoCaCheckpoint
     private const float LogitScaleInit = 2.6592600369262695f; // ln(1 / 0.07), open_clip's init
 
     /// <summary>The keys and shapes <see cref="Create"/> makes, without allocating any data (e.g. to count parameters).</summary>
-    public static IReadOnlyList<TensorSpec> Shapes(CoCaModelConfig config, bool includeText = true) =>
-        CoCaStateDictLayout.All(config, includeText);
+    public static IReadOnlyList<TensorSpec> Shapes(CoCaModelConfig config, bool includeText = true, bool includeDecoder = false) =>
+        CoCaStateDictLayout.All(config, includeText, includeDecoder);
 
-    public static StateDict Create(CoCaModelConfig config, int seed, bool includeText = true)
+    /// <remarks><paramref name="includeDecoder"/>: also the captioning decoder, <c>text_decoder.*</c> (for captioning).</remarks>
+    public static StateDict Create(CoCaModelConfig config, int seed, bool includeText = true, bool includeDecoder = false)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var specs = Shapes(config, includeText);
+        var specs = Shapes(config, includeText, includeDecoder);
         var tensors = new CheckpointTensor[specs.Count];
         Parallel.For(0, specs.Count, i => tensors[i] = CreateTensor(config, specs[i], seed));
         return new StateDict(tensors, $"random {config.Name} checkpoint (seed {seed})");
@@ -51,8 +52,9 @@ public static class RandomCoCaCheckpoint
     private static (double Mean, double Std) Init(CoCaModelConfig config, string name)
     {
         bool text = name.StartsWith("text.", StringComparison.Ordinal);
-        double width = text ? config.Text.Width : config.Vision.Width;
-        double layers = text ? config.Text.Layers : config.Vision.Layers;
+        bool decoder = name.StartsWith("text_decoder.", StringComparison.Ordinal);
+        double width = decoder ? config.Multimodal.Width : text ? config.Text.Width : config.Vision.Width;
+        double layers = decoder ? config.Multimodal.Layers : text ? config.Text.Layers : config.Vision.Layers;
         double embed = config.EmbedDim;
         double attnStd = 1.0 / Math.Sqrt(width);
         double projStd = attnStd / Math.Sqrt(2.0 * layers);
@@ -72,7 +74,7 @@ public static class RandomCoCaCheckpoint
             "visual.proj" => (0.0, 1.0 / Math.Sqrt(embed)),
             "text.token_embedding.weight" => (0.0, 0.02),
             "text.positional_embedding" or "text.cls_emb" => (0.0, 0.01),
-            "text.text_projection" => (0.0, attnStd),
+            "text.text_projection" or "text_decoder.text_projection" => (0.0, attnStd),
             _ => throw new InvalidOperationException($"No initialiser for '{name}'."),
         };
     }

@@ -27,8 +27,10 @@ public static class CoCaConverter
     }
 
     /// <summary>
-    /// Converts an in-memory state dict with a known configuration: always the image tower (<c>vision.onnx</c>), and the
-    /// unimodal text tower (<c>text.onnx</c>) when the checkpoint has <c>text.*</c> tensors. A checkpoint with some but not
+    /// Converts an in-memory state dict with a known configuration: always the image tower (<c>vision.onnx</c>), the
+    /// unimodal text tower (<c>text.onnx</c>) when the checkpoint has <c>text.*</c> tensors, and the captioning decoder
+    /// (<c>caption_image.onnx</c>, <c>caption_step.onnx</c>) when it also has <c>text_decoder.*</c> and can caption
+    /// (<see cref="CaptionDecoderOnnx.WhyCannotCaption"/>). A checkpoint with some but not
     /// all of the text tensors is rejected, naming the first missing one.
     /// </summary>
     public static ConvertedModel Convert(StateDict weights, CoCaModelConfig config, string outputDirectory, string? source = null, VisionPrecision precision = VisionPrecision.Float32)
@@ -44,7 +46,20 @@ public static class CoCaConverter
         var textPath = Path.Combine(outputDirectory, ConvertedModel.TextFile);
         if (hasText) WriteAtomically(textPath, stream => TextTowerOnnx.Write(config, weights, stream));
         else File.Delete(textPath);   // a stale text tower from an earlier conversion must not pair with these weights
-        ConvertedModel.WriteManifest(outputDirectory, config, source, hasText);
+        // The captioning decoder: when the checkpoint has text_decoder.* and open_clip could caption with it.
+        bool hasCaptioner = hasText && CaptionDecoderOnnx.HasDecoder(weights) && CaptionDecoderOnnx.WhyCannotCaption(config) is null;
+        var captionPaths = new[] { Path.Combine(outputDirectory, ConvertedModel.CaptionImageFile), Path.Combine(outputDirectory, ConvertedModel.CaptionStepFile) };
+        if (hasCaptioner)
+        {
+            var (image, step) = CaptionDecoderOnnx.CreateGraphs(config, weights);
+            WriteAtomically(captionPaths[0], stream => image.WriteTo(stream));
+            WriteAtomically(captionPaths[1], stream => step.WriteTo(stream));
+        }
+        else
+        {
+            foreach (var path in captionPaths) File.Delete(path);
+        }
+        ConvertedModel.WriteManifest(outputDirectory, config, source, hasText, hasCaptioner);
         return ConvertedModel.Open(outputDirectory);
     }
 

@@ -14,6 +14,8 @@ public sealed class ConvertedModel
     public const string ManifestFile = "coca.json";
     public const string VisionFile = "vision.onnx";
     public const string TextFile = "text.onnx";
+    public const string CaptionImageFile = "caption_image.onnx";
+    public const string CaptionStepFile = "caption_step.onnx";
     internal const string FormatName = "coca.mlnet.converted";
     internal const int FormatVersion = 1;
 
@@ -25,6 +27,7 @@ public sealed class ConvertedModel
         Config = manifest.Config;
         Source = manifest.Source;
         HasText = manifest.Text is not null;
+        HasCaptioner = manifest.Captioner is not null;
     }
 
     /// <summary>The folder holding the model.</summary>
@@ -37,8 +40,13 @@ public sealed class ConvertedModel
 
     public bool HasText { get; }
 
+    /// <summary>True when the captioning decoder was converted (<see cref="CaptionImageFile"/>, <see cref="CaptionStepFile"/>).</summary>
+    public bool HasCaptioner { get; }
+
     public string VisionModelPath => Path.Combine(Directory, VisionFile);
     public string TextModelPath => Path.Combine(Directory, TextFile);
+    public string CaptionImageModelPath => Path.Combine(Directory, CaptionImageFile);
+    public string CaptionStepModelPath => Path.Combine(Directory, CaptionStepFile);
 
     /// <summary>Opens a converted model folder (or its coca.json).</summary>
     public static ConvertedModel Open(string path)
@@ -66,11 +74,14 @@ public sealed class ConvertedModel
             throw new FileNotFoundException($"Converted model '{dir}' lacks {VisionFile}.", model.VisionModelPath);
         if (model.HasText && !File.Exists(model.TextModelPath))
             throw new FileNotFoundException($"Converted model '{dir}' lists a text tower but lacks {TextFile}.", model.TextModelPath);
+        foreach (var part in model.HasCaptioner ? new[] { model.CaptionImageModelPath, model.CaptionStepModelPath } : [])
+            if (!File.Exists(part))
+                throw new FileNotFoundException($"Converted model '{dir}' lists a caption decoder but lacks {Path.GetFileName(part)}.", part);
         return model;
     }
 
     /// <summary>Writes coca.json (after the ONNX files, so a folder with a manifest is complete).</summary>
-    internal static void WriteManifest(string directory, CoCaModelConfig config, string? source, bool hasText)
+    internal static void WriteManifest(string directory, CoCaModelConfig config, string? source, bool hasText, bool hasCaptioner = false)
     {
         var manifest = new Manifest
         {
@@ -80,6 +91,7 @@ public sealed class ConvertedModel
             Source = source,
             Vision = new PartInfo { File = VisionFile, Tokens = [config.Vision.TokenCount, config.Vision.Width], EmbeddingDim = config.EmbedDim },
             Text = hasText ? new PartInfo { File = TextFile, EmbeddingDim = config.EmbedDim, ContextLength = config.Text.ContextLength } : null,
+            Captioner = hasCaptioner ? new PartInfo { File = CaptionStepFile, EmbeddingDim = config.EmbedDim, ContextLength = config.Multimodal.ContextLength } : null,
         };
         var path = Path.Combine(directory, ManifestFile);
         var tmp = path + ".tmp";
@@ -95,6 +107,7 @@ public sealed class ConvertedModel
         public string? Source { get; set; }
         public PartInfo? Vision { get; set; }
         public PartInfo? Text { get; set; }
+        public PartInfo? Captioner { get; set; }
     }
 
     internal sealed class PartInfo

@@ -70,6 +70,10 @@ public sealed class CoCaImageFeatureExtractor : IDisposable
         return new PreparedImages(pixels, inputs.Count);
     }
 
+    /// <summary>The captioner's input, caption tokens [N, n_queries−1, E], of the same kinds of inputs as <see cref="Extract(IReadOnlyList{object}, bool, bool)"/>.</summary>
+    internal float[] ExtractCaptionTokens(IReadOnlyList<object> inputs) =>
+        inputs.Count == 0 ? [] : Encoder.RunCaptionTokens(Preprocess(inputs, CpuBudget.AvailableCores).Pixels, inputs.Count);
+
     /// <summary>Runs the encoder on a preprocessed batch (the ONNX Runtime half).</summary>
     internal (float[]? Tokens, float[]? Embeddings) Encode(PreparedImages batch, bool tokens, bool embeddings) =>
         batch.Count == 0 ? (tokens ? [] : null, embeddings ? [] : null) : Encoder.Run(batch.Pixels, batch.Count, tokens, embeddings);

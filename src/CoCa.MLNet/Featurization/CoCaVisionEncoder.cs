@@ -14,6 +14,7 @@ public sealed class CoCaVisionEncoder : IDisposable
     public const string PixelsInput = "pixel_values";
     public const string TokensOutput = "tokens";
     public const string EmbeddingOutput = "image_embedding";
+    public const string CaptionTokensOutput = "caption_tokens";
 
     private readonly InferenceSession _session;
 
@@ -68,6 +69,20 @@ public sealed class CoCaVisionEncoder : IDisposable
         if (tokens) t = outputs[k++].GetTensorDataAsSpan<float>().ToArray();
         if (embeddings) e = outputs[k].GetTensorDataAsSpan<float>().ToArray();
         return (t, e);
+    }
+
+    /// <summary>The captioner's input: ln_post(attn_pool(tokens))[:, 1:] [count, n_queries−1, E] of preprocessed images.</summary>
+    public float[] RunCaptionTokens(float[] pixels, int count)
+    {
+        if (pixels.Length < count * PixelsPerImage)
+            throw new ArgumentException($"{count} images of {ImageSize}x{ImageSize} need {count * PixelsPerImage} values, got {pixels.Length}.", nameof(pixels));
+        if (!_session.OutputMetadata.ContainsKey(CaptionTokensOutput))
+            throw new InvalidDataException($"The vision model of '{Config.Name}' has no '{CaptionTokensOutput}' output; convert the checkpoint again with this version.");
+        if (count == 0) return [];
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, count * PixelsPerImage), [count, 3, ImageSize, ImageSize]);
+        using var runOptions = new RunOptions();
+        using var outputs = _session.Run(runOptions, [PixelsInput], [input], [CaptionTokensOutput]);
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
     public void Dispose() => _session.Dispose();

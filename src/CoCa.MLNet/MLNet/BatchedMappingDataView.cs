@@ -199,6 +199,22 @@ internal static class OutputGetters
             ValueGetter<uint> g = (ref uint dst) => dst = (uint)current();
             return (ValueGetter<TValue>)(Delegate)g;
         }
+        if (typeof(TValue) == typeof(ReadOnlyMemory<char>))
+        {
+            ValueGetter<ReadOnlyMemory<char>> g = (ref ReadOnlyMemory<char> dst) => dst = ((string)current()).AsMemory();
+            return (ValueGetter<TValue>)(Delegate)g;
+        }
+        if (typeof(TValue) == typeof(VBuffer<long>))
+        {
+            ValueGetter<VBuffer<long>> g = (ref VBuffer<long> dst) =>
+            {
+                var values = (long[])current();
+                var editor = VBufferEditor.Create(ref dst, values.Length);
+                values.CopyTo(editor.Values);
+                dst = editor.Commit();
+            };
+            return (ValueGetter<TValue>)(Delegate)g;
+        }
         throw new InvalidOperationException($"Column '{column.Name}' is {column.Type}; it cannot be read as {typeof(TValue).Name}.");
     }
 }

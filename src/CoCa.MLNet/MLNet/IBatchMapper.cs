@@ -25,7 +25,8 @@ public interface IBatchMapper
     Func<object> CreateInputReader(DataViewRow row, DataViewSchema.Column inputColumn);
 
     /// <summary>
-    /// Maps a batch. For each row, one value per output: a <c>float[]</c> for vector outputs, a <c>uint</c> for key outputs.
+    /// Maps a batch. For each row, one value per output: a <c>float[]</c> for float vectors, a <c>uint</c> for keys,
+    /// a <c>string</c> for text, a <c>long[]</c> for int64 vectors.
     /// </summary>
     object[][] MapBatch(IReadOnlyList<object> inputs);
 }

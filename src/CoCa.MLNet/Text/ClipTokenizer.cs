@@ -128,6 +128,26 @@ public sealed class ClipTokenizer
         return Encoding.UTF8.GetString(bytes.ToArray()).Replace(EndOfWordSuffix, " ", StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A generated caption's text as open_clip's README and <c>generate()</c> users get it: the ids up to the first end
+    /// token, start/end tokens removed, <see cref="Decode"/>d (byte-level BPE back to UTF-8, invalid bytes replaced,
+    /// <c>&lt;/w&gt;</c> to a space), leading and trailing white space stripped.
+    /// </summary>
+    public string DecodeCaption(IEnumerable<long> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var kept = new List<int>();
+        foreach (var id in ids)
+        {
+            if (id == EndOfTextId) break;
+            if (id == StartOfTextId) continue;
+            if ((ulong)id >= (ulong)_tokens.Length)
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} is outside the vocabulary [0, {_tokens.Length}).");
+            kept.Add((int)id);
+        }
+        return PythonText.Strip(Decode(kept));
+    }
+
     private void EncodeInto(string text, Span<long> row)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -140,4 +140,24 @@ internal static class ReferenceOps
         h = Linear(h, t, mlpWidth, w(prefix + ".mlp.c_proj.weight"), w(prefix + ".mlp.c_proj.bias"), width);
         return Add(x, h);
     }
+
+    /// <summary>open_clip's cross-attention ResidualAttentionBlock: x [t, width] attends to ln_1_kv(image [n, width]).</summary>
+    public static double[] CrossBlock(double[] x, int t, double[] image, int n, int width, int heads, int mlpWidth, Func<string, float[]> w, string prefix)
+    {
+        var h = LayerNorm(x, t, width, w(prefix + ".ln_1.weight"), w(prefix + ".ln_1.bias"));
+        var kv = LayerNorm(image, n, width, w(prefix + ".ln_1_kv.weight"), w(prefix + ".ln_1_kv.bias"));
+        var inW = w(prefix + ".attn.in_proj_weight");
+        var inB = w(prefix + ".attn.in_proj_bias");
+        var q = Linear(h, t, width, inW, inB, width, 0, 0);
+        var k = Linear(kv, n, width, inW, inB, width, width, width);
+        var v = Linear(kv, n, width, inW, inB, width, 2 * width, 2 * width);
+        var a = Attention(q, k, v, t, n, width, heads);
+        a = Linear(a, t, width, w(prefix + ".attn.out_proj.weight"), w(prefix + ".attn.out_proj.bias"), width);
+        x = Add(x, a);
+        h = LayerNorm(x, t, width, w(prefix + ".ln_2.weight"), w(prefix + ".ln_2.bias"));
+        h = Linear(h, t, width, w(prefix + ".mlp.c_fc.weight"), w(prefix + ".mlp.c_fc.bias"), mlpWidth);
+        for (int i = 0; i < h.Length; i++) h[i] = Gelu(h[i]);
+        h = Linear(h, t, mlpWidth, w(prefix + ".mlp.c_proj.weight"), w(prefix + ".mlp.c_proj.bias"), width);
+        return Add(x, h);
+    }
 }

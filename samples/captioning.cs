@@ -1,0 +1,50 @@
+#:project ../src/CoCa.MLNet/CoCa.MLNet.csproj
+#:project CoCa.MLNet.Samples.Common/CoCa.MLNet.Samples.Common.csproj
+#:property PublishAot=false
+
+// The captioning notebook as a C# file-based app: `dotnet run samples/captioning.cs`. Options: --checkpoint <open_clip
+// hub folder with the text tower and decoder> and --vocab <bpe_simple_vocab_16e6.txt.gz>, --data <folder of images>,
+// --work <output folder>. Without them: a small random CoCa (random captions) on generated shapes.
+using CoCa.MLNet.Captioning;
+using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Datasets;
+using CoCa.MLNet.Samples;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+var arguments = SampleArguments.Parse(args, "captioning.cs", "the captioning notebook as a file-based app",
+    new Dictionary<string, string> { ["checkpoint"] = "open_clip hub folder", ["vocab"] = "CLIP vocabulary", ["data"] = "folder of images", ["work"] = "output folder" });
+if (arguments.HelpRequested) { Console.Write(arguments.Usage); return; }
+var work = Path.GetFullPath(arguments.Get("work") ?? Path.Combine(Path.GetTempPath(), "coca-mlnet-samples", "captioning-walkthrough"));
+var ml = new MLContext(0);
+
+// 1. A checkpoint with its text tower and decoder → vision.onnx + caption_image.onnx + caption_step.onnx (KV cache).
+var checkpoint = arguments.GetExistingPath("checkpoint") ?? SmallCoCa.WriteHubFolder(Path.Combine(work, "checkpoint"), SmallCoCa.Config(), seed: 0, includeDecoder: true);
+var model = CoCaConverter.Convert(checkpoint, Path.Combine(work, "model"));
+Console.WriteLine($"caption decoder converted: {model.HasCaptioner}");
+
+// 2. The CLIP vocabulary (a byte-level stand-in for the random model).
+var vocab = arguments.GetExistingPath("vocab") ?? ByteLevelVocabulary.Write(Path.Combine(work, "vocab"));
+
+// 3. Images.
+var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
+if (arguments.Get("data") is null) SyntheticImageDataset.Generate(dataFolder, classCount: 3, perClass: 2);
+var paths = Directory.EnumerateFiles(dataFolder, "*.*", SearchOption.AllDirectories).Where(p => p.EndsWith(".png") || p.EndsWith(".jpg")).Order().ToList();
+var images = ml.Data.LoadFromEnumerable(paths.Select(p => new ImageRow { Image = p }));
+
+// 4. Captions, as open_clip's generate() writes them: beam search with 6 beams, 30 tokens at most.
+var captioner = ml.Transforms.GenerateCoCaCaption(model.Directory, vocab, inputColumnName: "Image", outputColumnName: "Caption",
+    new CaptionGenerationOptions { Decoding = CaptionDecoding.BeamSearch, Beams = 6, MaxTokens = 30 }).Fit(images);
+var captions = captioner.Transform(images).GetColumn<ReadOnlyMemory<char>>("Caption").Select(c => c.ToString()).ToList();
+for (int i = 0; i < paths.Count; i++) Console.WriteLine($"{Path.GetFileName(paths[i])}\t{(captions[i].Length > 60 ? captions[i][..57] + "..." : captions[i])}");
+
+// 5. Saved as one file (vision model, decoder and vocabulary inside) and reloaded.
+var saved = Path.Combine(work, "captioner.zip");
+ml.Model.SaveCoCa(captioner, images.Schema, saved);
+var again = new MLContext().Model.LoadCoCa(saved, out _).Transform(images).GetColumn<ReadOnlyMemory<char>>("Caption").Select(c => c.ToString());
+Console.WriteLine($"reloaded captions identical: {again.SequenceEqual(captions)}; model: {saved}");
+
+sealed class ImageRow
+{
+    public string Image { get; set; } = "";
+}

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using CoCa.MLNet.Captioning;
+using CoCa.MLNet.Runtime;
+
+namespace CoCa.MLNet.Cli.Commands;
+
+/// <summary>
+/// <c>coca caption --model DIR --vocab VOCAB [--decoding greedy|beam|top-k|top-p] [--beams 6] [--max-tokens 30]
+/// [--min-tokens 5] [--top-k K] [--top-p P] [--temperature T] [--seed S] [--out FILE.jsonl] IMAGE...</c>
+/// </summary>
+internal static class CaptionCommand
+{
+    public static Command Create()
+    {
+        var defaults = new CaptionGenerationOptions();
+        var images = new Argument<string[]>("images") { Description = "Image files or folders of them (sorted by name)", Arity = ArgumentArity.OneOrMore };
+        var model = new Option<string>("--model", "-m") { Description = "Converted model folder with the caption decoder (from coca convert)", Required = true };
+        var vocab = new Option<string>("--vocab") { Description = "open_clip's bpe_simple_vocab_16e6.txt.gz (or a CLIP vocab.json with merges.txt beside it)", Required = true };
+        var decoding = new Option<string>("--decoding") { Description = "greedy | beam | top-k | top-p (open_clip's default: beam)", DefaultValueFactory = _ => "beam" };
+        decoding.AcceptOnlyFromAmong("greedy", "beam", "top-k", "top-p");
+        var beams = new Option<int>("--beams") { Description = "Beams for beam search", DefaultValueFactory = _ => defaults.Beams };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens in all, the start token included (open_clip's seq_len)", DefaultValueFactory = _ => defaults.MaxTokens };
+        var minTokens = new Option<int>("--min-tokens") { Description = "No end token before this many tokens (open_clip's min_seq_len)", DefaultValueFactory = _ => defaults.MinTokens };
+        var topK = new Option<int?>("--top-k") { Description = "Tokens kept for sampling (default 1 for top-k, 50 for top-p)" };
+        var topP = new Option<double>("--top-p") { Description = "Nucleus mass for top-p", DefaultValueFactory = _ => defaults.TopP };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature", DefaultValueFactory = _ => defaults.Temperature };
+        var seed = new Option<int>("--seed") { Description = "Seed for top-k/top-p sampling", DefaultValueFactory = _ => defaults.Seed };
+        var penalty = new Option<double>("--repetition-penalty") { Description = "Hugging Face's repetition penalty (1: none)", DefaultValueFactory = _ => defaults.RepetitionPenalty };
+        var outFile = new Option<string?>("--out", "-o") { Description = "Write JSON lines {input, text, ids} here instead of printing path<TAB>caption" };
+        var batch = new Option<int>("--batch-size") { Description = "Images per batch", DefaultValueFactory = _ => 16 };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: all cores)" };
+        var gpu = new Option<int?>("--gpu") { Description = "CUDA device id (needs Microsoft.ML.OnnxRuntime.Gpu; falls back to CPU)" };
+        var command = new Command("caption", "Write captions of images with CoCa's decoder (open_clip's generate())")
+            { images, model, vocab, decoding, beams, maxTokens, minTokens, topK, topP, temperature, seed, penalty, outFile, batch, threads, gpu };
+        command.SetAction(parse =>
+        {
+            var inputs = InputPaths.Expand(parse.GetValue(images)!, InputPaths.ImageExtensions, "image");
+            var options = new CaptionGenerationOptions
+            {
+                Decoding = parse.GetValue(decoding) switch
+                {
+                    "greedy" => CaptionDecoding.Greedy,
+                    "top-k" => CaptionDecoding.TopK,
+                    "top-p" => CaptionDecoding.TopP,
+                    _ => CaptionDecoding.BeamSearch,
+                },
+                Beams = parse.GetValue(beams),
+                MaxTokens = parse.GetValue(maxTokens),
+                MinTokens = parse.GetValue(minTokens),
+                TopK = parse.GetValue(topK),
+                TopP = parse.GetValue(topP),
+                Temperature = parse.GetValue(temperature),
+                Seed = parse.GetValue(seed),
+                RepetitionPenalty = parse.GetValue(penalty),
+            };
+            var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), GpuDeviceId = parse.GetValue(gpu) };
+            using var captioner = CoCaCaptioner.Open(parse.GetValue(model)!, parse.GetValue(vocab)!, execution);
+            options.Validate(captioner.Decoder.VocabularySize);
+            var output = parse.GetValue(outFile);
+            using var writer = output is null ? null : new StreamWriter(output, append: false, new UTF8Encoding(false));
+            int size = Math.Max(1, parse.GetValue(batch));
+            for (int start = 0; start < inputs.Count; start += size)
+            {
+                var chunk = inputs.Skip(start).Take(size).ToList();
+                var captions = captioner.Caption(chunk.Cast<object>().ToList(), options, start);
+                for (int i = 0; i < chunk.Count; i++)
+                {
+                    if (writer is null) Console.WriteLine($"{chunk[i]}\t{captions[i].Text}");
+                    else writer.WriteLine(JsonLine(chunk[i], captions[i]));
+                }
+            }
+            if (output is not null) Console.WriteLine($"Wrote {output} ({inputs.Count} captions)");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>{"input": path, "text": caption, "ids": [...]} on one line.</summary>
+    internal static string JsonLine(string input, CoCaCaption caption)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteString("input", input);
+            json.WriteString("text", caption.Text);
+            json.WriteStartArray("ids");
+            foreach (var id in caption.Ids) json.WriteNumberValue(id);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}

@@ -1,0 +1,130 @@
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Onnx;
+using CoCa.MLNet.Runtime;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace CoCa.MLNet.Captioning;
+
+/// <summary>
+/// CoCa's captioning decoder as two ONNX Runtime sessions (<see cref="CaptionDecoderOnnx"/>): the image side, run once
+/// per image, and the step model with its key/value cache; plus open_clip's decoding (<see cref="Generate"/>).
+/// Thread-safe: every call keeps its own cache.
+/// </summary>
+public sealed class CoCaCaptionDecoder : IDisposable
+{
+    private readonly InferenceSession _image;
+    private readonly InferenceSession _step;
+    private readonly IReadOnlyList<CaptionDecoderOnnx.CacheLayer> _cache;
+    private readonly string[] _crossNames;
+    private readonly string[] _stepInputNames;
+    private readonly string[] _stepOutputNames;
+
+    public CoCaCaptionDecoder(byte[] imageModel, byte[] stepModel, CoCaModelConfig config, OnnxExecutionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(imageModel);
+        ArgumentNullException.ThrowIfNull(stepModel);
+        Config = config ?? throw new ArgumentNullException(nameof(config));
+        CaptionDecoderOnnx.RequireCaptioning(config);
+        ImageModel = imageModel;
+        StepModel = stepModel;
+        _cache = CaptionDecoderOnnx.CacheLayers(config);
+        _crossNames = Enumerable.Range(0, config.Multimodal.Layers)
+            .SelectMany(i => new[] { CaptionDecoderOnnx.CrossKey(i), CaptionDecoderOnnx.CrossValue(i) }).ToArray();
+        _stepInputNames = new[] { CaptionDecoderOnnx.InputIds }
+            .Concat(_cache.SelectMany(c => new[] { c.PastKey, c.PastValue })).Concat(_crossNames).ToArray();
+        _stepOutputNames = new[] { CaptionDecoderOnnx.Logits }
+            .Concat(_cache.SelectMany(c => new[] { c.PresentKey, c.PresentValue })).ToArray();
+        _image = OnnxSessions.Create(imageModel, options, $"the CoCa caption decoder (image side) of '{config.Name}'");
+        try
+        {
+            _step = OnnxSessions.Create(stepModel, options, $"the CoCa caption decoder (step) of '{config.Name}'");
+        }
+        catch
+        {
+            _image.Dispose();
+            throw;
+        }
+        if (!_stepInputNames.All(_step.InputMetadata.ContainsKey) || !_stepOutputNames.All(_step.OutputMetadata.ContainsKey)
+            || !_image.InputMetadata.ContainsKey(CaptionDecoderOnnx.CaptionTokens) || !_crossNames.All(_image.OutputMetadata.ContainsKey))
+        {
+            Dispose();
+            throw new InvalidDataException($"The ONNX models given for '{config.Name}' are not a CoCa.MLNet caption decoder with {config.Text.Layers} text and {config.Multimodal.Layers} decoder layers.");
+        }
+    }
+
+    public CoCaModelConfig Config { get; }
+
+    /// <summary>The ONNX model bytes (kept for saving).</summary>
+    public byte[] ImageModel { get; }
+    public byte[] StepModel { get; }
+
+    /// <summary>Caption tokens per image (attn_pooler_queries − 1).</summary>
+    public int CaptionTokenCount => Config.Vision.AttnPoolerQueries - 1;
+    public int EmbedDim => Config.EmbedDim;
+    public int VocabularySize => Config.Multimodal.VocabSize;
+
+    /// <summary>
+    /// Captions (token ids, as open_clip's <c>generate()</c> returns each row: start token first, the end token last when
+    /// the caption ended before <see cref="CaptionGenerationOptions.MaxTokens"/>, no padding) for <paramref name="images"/>
+    /// images' caption tokens [images, N, E] (the vision model's <c>caption_tokens</c>), decoded together.
+    /// <paramref name="firstImageIndex"/> picks the images' sampling streams (the index of the first in the whole run).
+    /// </summary>
+    public long[][] Generate(float[] captionTokens, int images, CaptionGenerationOptions? options = null, long firstImageIndex = 0)
+    {
+        ArgumentNullException.ThrowIfNull(captionTokens);
+        options ??= new CaptionGenerationOptions();
+        options.Validate(VocabularySize);
+        long needed = (long)images * CaptionTokenCount * EmbedDim;
+        if (images < 0 || captionTokens.Length < needed)
+            throw new ArgumentException($"{images} images need {needed} caption-token values ([{images}, {CaptionTokenCount}, {EmbedDim}]), got {captionTokens.Length}.", nameof(captionTokens));
+        if (images == 0) return [];
+        using ICaptionLogitsSource source = options.UseCache
+            ? new CachedLogitsSource(this, captionTokens, images)
+            : new RecomputingLogitsSource(this, captionTokens, images);
+        return options.Decoding == CaptionDecoding.BeamSearch
+            ? CaptionSearch.Beam(source, images, options, VocabularySize)
+            : CaptionSearch.Sample(source, images, options, VocabularySize, firstImageIndex);
+    }
+
+    /// <summary>The image side: cross-attention keys/values of <paramref name="images"/> images (caller disposes).</summary>
+    internal IDisposableReadOnlyCollection<OrtValue> RunImageSide(float[] captionTokens, int images)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
+            captionTokens.AsMemory(0, images * CaptionTokenCount * EmbedDim), [images, CaptionTokenCount, EmbedDim]);
+        using var runOptions = new RunOptions();
+        return _image.Run(runOptions, [CaptionDecoderOnnx.CaptionTokens], [input], _crossNames);
+    }
+
+    /// <summary>Empty self-attention caches (P = 0) for <paramref name="rows"/> rows, in input order (key, value per layer).</summary>
+    internal OrtValue[] EmptyPast(int rows) =>
+        _cache.SelectMany(c => new[] { Empty(rows, c), Empty(rows, c) }).ToArray();
+
+    private static OrtValue Empty(int rows, CaptionDecoderOnnx.CacheLayer c) =>
+        OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [rows, c.Heads, 0, c.HeadDim]);
+
+    /// <summary>
+    /// One step: <paramref name="ids"/> [rows, newTokens] after <paramref name="past"/> (key, value per cache layer).
+    /// Returns the logits of the last new position [rows, V] (copied) and the present keys/values (caller disposes).
+    /// </summary>
+    internal (float[] Logits, IDisposableReadOnlyCollection<OrtValue> Outputs) RunStep(long[] ids, int rows, int newTokens,
+        IReadOnlyList<OrtValue> past, IReadOnlyList<OrtValue> cross)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ids.AsMemory(0, rows * newTokens), [rows, newTokens]);
+        var inputs = new List<OrtValue>(_stepInputNames.Length) { input };
+        inputs.AddRange(past);
+        inputs.AddRange(cross);
+        using var runOptions = new RunOptions();
+        var outputs = _step.Run(runOptions, _stepInputNames, inputs, _stepOutputNames);
+        return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs);
+    }
+
+    /// <summary>Number of cache tensors (key and value per self-attention layer).</summary>
+    internal int CacheTensorCount => 2 * _cache.Count;
+
+    public void Dispose()
+    {
+        _image?.Dispose();
+        _step?.Dispose();
+    }
+}

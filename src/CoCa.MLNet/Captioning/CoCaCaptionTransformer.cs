@@ -1,0 +1,177 @@
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Featurization;
+using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Persistence;
+using CoCa.MLNet.Preprocessing;
+using CoCa.MLNet.Runtime;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms.Image;
+
+namespace CoCa.MLNet.Captioning;
+
+/// <summary>
+/// Images → CoCa captions, as open_clip's <c>generate()</c> writes them (ids equal), with the cached ONNX decoder.
+/// Save it (and any pipeline holding it) with <c>mlContext.Model.SaveCoCa</c>: the vision model, the caption decoder and
+/// the vocabulary travel inside the file. Sampling streams follow the row position, so captions do not depend on batching.
+/// </summary>
+public sealed class CoCaCaptionTransformer : BatchedTransformer, ICoCaSavableTransformer, IDisposable
+{
+    private readonly CoCaCaptionOptions _options;
+    private readonly CoCaCaptioner _captioner;
+
+    internal CoCaCaptionTransformer(IHostEnvironment env, CoCaCaptionOptions options)
+        : this(options, CoCaCaptioner.Open(options.ModelPath, options.VocabPath, options.Execution))
+    {
+    }
+
+    private CoCaCaptionTransformer(CoCaCaptionOptions options, CoCaCaptioner captioner)
+    {
+        _options = options;
+        _captioner = captioner;
+        options.Generation.Validate(captioner.Decoder.VocabularySize);
+    }
+
+    /// <summary>The model's configuration.</summary>
+    public CoCaModelConfig Config => _captioner.Decoder.Config;
+
+    internal static void Validate(CoCaCaptionOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.ModelPath))
+            throw new ArgumentException("CoCaCaptionOptions.ModelPath must name a converted model folder (from `coca convert`).", nameof(options));
+        if (string.IsNullOrWhiteSpace(options.VocabPath))
+            throw new ArgumentException("CoCaCaptionOptions.VocabPath must name the CLIP vocabulary (bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt).", nameof(options));
+        if (string.IsNullOrWhiteSpace(options.InputColumnName) || string.IsNullOrWhiteSpace(options.OutputColumnName))
+            throw new ArgumentException("CoCaCaptionOptions needs input and output column names.", nameof(options));
+        if (options.BatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
+        ArgumentNullException.ThrowIfNull(options.Generation, nameof(options.Generation));
+        options.Generation.Validate(int.MaxValue);
+    }
+
+    protected override int BatchSize => _options.BatchSize;
+
+    private protected override IBatchMapper CreateMapper() => new Mapper(this);
+
+    public void SaveTo(CoCaPackageWriter writer)
+    {
+        writer.WriteJson("options.json", new SavedOptions
+        {
+            InputColumnName = _options.InputColumnName,
+            OutputColumnName = _options.OutputColumnName,
+            IdsColumnName = _options.IdsColumnName,
+            ImageFolder = _options.ImageFolder,
+            Generation = _options.Generation,
+            BatchSize = _options.BatchSize,
+            Execution = _options.Execution,
+            Config = Config,
+            VocabularyFiles = [.. _captioner.Vocabulary.Names],
+        });
+        writer.WriteBytes(ConvertedModel.VisionFile, _captioner.Images.Encoder.OnnxModel);
+        writer.WriteBytes(ConvertedModel.CaptionImageFile, _captioner.Decoder.ImageModel);
+        writer.WriteBytes(ConvertedModel.CaptionStepFile, _captioner.Decoder.StepModel);
+        _captioner.Vocabulary.SaveTo(writer);
+    }
+
+    public static ITransformer LoadFrom(CoCaPackageReader reader)
+    {
+        var saved = reader.ReadJson<SavedOptions>("options.json");
+        var options = new CoCaCaptionOptions
+        {
+            ModelPath = reader.Source,
+            VocabPath = reader.Source,
+            InputColumnName = saved.InputColumnName,
+            OutputColumnName = saved.OutputColumnName,
+            IdsColumnName = saved.IdsColumnName,
+            ImageFolder = saved.ImageFolder,
+            Generation = saved.Generation,
+            BatchSize = saved.BatchSize,
+            Execution = saved.Execution,
+        };
+        var vocabulary = ClipVocabularyFiles.LoadFrom(reader, saved.VocabularyFiles);
+        var images = new CoCaImageFeatureExtractor(new CoCaVisionEncoder(reader.ReadBytes(ConvertedModel.VisionFile), saved.Config, saved.Execution));
+        try
+        {
+            var decoder = new CoCaCaptionDecoder(reader.ReadBytes(ConvertedModel.CaptionImageFile), reader.ReadBytes(ConvertedModel.CaptionStepFile), saved.Config, saved.Execution);
+            return new CoCaCaptionTransformer(options, new CoCaCaptioner(images, decoder, vocabulary.CreateTokenizer(), vocabulary));
+        }
+        catch
+        {
+            images.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => _captioner.Dispose();
+
+    private sealed class SavedOptions
+    {
+        public string InputColumnName { get; set; } = "";
+        public string OutputColumnName { get; set; } = "";
+        public string? IdsColumnName { get; set; }
+        public string? ImageFolder { get; set; }
+        public CaptionGenerationOptions Generation { get; set; } = new();
+        public int BatchSize { get; set; }
+        public OnnxExecutionOptions Execution { get; set; } = new();
+        public CoCaModelConfig Config { get; set; } = new();
+        public List<string> VocabularyFiles { get; set; } = [];
+    }
+
+    /// <summary>An input image and its row position (which picks its sampling stream).</summary>
+    private sealed record PositionedInput(object Image, long Position);
+
+    /// <summary>Reads paths or MLImages, captions a batch with one vision call and one batched decoding.</summary>
+    private sealed class Mapper : IBatchMapper
+    {
+        private readonly CoCaCaptionTransformer _parent;
+        private readonly List<OutputColumn> _outputs = [];
+
+        public Mapper(CoCaCaptionTransformer parent)
+        {
+            _parent = parent;
+            _outputs.Add(new OutputColumn(parent._options.OutputColumnName, TextDataViewType.Instance));
+            if (parent._options.IdsColumnName is { } ids) _outputs.Add(new OutputColumn(ids, new VectorDataViewType(NumberDataViewType.Int64)));
+        }
+
+        public string InputColumnName => _parent._options.InputColumnName;
+        public IReadOnlyList<OutputColumn> Outputs => _outputs;
+
+        public void CheckInputSchema(DataViewSchema inputSchema)
+        {
+            var col = inputSchema.GetColumnOrNull(InputColumnName)
+                ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' not found; expected an image path (text) or an MLImage column.");
+            if (col.Type is not TextDataViewType && col.Type is not ImageDataViewType)
+                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' is {col.Type}; expected an image path (text) or an MLImage.");
+        }
+
+        public Func<object> CreateInputReader(DataViewRow row, DataViewSchema.Column inputColumn)
+        {
+            if (inputColumn.Type is TextDataViewType)
+            {
+                var path = BatchRows.PathReader(row, inputColumn, _parent._options.ImageFolder, "image");
+                return () => new PositionedInput(path(), row.Position);
+            }
+            var imageGetter = row.GetGetter<MLImage>(inputColumn);
+            return () =>
+            {
+                MLImage image = null!;
+                imageGetter(ref image);
+                if (image is null) throw new InvalidDataException($"Column '{InputColumnName}' has no image at row {row.Position}.");
+                // Copied now: ML.NET image transforms dispose their MLImages when the cursor moves on.
+                return new PositionedInput(ImageDecoder.FromMLImage(image), row.Position);
+            };
+        }
+
+        public object[][] MapBatch(IReadOnlyList<object> inputs)
+        {
+            var rows = inputs.Cast<PositionedInput>().ToList();
+            if (rows.Count == 0) return [];
+            // Rows of a batch are consecutive, so the first position numbers the sampling streams of all.
+            var captions = _parent._captioner.Caption(rows.Select(r => r.Image).ToList(), _parent._options.Generation, rows[0].Position);
+            bool ids = _parent._options.IdsColumnName is not null;
+            return captions.Select(c => ids ? new object[] { c.Text, c.Ids } : new object[] { c.Text }).ToArray();
+        }
+    }
+}

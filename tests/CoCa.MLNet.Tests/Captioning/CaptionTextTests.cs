@@ -1,0 +1,29 @@
+using CoCa.MLNet.Text;
+
+namespace CoCa.MLNet.Tests.Captioning;
+
+/// <summary>The detokenizer against open_clip's texts of the fixture captions (invalid UTF-8 bytes included).</summary>
+public sealed class CaptionTextTests
+{
+    private static readonly Lazy<ClipTokenizer> Tokenizer = new(() => ClipTokenizer.FromFile(Fixtures.ClipBpe));
+
+    [CaptionFixtureFact]
+    public void DecodeCaptionGivesOpenClipsTexts()
+    {
+        var expected = CaptionReference.Expected.Value;
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.Equal(expected.GreedyText[i], Tokenizer.Value.DecodeCaption(expected.Greedy[i]));
+            Assert.Equal(expected.BeamText[i], Tokenizer.Value.DecodeCaption(expected.Beam[i]));
+        }
+    }
+
+    [FixtureFact]
+    public void StartAndEndTokensGoAndTheTextIsStripped()
+    {
+        Assert.Equal("a photo of a cat", Tokenizer.Value.DecodeCaption([49406, 320, 1125, 539, 320, 2368, 49407, 320]));
+        Assert.Equal("a cat", Tokenizer.Value.DecodeCaption([49406, 320, 2368]));   // no end token (length limit)
+        Assert.Equal("", Tokenizer.Value.DecodeCaption([49406, 49407]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Tokenizer.Value.DecodeCaption([49406, 49408]));
+    }
+}
