@@ -15,5 +15,7 @@ internal static class CommandCatalog
         TrainCommand.Create(),
         EvaluateCommand.Create(),
         PredictCommand.Create(),
+        FinetuneCommand.Create(),
+        EvaluatePairsCommand.Create(),
     ];
 }
