@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["featurizer"] = FeaturizerBenchmark.Run,
     ["video"] = VideoBenchmark.Run,
     ["pooler"] = PoolerBenchmark.Run,
+    ["finetune"] = FineTuneBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

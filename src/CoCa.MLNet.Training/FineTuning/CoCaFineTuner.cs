@@ -58,6 +58,7 @@ public static class CoCaFineTuner
         long step = 0;
         if (resumeFrom is { } resume)
         {
+            RequireSameRun(resume.Folder, options, train.Count);
             optimizer.ImportState(SafetensorsReader.Read(Path.Combine(resume.Folder, OptimizerFile)));
             firstEpoch = resume.Epoch + 1;
             step = optimizer.StepCount;
@@ -217,6 +218,22 @@ public static class CoCaFineTuner
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         Directory.Move(temp, folder); // the state file appears with a complete checkpoint or not at all
         return folder;
+    }
+
+    /// <summary>
+    /// Resuming continues the same shuffling and steps: data size, batch settings and seed must not change (more epochs
+    /// may be asked for; the cosine schedule then stretches over the new total from the resumed step on).
+    /// </summary>
+    private static void RequireSameRun(string folder, CoCaFineTuneOptions options, int pairs)
+    {
+        var state = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, StateFile)))!;
+        var saved = (Pairs: (int)state["pairs"]!, Batch: (int)state["batch_size"]!, Accumulation: (int)state["gradient_accumulation_steps"]!, Seed: (int)state["seed"]!);
+        var now = (Pairs: pairs, Batch: options.BatchSize, Accumulation: options.GradientAccumulationSteps, Seed: options.Seed);
+        if (saved != now)
+            throw new InvalidOperationException(
+                $"Cannot resume from '{folder}': it was trained with {saved.Pairs} pairs, batch size {saved.Batch}, accumulation {saved.Accumulation}, " +
+                $"seed {saved.Seed}; this run has {now.Pairs}, {now.Batch}, {now.Accumulation}, {now.Seed}. " +
+                "Use the same data and settings, or a new output folder.");
     }
 
     /// <summary>The highest-numbered complete epoch checkpoint in <paramref name="output"/>, or null.</summary>

@@ -45,6 +45,11 @@ public sealed class CoCaFineTunerTests(ITestOutputHelper output) : IDisposable
         CoCaFineTuner.Train(TinyPairs.Options(scratch, c, resume: true, progress: resumed.Add), pairs);
         Assert.Equal(2, resumed[0].Epoch);
         Assert.True(SameWeights(a, c), "the resumed run differs from the uninterrupted one");
+
+        // Resuming with other data must not silently continue a different run.
+        var ex = Assert.Throws<InvalidOperationException>(() => CoCaFineTuner.Train(TinyPairs.Options(scratch, c, resume: true), pairs.Take(8).ToList()));
+        Assert.Contains("Cannot resume", ex.Message);
+        Assert.Contains("12 pairs", ex.Message);
     }
 
     [FixtureFact]
