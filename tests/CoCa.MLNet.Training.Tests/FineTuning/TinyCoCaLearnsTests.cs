@@ -19,23 +19,13 @@ public sealed class TinyCoCaLearnsTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    internal static CoCaModelConfig Config { get; } = new()
-    {
-        Name = "coca_tiny_pictures",
-        EmbedDim = 32,
-        Vision = new VisionConfig { ImageSize = 32, Layers = 2, Width = 48, PatchSize = 8, HeadWidth = 16, AttnPoolerQueries = 5, AttnPoolerHeads = 2 },
-        Text = new TextConfig { ContextLength = 12, VocabSize = 49408, Width = 32, Heads = 2, Layers = 2 },
-        Multimodal = new MultimodalConfig { ContextLength = 12, VocabSize = 49408, Width = 32, Heads = 2, Layers = 1 },
-        Preprocess = new PreprocessConfig { ImageSize = 32 },
-    };
-
     [FixtureFact]
     public void FromScratch_ZeroShotOnHeldOutPictures_FarAboveChance()
     {
         CaptionedPicturesDataset.Generate(_dir, 160, size: 32, seed: 1, csvName: "train.csv");
         var heldOut = CaptionedPicturesDataset.Generate(_dir, 64, size: 32, seed: 2, csvName: "test.csv");
         var scratch = Path.Combine(_dir, "scratch");
-        OpenClipConfigWriter.Write(Config, scratch);
+        OpenClipConfigWriter.Write(TinyPairs.Config, scratch);
         var outDir = Path.Combine(_dir, "trained");
         var result = CoCaFineTuner.Train(new CoCaFineTuneOptions
         {
