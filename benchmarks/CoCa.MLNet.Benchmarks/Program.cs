@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["defaults"] = DefaultsBenchmark.Run,
     ["int8"] = Int8Benchmark.Run,
     ["caption"] = CaptionBenchmark.Run,
+    ["finetune"] = FineTuneBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -16,5 +16,7 @@ internal static class CommandCatalog
         EvaluateCommand.Create(),
         PredictCommand.Create(),
         CaptionCommand.Create(),
+        FinetuneCommand.Create(),
+        EvaluatePairsCommand.Create(),
     ];
 }

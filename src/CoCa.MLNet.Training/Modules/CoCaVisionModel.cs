@@ -53,10 +53,24 @@ public sealed class CoCaVisionModel : VisionTransformerTower<(Tensor Tokens, Ten
     public override (Tensor Tokens, Tensor ImageEmbedding) forward(Tensor pixels)
     {
         using var scope = NewDisposeScope();
+        var (tokens, embedding, _) = Encode(pixels);
+        return scope.MoveToOuter(tokens, embedding);
+    }
+
+    /// <summary>
+    /// The whole tower: the ViT tokens, the contrastive embedding (query 0 of the pooler after <c>ln_post</c>,
+    /// <c>@ proj</c>, not normalised) and the caption tokens [N, Q−1, d] (queries 1.. after <c>ln_post</c>, not
+    /// projected): what open_clip's multimodal decoder cross-attends to. open_clip's CoCa (<c>attentional_pool: true</c>)
+    /// has one pooler whose first query is the contrastive one, not the paper's two cascaded poolers.
+    /// </summary>
+    public (Tensor Tokens, Tensor ImageEmbedding, Tensor CaptionTokens) Encode(Tensor pixels)
+    {
+        using var scope = NewDisposeScope();
         var tokens = EncodeTokens(pixels);
         var pooled = ln_post.forward(attn_pool.forward(tokens));
         var embedding = pooled.select(1, 0).matmul(proj);
-        return scope.MoveToOuter(tokens, embedding);
+        var captionTokens = pooled.narrow(1, 1, pooled.shape[1] - 1);
+        return scope.MoveToOuter(tokens, embedding, captionTokens);
     }
 
     /// <summary>

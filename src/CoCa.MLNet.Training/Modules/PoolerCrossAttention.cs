@@ -8,12 +8,14 @@ namespace CoCa.MLNet.Training.Modules;
 /// Cross-attention with the parameter layout <c>torch.nn.MultiheadAttention(d, heads, kdim=w, vdim=w)</c> uses when
 /// kdim ≠ d: separate <c>q_proj_weight</c> [d, d], <c>k_proj_weight</c> [d, w], <c>v_proj_weight</c> [d, w], one packed
 /// <c>in_proj_bias</c> [3d] = [b_q; b_k; b_v], and <c>out_proj</c> (Linear d→d). Scale 1/sqrt(d/heads).
+/// When w = d, torch stores one packed <c>in_proj_weight</c> [3d, d] instead, and so does this module.
 /// </summary>
 public sealed class PoolerCrossAttention : nn.Module<Tensor, Tensor, Tensor>
 {
-    private readonly Parameter q_proj_weight;
-    private readonly Parameter k_proj_weight;
-    private readonly Parameter v_proj_weight;
+    private readonly Parameter? q_proj_weight;
+    private readonly Parameter? k_proj_weight;
+    private readonly Parameter? v_proj_weight;
+    private readonly Parameter? in_proj_weight;
     private readonly Parameter in_proj_bias;
     private readonly Linear out_proj;
     private readonly int _dim;
@@ -30,9 +32,17 @@ public sealed class PoolerCrossAttention : nn.Module<Tensor, Tensor, Tensor>
             throw new ArgumentException($"Pooler width {dim} is not divisible by heads {heads}.", nameof(heads));
         _dim = dim;
         _heads = heads;
-        q_proj_weight = new Parameter(torch.zeros(dim, dim));
-        k_proj_weight = new Parameter(torch.zeros(dim, contextWidth));
-        v_proj_weight = new Parameter(torch.zeros(dim, contextWidth));
+        if (dim == contextWidth)
+        {
+            // torch's MultiheadAttention packs the projections when kdim = vdim = embed_dim.
+            in_proj_weight = new Parameter(torch.zeros(3L * dim, dim));
+        }
+        else
+        {
+            q_proj_weight = new Parameter(torch.zeros(dim, dim));
+            k_proj_weight = new Parameter(torch.zeros(dim, contextWidth));
+            v_proj_weight = new Parameter(torch.zeros(dim, contextWidth));
+        }
         in_proj_bias = new Parameter(torch.zeros(3L * dim));
         out_proj = nn.Linear(dim, dim);
         RegisterComponents();
@@ -45,9 +55,10 @@ public sealed class PoolerCrossAttention : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var biases = in_proj_bias.chunk(3);
-        var q = SplitHeads(nn.functional.linear(query, q_proj_weight, biases[0]));
-        var k = SplitHeads(nn.functional.linear(context, k_proj_weight, biases[1]));
-        var v = SplitHeads(nn.functional.linear(context, v_proj_weight, biases[2]));
+        var weights = in_proj_weight is null ? [q_proj_weight!, k_proj_weight!, v_proj_weight!] : in_proj_weight.chunk(3);
+        var q = SplitHeads(nn.functional.linear(query, weights[0], biases[0]));
+        var k = SplitHeads(nn.functional.linear(context, weights[1], biases[1]));
+        var v = SplitHeads(nn.functional.linear(context, weights[2], biases[2]));
         // Default SDPA scale is 1/sqrt(d/heads), MultiheadAttention's.
         var attended = nn.functional.scaled_dot_product_attention(q, k, v);
         var merged = attended.transpose(1, 2).reshape(query.shape[0], query.shape[1], _dim);

@@ -22,11 +22,15 @@ public sealed class TransformerStack : nn.Module<Tensor, Tensor>
     public int Layers => resblocks.Count;
 
     /// <param name="x">Tokens [N, L, w].</param>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => forward(x, null);
+
+    /// <param name="x">Tokens [N, L, w].</param>
+    /// <param name="mask">Additive attention mask for every block ([L, L] or [N, 1, L, L]), or null.</param>
+    public Tensor forward(Tensor x, Tensor? mask)
     {
         using var scope = NewDisposeScope();
         var h = x;
-        foreach (var block in resblocks) h = block.forward(h);
+        foreach (var block in resblocks) h = block.forward(h, mask);
         return scope.MoveToOuter(h);
     }
 }

@@ -57,6 +57,13 @@ public static class SyntheticImageDataset
         float cy = size / 2 + (float)rng.NextDouble() * (height - size);
         var tint = SKColor.FromHsv((float)rng.NextDouble() * 360, 60 + 40 * (float)rng.NextDouble(), 80 + 20 * (float)rng.NextDouble());
         using var paint = new SKPaint { Color = tint, IsAntialias = true, Style = SKPaintStyle.Fill };
+        DrawShape(canvas, shape, cx, cy, size, paint);
+        return bitmap;
+    }
+
+    /// <summary>Draws <paramref name="shape"/> (one of <see cref="AllClasses"/>) of side/diameter <paramref name="size"/> centred at (cx, cy).</summary>
+    internal static void DrawShape(SKCanvas canvas, string shape, float cx, float cy, float size, SKPaint paint)
+    {
         float r = size / 2;
         switch (shape)
         {
@@ -81,6 +88,5 @@ public static class SyntheticImageDataset
                 canvas.DrawRect(cx - r, cy - r / 6, size, r / 3, paint);
                 break;
         }
-        return bitmap;
     }
 }

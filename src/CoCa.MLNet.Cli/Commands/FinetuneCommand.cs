@@ -1,0 +1,100 @@
+using System.CommandLine;
+using CoCa.MLNet.Training.FineTuning;
+
+namespace CoCa.MLNet.Cli.Commands;
+
+/// <summary>
+/// <c>coca finetune --checkpoint DIR --data PAIRS.csv --out DIR [...]</c>: trains the whole CoCa on image–caption pairs
+/// with CoCa's contrastive + captioning objective and writes it in open_clip's hub layout.
+/// </summary>
+internal static class FinetuneCommand
+{
+    public static Command Create()
+    {
+        var checkpoint = new Option<string>("--checkpoint", "-c") { Description = "open_clip CoCa folder (open_clip_config.json + weights); a folder with only open_clip_config.json trains from scratch", Required = true };
+        var data = new Option<string>("--data", "-d") { Description = "Training pairs: CSV with header image,caption (paths relative to the CSV) or JSON Lines", Required = true };
+        var outDir = new Option<string>("--out", "-o") { Description = "Output folder: the model in open_clip's hub layout, checkpoints/epoch_N, the vocabulary", Required = true };
+        var vocab = new Option<string?>("--vocab") { Description = "open_clip's bpe_simple_vocab_16e6.txt.gz (default: the one in the checkpoint folder)" };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the data", DefaultValueFactory = _ => 1 };
+        var batch = new Option<int>("--batch-size") { Description = "Pairs per step (the contrastive loss's negatives)", DefaultValueFactory = _ => 32 };
+        var accumulation = new Option<int>("--accumulation") { Description = "Batches per optimizer step (gradient accumulation)", DefaultValueFactory = _ => 1 };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, warmup then cosine decay)", DefaultValueFactory = _ => 1e-5 };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay of weight matrices (open_clip's groups)", DefaultValueFactory = _ => 0.2 };
+        var warmup = new Option<double>("--warmup") { Description = "Share of steps for linear warmup", DefaultValueFactory = _ => 0.05 };
+        var clip = new Option<double>("--grad-clip") { Description = "Gradient norm clip (0: none)", DefaultValueFactory = _ => 1.0 };
+        var contrastive = new Option<double>("--contrastive-weight") { Description = "Weight of the contrastive loss", DefaultValueFactory = _ => 1.0 };
+        var caption = new Option<double>("--caption-weight") { Description = "Weight of the captioning loss", DefaultValueFactory = _ => 2.0 };
+        var freezeVision = new Option<bool>("--freeze-vision") { Description = "Lock the image tower (LiT-style)" };
+        var freezeText = new Option<bool>("--freeze-text") { Description = "Lock the unimodal text tower" };
+        var freezeDecoder = new Option<bool>("--freeze-decoder") { Description = "Lock the multimodal (captioning) decoder" };
+        var validation = new Option<string?>("--validation") { Description = "Validation pairs (same format), evaluated after every epoch" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the last epoch checkpoint in --out" };
+        var seed = new Option<int>("--seed") { Description = "Seed of initialisation and shuffling", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var every = new Option<int>("--progress-every") { Description = "Print the training losses every N steps", DefaultValueFactory = _ => 10 };
+        var command = new Command("finetune", "Train a whole CoCa on image-caption pairs (contrastive + captioning loss), open_clip-compatible")
+        {
+            checkpoint, data, outDir, vocab, epochs, batch, accumulation, lr, weightDecay, warmup, clip, contrastive, caption,
+            freezeVision, freezeText, freezeDecoder, validation, resume, seed, device, every,
+        };
+        command.SetAction(parse =>
+        {
+            var checkpointDir = parse.GetValue(checkpoint)!;
+            var train = ImageCaptionPairs.Read(parse.GetValue(data)!);
+            var validationPairs = parse.GetValue(validation) is { } v ? ImageCaptionPairs.Read(v) : null;
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                cancel.Cancel();
+                Console.Error.WriteLine("coca: stopping at the next step; the last epoch checkpoint stays (continue with --resume).");
+            };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                var clipNorm = parse.GetValue(clip);
+                var result = CoCaFineTuner.Train(new CoCaFineTuneOptions
+                {
+                    Checkpoint = checkpointDir,
+                    VocabularyPath = PairsVocabulary.Resolve(parse.GetValue(vocab), checkpointDir),
+                    OutputDirectory = parse.GetValue(outDir)!,
+                    Epochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batch),
+                    GradientAccumulationSteps = parse.GetValue(accumulation),
+                    LearningRate = parse.GetValue(lr),
+                    WeightDecay = parse.GetValue(weightDecay),
+                    WarmupFraction = parse.GetValue(warmup),
+                    GradientClipNorm = clipNorm > 0 ? clipNorm : null,
+                    ContrastiveWeight = parse.GetValue(contrastive),
+                    CaptionWeight = parse.GetValue(caption),
+                    FreezeVision = parse.GetValue(freezeVision),
+                    FreezeText = parse.GetValue(freezeText),
+                    FreezeDecoder = parse.GetValue(freezeDecoder),
+                    Resume = parse.GetValue(resume),
+                    Seed = parse.GetValue(seed),
+                    Device = parse.GetValue(device)!,
+                    ProgressEverySteps = Math.Max(1, parse.GetValue(every)),
+                    Cancellation = cancel.Token,
+                    Progress = new LineProgress(),
+                }, train, validationPairs);
+                Console.WriteLine($"Wrote {result.OutputDirectory} ({result.Steps} steps, {result.ExamplesPerSecond:F1} pairs/s); convert it with: coca convert {result.OutputDirectory} --out MODEL_DIR");
+                return 0;
+            }
+            catch (OperationCanceledException)
+            {
+                return 130;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Prints each report as it comes (synchronously, in order).</summary>
+    private sealed class LineProgress : IProgress<CoCaFineTuneProgress>
+    {
+        public void Report(CoCaFineTuneProgress value) => Console.WriteLine(value);
+    }
+}

@@ -1,0 +1,92 @@
+namespace CoCa.MLNet.Training.FineTuning;
+
+/// <summary>
+/// Settings of <see cref="CoCaFineTuner"/>: training (or adapting) a whole open_clip CoCa on image–caption pairs with
+/// CoCa's objective (λ_con·contrastive + λ_cap·caption). Defaults follow open_clip's training script where it has one
+/// (AdamW β₂ 0.98, ε 1e-6, weight decay 0.2, caption weight 2) with a fine-tuning learning rate.
+/// </summary>
+public sealed class CoCaFineTuneOptions
+{
+    /// <summary>Checkpoint folder in open_clip's hub layout; a folder with only <c>open_clip_config.json</c> trains from scratch.</summary>
+    public required string Checkpoint { get; init; }
+
+    /// <summary>open_clip's <c>bpe_simple_vocab_16e6.txt.gz</c> (or a CLIP <c>vocab.json</c> with <c>merges.txt</c> beside it).</summary>
+    public required string VocabularyPath { get; init; }
+
+    /// <summary>Where the trained model (hub layout), the per-epoch checkpoints (<c>checkpoints/epoch_N</c>) and the vocabulary go.</summary>
+    public required string OutputDirectory { get; init; }
+
+    public int Epochs { get; init; } = 1;
+
+    /// <summary>Pairs per forward pass (the contrastive loss's negatives are the other pairs of the batch).</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>
+    /// Batches whose gradients are summed before each optimizer step (effective batch = BatchSize × this). Each batch's
+    /// contrastive loss still sees only its own pairs as negatives (open_clip's <c>--accum-freq</c> re-computes features
+    /// to use the whole effective batch; this does not).
+    /// </summary>
+    public int GradientAccumulationSteps { get; init; } = 1;
+
+    /// <summary>Peak learning rate (linear warmup, then cosine decay to 0).</summary>
+    public double LearningRate { get; init; } = 1e-5;
+
+    /// <summary>Share of all optimizer steps spent warming up linearly.</summary>
+    public double WarmupFraction { get; init; } = 0.05;
+
+    /// <summary>AdamW decoupled weight decay for weight matrices (open_clip: not for gains, biases, 1-D embeddings, logit_scale).</summary>
+    public double WeightDecay { get; init; } = 0.2;
+
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.98;
+    public double Epsilon { get; init; } = 1e-6;
+
+    /// <summary>Clip the global gradient norm to this value before each step (null: no clipping).</summary>
+    public double? GradientClipNorm { get; init; } = 1.0;
+
+    /// <summary>λ_con (open_clip's <c>--coca-contrastive-loss-weight</c>, default 1).</summary>
+    public double ContrastiveWeight { get; init; } = CoCaObjective.DefaultContrastiveWeight;
+
+    /// <summary>λ_cap (open_clip's <c>--coca-caption-loss-weight</c>, default 2).</summary>
+    public double CaptionWeight { get; init; } = CoCaObjective.DefaultCaptionWeight;
+
+    /// <summary>Lock the whole image tower (LiT-style: open_clip's <c>--lock-image</c>).</summary>
+    public bool FreezeVision { get; init; }
+
+    /// <summary>Lock the unimodal text tower (open_clip's <c>--lock-text</c>).</summary>
+    public bool FreezeText { get; init; }
+
+    /// <summary>Lock the multimodal (captioning) decoder.</summary>
+    public bool FreezeDecoder { get; init; }
+
+    /// <summary>Seed of the initialisation (from scratch) and the shuffling: same seed, data and settings give the same weights on CPU.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Continue from the last epoch checkpoint in <see cref="OutputDirectory"/> (weights, optimizer moments, step).</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>cpu, cuda or cuda:N.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Report training losses every this many optimizer steps (and at every epoch's end).</summary>
+    public int ProgressEverySteps { get; init; } = 10;
+
+    /// <summary>Receives step and epoch reports (losses, learning rate, throughput, validation metrics).</summary>
+    public IProgress<CoCaFineTuneProgress>? Progress { get; init; }
+
+    /// <summary>Stops training at the next step (an <see cref="OperationCanceledException"/>); the last epoch checkpoint stays for <see cref="Resume"/>.</summary>
+    public CancellationToken Cancellation { get; init; }
+
+    internal void Validate()
+    {
+        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be at least 1.");
+        if (GradientAccumulationSteps < 1) throw new ArgumentOutOfRangeException(nameof(GradientAccumulationSteps), GradientAccumulationSteps, "Gradient accumulation steps must be at least 1.");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be a positive number.");
+        if (WarmupFraction is < 0 or > 1 || double.IsNaN(WarmupFraction)) throw new ArgumentOutOfRangeException(nameof(WarmupFraction), WarmupFraction, "The warmup fraction must be in [0, 1].");
+        if (GradientClipNorm is { } c && !(c > 0)) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), c, "The gradient clip norm must be positive (or null for none).");
+        if (ProgressEverySteps < 1) throw new ArgumentOutOfRangeException(nameof(ProgressEverySteps), ProgressEverySteps, "ProgressEverySteps must be at least 1.");
+        if (FreezeVision && FreezeText && FreezeDecoder)
+            throw new ArgumentException("Every tower is frozen (FreezeVision, FreezeText, FreezeDecoder): nothing but logit_scale would train.");
+    }
+}

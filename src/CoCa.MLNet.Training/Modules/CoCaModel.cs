@@ -1,0 +1,125 @@
+using CoCa.MLNet.Checkpoints;
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Training.Checkpoints;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CoCa.MLNet.Training.Modules;
+
+/// <summary>What <see cref="CoCaModel.forward"/> computes for a batch of image–text pairs.</summary>
+/// <param name="ImageEmbedding">[N, E] contrastive image embedding (not normalised).</param>
+/// <param name="TextEmbedding">[N, E] contrastive text embedding (not normalised).</param>
+/// <param name="Logits">[N, L−1, vocab]: the multimodal decoder's next-token logits for the text without its last
+/// position (open_clip ≥ 2.26: position i predicts id i+1).</param>
+/// <param name="LogitScale">The scalar parameter <c>logit_scale</c> (the contrastive temperature is its exp).</param>
+public readonly record struct CoCaForward(Tensor ImageEmbedding, Tensor TextEmbedding, Tensor Logits, Tensor LogitScale);
+
+/// <summary>
+/// The whole open_clip CoCa in TorchSharp: <c>visual</c> (ViT, attentional pooler, ln_post, proj), <c>text</c>
+/// (unimodal decoder), <c>text_decoder</c> (multimodal decoder) and <c>logit_scale</c>. Parameter names are exactly
+/// open_clip's state-dict names, so any open_clip CoCa checkpoint loads (<see cref="FromStateDict"/>) and the model
+/// writes one back (<see cref="ToStateDict"/>, <see cref="CoCaCheckpointFolder"/>).
+/// </summary>
+public sealed class CoCaModel : nn.Module<Tensor, Tensor, CoCaForward>
+{
+    private readonly CoCaVisionModel visual;
+    private readonly TextTransformer text;
+    private readonly MultimodalDecoder text_decoder;
+    private readonly Parameter logit_scale;
+
+    /// <summary>Builds the model with placeholder weights (zeros): load a checkpoint or run <see cref="CoCaInitializer"/>.</summary>
+    public CoCaModel(CoCaModelConfig config) : base(nameof(CoCaModel))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.QuickGelu)
+            throw new ArgumentException("quick_gelu is set in the config; CoCa.MLNet's TorchSharp CoCa implements the exact GELU that CoCa configs use.", nameof(config));
+        Config = config;
+        visual = new CoCaVisionModel(config);
+        text = new TextTransformer(config.Text, config.EmbedDim);
+        text_decoder = new MultimodalDecoder(config.Multimodal);
+        logit_scale = new Parameter(torch.tensor(2.6592600369262695f)); // ln(1/0.07), open_clip's init
+        RegisterComponents();
+    }
+
+    public CoCaModelConfig Config { get; }
+
+    /// <summary>The vision tower (<c>visual.*</c>).</summary>
+    public CoCaVisionModel Visual => visual;
+
+    /// <summary>The unimodal text tower (<c>text.*</c>).</summary>
+    public TextTransformer Text => text;
+
+    /// <summary>The multimodal decoder (<c>text_decoder.*</c>).</summary>
+    public MultimodalDecoder TextDecoder => text_decoder;
+
+    /// <summary>The scalar <c>logit_scale</c> parameter.</summary>
+    public Parameter LogitScale => logit_scale;
+
+    /// <summary>True when the decoder can run: embed_dim, text width and multimodal width are equal (open_clip's condition).</summary>
+    public bool CanCaption => Config.EmbedDim == Config.Multimodal.Width && Config.Text.Width == Config.Multimodal.Width;
+
+    /// <param name="pixels">Normalised pixels [N, 3, S, S].</param>
+    /// <param name="ids">Token ids [N, L] (L ≥ 2), padded with pad_id.</param>
+    public override CoCaForward forward(Tensor pixels, Tensor ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.dim() != 2 || ids.shape[1] < 2)
+            throw new ArgumentException($"Text ids must have shape [N, L] with L ≥ 2 (a caption needs a next token), got [{string.Join(", ", ids.shape)}].", nameof(ids));
+        if (pixels.shape[0] != ids.shape[0])
+            throw new ArgumentException($"Got {pixels.shape[0]} images but {ids.shape[0]} texts; CoCa trains on pairs.");
+        using var scope = NewDisposeScope();
+        var (_, imageEmbedding, captionTokens) = visual.Encode(pixels);
+        var (textEmbedding, tokenOutputs) = text.forward(ids);
+        var logits = text_decoder.forward(captionTokens, tokenOutputs.narrow(1, 0, tokenOutputs.shape[1] - 1));
+        var (i, t, l) = scope.MoveToOuter(imageEmbedding, textEmbedding, logits);
+        return new CoCaForward(i, t, l, logit_scale);
+    }
+
+    /// <summary>
+    /// Next-token logits [N, L, vocab] of the multimodal decoder for <paramref name="ids"/> [N, L] (no padding needed;
+    /// position i predicts id i+1), given the caption tokens of <see cref="CoCaVisionModel.Encode"/>.
+    /// </summary>
+    public Tensor CaptionLogits(Tensor captionTokens, Tensor ids)
+    {
+        using var scope = NewDisposeScope();
+        var (_, tokenOutputs) = text.forward(ids);
+        return scope.MoveToOuter(text_decoder.forward(captionTokens, tokenOutputs));
+    }
+
+    /// <summary>
+    /// Builds the model for <paramref name="config"/> and copies every tensor from <paramref name="stateDict"/> by its
+    /// open_clip name; a missing or mis-shaped tensor, or a checkpoint tensor the model has no place for, is a
+    /// <see cref="CheckpointException"/> naming it. Returned in train mode on CPU (CoCa has no dropout).
+    /// </summary>
+    public static CoCaModel FromStateDict(CoCaModelConfig config, StateDict stateDict)
+    {
+        ArgumentNullException.ThrowIfNull(stateDict);
+        var model = new CoCaModel(config);
+        try
+        {
+            ModuleStateLoader.Load(model, stateDict, "");
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Every parameter as an open_clip state-dict entry (float32, row-major), in the module's order.</summary>
+    public StateDict ToStateDict(string source = "CoCa.MLNet")
+    {
+        var tensors = new List<CheckpointTensor>();
+        using (torch.no_grad())
+        {
+            foreach (var (name, parameter) in named_parameters())
+            {
+                using var cpu = parameter.detach().to(ScalarType.Float32).cpu().contiguous();
+                tensors.Add(new CheckpointTensor(name, cpu.shape, cpu.data<float>().ToArray()));
+            }
+        }
+        return new StateDict(tensors, source);
+    }
+}

@@ -1,0 +1,63 @@
+using CoCa.MLNet.Configuration;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CoCa.MLNet.Training.Modules;
+
+/// <summary>
+/// open_clip's <c>MultimodalTransformer</c> (<c>model.text_decoder</c>): for each layer a causal self-attention block
+/// (<c>resblocks.i</c>) then a cross-attention block (<c>cross_attn.i</c>) over the image's caption tokens; then
+/// <c>ln_final</c> and <c>text_projection</c> [w, vocab] to next-token logits. It has no embeddings of its own: its
+/// input is the text tower's token outputs.
+/// </summary>
+public sealed class MultimodalDecoder : nn.Module<Tensor, Tensor, Tensor>
+{
+    private readonly ModuleList<ResidualAttentionBlock> resblocks;
+    private readonly ModuleList<CrossAttentionBlock> cross_attn;
+    private readonly LayerNorm ln_final;
+    private readonly Parameter text_projection;
+
+    public MultimodalDecoder(MultimodalConfig config) : base(nameof(MultimodalDecoder))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Layers <= 0) throw new ArgumentException($"Multimodal layers must be positive, got {config.Layers}.", nameof(config));
+        if (config.Width <= 0 || config.Heads <= 0 || config.Width % config.Heads != 0)
+            throw new ArgumentException($"Multimodal width {config.Width} is not divisible by heads {config.Heads}.", nameof(config));
+        Config = config;
+        int mlpWidth = config.Width * 4; // open_clip's MultimodalCfg mlp_ratio default (4.0); CoCa configs do not change it.
+        resblocks = nn.ModuleList(Enumerable.Range(0, config.Layers).Select(_ => new ResidualAttentionBlock(config.Width, config.Heads, mlpWidth)).ToArray());
+        cross_attn = nn.ModuleList(Enumerable.Range(0, config.Layers).Select(_ => new CrossAttentionBlock(config.Width, config.Heads, mlpWidth)).ToArray());
+        ln_final = nn.LayerNorm(config.Width, eps: 1e-5);
+        text_projection = new Parameter(torch.zeros(config.Width, config.VocabSize));
+        RegisterComponents();
+    }
+
+    public MultimodalConfig Config { get; }
+
+    /// <param name="imageTokens">The captioning pooler's outputs [N, T, w] (after ln_post; w must equal the decoder width).</param>
+    /// <param name="textTokens">The text tower's token outputs [N, L, w].</param>
+    /// <returns>Logits [N, L, vocab]: position i predicts token i+1.</returns>
+    public override Tensor forward(Tensor imageTokens, Tensor textTokens)
+    {
+        ArgumentNullException.ThrowIfNull(imageTokens);
+        ArgumentNullException.ThrowIfNull(textTokens);
+        if (imageTokens.shape[^1] != Config.Width || textTokens.shape[^1] != Config.Width)
+            throw new ArgumentException(
+                $"The multimodal decoder is {Config.Width} wide but got image tokens {imageTokens.shape[^1]} and text tokens {textTokens.shape[^1]} wide; " +
+                "open_clip's CoCa captions only when embed_dim, the text width and the multimodal width are equal.");
+        using var scope = NewDisposeScope();
+        using var negativeInfinity = float.NegativeInfinity.ToScalar();
+        long length = textTokens.shape[1];
+        var mask = torch.zeros(length, length, dtype: textTokens.dtype, device: textTokens.device)
+            .masked_fill(torch.ones(length, length, dtype: ScalarType.Bool, device: textTokens.device).triu(1), negativeInfinity);
+        var x = textTokens;
+        for (int i = 0; i < resblocks.Count; i++)
+        {
+            x = resblocks[i].forward(x, mask);
+            x = cross_attn[i].forward(x, imageTokens);
+        }
+        var logits = ln_final.forward(x).matmul(text_projection);
+        return scope.MoveToOuter(logits);
+    }
+}

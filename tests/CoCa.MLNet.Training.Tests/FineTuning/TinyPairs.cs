@@ -1,0 +1,63 @@
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Datasets;
+using CoCa.MLNet.Training.FineTuning;
+
+namespace CoCa.MLNet.Training.Tests.FineTuning;
+
+/// <summary>A from-scratch tiny CoCa (config only) and captioned synthetic pictures, for trainer tests.</summary>
+internal static class TinyPairs
+{
+    /// <summary>Captions "a picture of a {shape}" for generated shapes; writes pairs.csv into <paramref name="dir"/>.</summary>
+    public static string WriteCsv(string dir, int classes = 3, int perClass = 4, int seed = 0)
+    {
+        var images = SyntheticImageDataset.Generate(Path.Combine(dir, "images"), classes, perClass, 40, 36, seed);
+        var csv = Path.Combine(dir, "pairs.csv");
+        System.IO.File.WriteAllLines(csv, new[] { "image,caption" }
+            .Concat(images.Select(i => $"{Path.GetRelativePath(dir, i.Path)},a picture of a {i.Label}")));
+        return csv;
+    }
+
+    /// <summary>A folder holding only open_clip_config.json: train from scratch.</summary>
+    public static string ConfigOnlyCheckpoint(string dir)
+    {
+        var folder = Path.Combine(dir, "scratch");
+        Directory.CreateDirectory(folder);
+        OpenClipConfigWriter.Write(Config, folder);
+        return folder;
+    }
+
+    /// <summary>A tiny CoCa that can caption (embed_dim = text width = decoder width) with CLIP's vocabulary, 32² images.</summary>
+    public static CoCaModelConfig Config { get; } = new()
+    {
+        Name = "coca_tiny_pictures",
+        EmbedDim = 32,
+        Vision = new VisionConfig { ImageSize = 32, Layers = 2, Width = 48, PatchSize = 8, HeadWidth = 16, AttnPoolerQueries = 5, AttnPoolerHeads = 2 },
+        Text = new TextConfig { ContextLength = 12, VocabSize = 49408, Width = 32, Heads = 2, Layers = 2 },
+        Multimodal = new MultimodalConfig { ContextLength = 12, VocabSize = 49408, Width = 32, Heads = 2, Layers = 1 },
+        Preprocess = new PreprocessConfig { ImageSize = 32 },
+    };
+
+    public static CoCaFineTuneOptions Options(string checkpoint, string output, bool resume = false, Action<CoCaFineTuneProgress>? progress = null,
+        CancellationToken cancellation = default, bool freezeVision = false, int epochs = 2) => new()
+    {
+        Checkpoint = checkpoint,
+        VocabularyPath = Fixtures.ClipBpe,
+        OutputDirectory = output,
+        Epochs = epochs,
+        BatchSize = 4,
+        LearningRate = 1e-3,
+        WarmupFraction = 0.2,
+        Seed = 7,
+        ProgressEverySteps = 1,
+        Resume = resume,
+        FreezeVision = freezeVision,
+        Cancellation = cancellation,
+        Progress = progress is null ? null : new SyncProgress<CoCaFineTuneProgress>(progress),
+    };
+}
+
+/// <summary>IProgress that runs the callback synchronously (Progress&lt;T&gt; posts to a synchronization context).</summary>
+internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
