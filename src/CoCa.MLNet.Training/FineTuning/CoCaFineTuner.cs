@@ -67,7 +67,8 @@ public static class CoCaFineTuner
         int batchesPerEpoch = Math.Max(1, train.Count / options.BatchSize); // open_clip drops the last partial batch
         int stepsPerEpoch = Math.Max(1, batchesPerEpoch / options.GradientAccumulationSteps);
         long totalSteps = (long)stepsPerEpoch * options.Epochs;
-        var schedule = new LearningRateSchedule(options.LearningRate, (int)Math.Min(int.MaxValue, totalSteps), options.WarmupFraction);
+        int scheduledSteps = (int)Math.Min(int.MaxValue, totalSteps);
+        var schedule = new LearningRateSchedule(options.LearningRate, scheduledSteps, (int)Math.Round(options.WarmupFraction * scheduledSteps));
         using var objective = new CoCaObjective(options.ContrastiveWeight, options.CaptionWeight, model.Config.Text.PadId);
         using var accumulationScale = (1.0 / options.GradientAccumulationSteps).ToScalar();
         using var zero = 0.0.ToScalar();

@@ -32,7 +32,7 @@ public sealed class CaptionDecoderReferenceTests
     private static readonly Lazy<CoCaCaptionDecoder> Decoder = new(() =>
     {
         var (image, step) = CaptionDecoderOnnx.CreateGraphs(Config, Weights.Value);
-        return new CoCaCaptionDecoder(image.ToBytes(), step.ToBytes(), Config, new Runtime.OnnxExecutionOptions { IntraOpNumThreads = 1 });
+        return new CoCaCaptionDecoder(image.ToBytes(), step.ToBytes(), Config, new CoCa.MLNet.Runtime.OnnxExecutionOptions { IntraOpNumThreads = 1 });
     });
 
     private static float[] ImageTokens(int images)

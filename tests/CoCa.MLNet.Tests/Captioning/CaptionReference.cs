@@ -28,7 +28,7 @@ internal static class CaptionReference
     {
         var cp = Checkpoint.Value;
         var (image, step) = CaptionDecoderOnnx.CreateGraphs(cp.Config!, cp.Weights);
-        return new CoCaCaptionDecoder(image.ToBytes(), step.ToBytes(), cp.Config!, new Runtime.OnnxExecutionOptions { IntraOpNumThreads = 2 });
+        return new CoCaCaptionDecoder(image.ToBytes(), step.ToBytes(), cp.Config!, new CoCa.MLNet.Runtime.OnnxExecutionOptions { IntraOpNumThreads = 2 });
     });
 
     /// <summary>The caption fixture converted once per test run (vision, text, caption decoder).</summary>

@@ -34,7 +34,7 @@ public sealed class CaptionTransformerTests
             IdsColumnName = "CaptionIds",
             BatchSize = 4,
             Generation = new CaptionGenerationOptions { Decoding = CaptionDecoding.Greedy },
-            Execution = new Runtime.OnnxExecutionOptions { IntraOpNumThreads = 2 },
+            Execution = new CoCa.MLNet.Runtime.OnnxExecutionOptions { IntraOpNumThreads = 2 },
         });
         var inputShape = new SchemaShape(data.Schema.Select(c => SchemaShapes.Column(c.Name, SchemaShape.Column.VectorKind.Scalar, c.Type, false)));
         var shape = estimator.GetOutputSchema(inputShape);
