@@ -51,7 +51,7 @@ public sealed class CoCaObjective : IDisposable
         using var scope = NewDisposeScope();
         var contrastive = Contrastive(imageEmbedding, textEmbedding, logitScale);
         var caption = Caption(logits, ids);
-        var total = contrastive.mul(_contrastiveWeight).add(caption.mul(_captionWeight));
+        var total = TorchScalars.Add(contrastive.mul(_contrastiveWeight), caption.mul(_captionWeight));
         var (c, p, t) = scope.MoveToOuter(contrastive, caption, total);
         return new CoCaLoss(c, p, t);
     }
@@ -63,9 +63,11 @@ public sealed class CoCaObjective : IDisposable
         var image = nn.functional.normalize(imageEmbedding, dim: -1);
         var text = nn.functional.normalize(textEmbedding, dim: -1);
         var logitsPerImage = logitScale.exp().mul(image.matmul(text.t()));
-        var labels = torch.arange(imageEmbedding.shape[0], dtype: ScalarType.Int64, device: imageEmbedding.device);
-        var loss = nn.functional.cross_entropy(logitsPerImage, labels)
-            .add(nn.functional.cross_entropy(logitsPerImage.t(), labels))
+        // Row i's positive is column i; built from managed longs (torch.arange(n) converts its bounds implicitly).
+        long[] diagonal = new long[imageEmbedding.shape[0]];
+        for (int i = 0; i < diagonal.Length; i++) diagonal[i] = i;
+        var labels = torch.tensor(diagonal, device: imageEmbedding.device);
+        var loss = TorchScalars.Add(nn.functional.cross_entropy(logitsPerImage, labels), nn.functional.cross_entropy(logitsPerImage.t(), labels))
             .mul(_half);
         return scope.MoveToOuter(loss);
     }

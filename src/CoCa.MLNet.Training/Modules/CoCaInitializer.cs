@@ -25,7 +25,7 @@ public static class CoCaInitializer
             if (name.StartsWith("visual.", StringComparison.Ordinal)) InitVision(name["visual.".Length..], p, c.Vision.Width, c.Vision.MlpWidth, generator);
             else if (name.StartsWith("text.", StringComparison.Ordinal)) InitText(name["text.".Length..], p, c.Text.Width, c.Text.MlpWidth, c.Text.Layers, generator);
             else if (name.StartsWith("text_decoder.", StringComparison.Ordinal)) InitText(name["text_decoder.".Length..], p, c.Multimodal.Width, 4 * c.Multimodal.Width, c.Multimodal.Layers, generator);
-            else if (name == "logit_scale") p.fill_(Math.Log(1 / 0.07));
+            else if (name == "logit_scale") { using var initialScale = Math.Log(1 / 0.07).ToScalar(); p.fill_(initialScale); }
             else throw new InvalidOperationException($"No initialiser for '{name}'.");
         }
     }
@@ -86,7 +86,7 @@ public static class CoCaInitializer
 
     private static void Norm(string name, Tensor p)
     {
-        if (name.EndsWith(".weight", StringComparison.Ordinal)) p.fill_(1.0);
+        if (name.EndsWith(".weight", StringComparison.Ordinal)) p.fill_(TorchScalars.One);
         else p.zero_();
     }
 

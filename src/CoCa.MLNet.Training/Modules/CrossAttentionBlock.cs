@@ -32,8 +32,8 @@ public sealed class CrossAttentionBlock : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor x, Tensor context)
     {
         using var scope = NewDisposeScope();
-        var afterAttention = x + attn.Attend(ln_1.forward(x), ln_1_kv.forward(context), null);
-        var afterMlp = afterAttention + mlp.forward(ln_2.forward(afterAttention));
+        var afterAttention = TorchScalars.Add(x, attn.Attend(ln_1.forward(x), ln_1_kv.forward(context), null));
+        var afterMlp = TorchScalars.Add(afterAttention, mlp.forward(ln_2.forward(afterAttention)));
         return scope.MoveToOuter(afterMlp);
     }
 }

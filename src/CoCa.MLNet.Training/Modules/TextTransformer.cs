@@ -55,8 +55,7 @@ public sealed class TextTransformer : nn.Module<Tensor, (Tensor TextEmbedding, T
         using var scope = NewDisposeScope();
         long n = ids.shape[0], length = ids.shape[1], seq = length + 1;
         var tokens = token_embedding.forward(ids);
-        var x = torch.cat([tokens, cls_emb.view(1, 1, -1).expand(n, 1, -1)], 1)
-            + positional_embedding.narrow(0, 0, seq);
+        var x = TorchScalars.Add(torch.cat([tokens, cls_emb.view(1, 1, -1).expand(n, 1, -1)], 1), positional_embedding.narrow(0, 0, seq));
         x = transformer.forward(x, AttentionMask(ids, seq, x.dtype));
         var embedding = ln_final.forward(x.select(1, length)).matmul(text_projection);
         var tokenOutputs = x.narrow(1, 0, length);
