@@ -138,30 +138,12 @@ public sealed class CoCaCaptionTransformer : BatchedTransformer, ICoCaSavableTra
         public string InputColumnName => _parent._options.InputColumnName;
         public IReadOnlyList<OutputColumn> Outputs => _outputs;
 
-        public void CheckInputSchema(DataViewSchema inputSchema)
-        {
-            var col = inputSchema.GetColumnOrNull(InputColumnName)
-                ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' not found; expected an image path (text) or an MLImage column.");
-            if (col.Type is not TextDataViewType && col.Type is not ImageDataViewType)
-                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' is {col.Type}; expected an image path (text) or an MLImage.");
-        }
+        public void CheckInputSchema(DataViewSchema inputSchema) => BatchRows.CheckImageColumn(inputSchema, InputColumnName);
 
         public Func<object> CreateInputReader(DataViewRow row, DataViewSchema.Column inputColumn)
         {
-            if (inputColumn.Type is TextDataViewType)
-            {
-                var path = BatchRows.PathReader(row, inputColumn, _parent._options.ImageFolder, "image");
-                return () => new PositionedInput(path(), row.Position);
-            }
-            var imageGetter = row.GetGetter<MLImage>(inputColumn);
-            return () =>
-            {
-                MLImage image = null!;
-                imageGetter(ref image);
-                if (image is null) throw new InvalidDataException($"Column '{InputColumnName}' has no image at row {row.Position}.");
-                // Copied now: ML.NET image transforms dispose their MLImages when the cursor moves on.
-                return new PositionedInput(ImageDecoder.FromMLImage(image), row.Position);
-            };
+            var read = BatchRows.ImageReader(row, inputColumn, _parent._options.ImageFolder);
+            return () => new PositionedInput(read(), row.Position);
         }
 
         public object[][] MapBatch(IReadOnlyList<object> inputs)

@@ -24,11 +24,7 @@ public sealed class CoCaImageFeaturizerEstimator : ModelOpeningEstimator<CoCaIma
 
     public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        var input = SchemaShapes.Find(inputSchema, _options.InputColumnName, "an image path (text) or an MLImage column");
-        bool isPath = input.Kind == SchemaShape.Column.VectorKind.Scalar && input.ItemType is TextDataViewType;
-        bool isImage = input.Kind == SchemaShape.Column.VectorKind.Scalar && input.ItemType.GetType().Name == "ImageDataViewType";
-        if (!isPath && !isImage)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{_options.InputColumnName}' is {input.ItemType}; expected an image path (text) or an MLImage.");
+        SchemaShapes.RequireImageColumn(inputSchema, _options.InputColumnName);
         var added = new List<SchemaShape.Column>();
         if (_options.TokensColumnName is { } tokens) added.Add(SchemaShapes.FloatVector(tokens));
         if (_options.EmbeddingColumnName is { } embedding) added.Add(SchemaShapes.FloatVector(embedding));

@@ -123,30 +123,10 @@ public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSa
         public string InputColumnName => _parent._options.InputColumnName;
         public IReadOnlyList<OutputColumn> Outputs => _outputs;
 
-        public void CheckInputSchema(DataViewSchema inputSchema)
-        {
-            var col = inputSchema.GetColumnOrNull(InputColumnName)
-                ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' not found; expected an image path (text) or an MLImage column.");
-            if (col.Type is not TextDataViewType && col.Type is not ImageDataViewType)
-                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{InputColumnName}' is {col.Type}; expected an image path (text) or an MLImage.");
-        }
+        public void CheckInputSchema(DataViewSchema inputSchema) => BatchRows.CheckImageColumn(inputSchema, InputColumnName);
 
-        public Func<object> CreateInputReader(DataViewRow row, DataViewSchema.Column inputColumn)
-        {
-            if (inputColumn.Type is TextDataViewType)
-            {
-                return BatchRows.PathReader(row, inputColumn, _parent._options.ImageFolder, "image");
-            }
-            var imageGetter = row.GetGetter<MLImage>(inputColumn);
-            return () =>
-            {
-                MLImage image = null!;
-                imageGetter(ref image);
-                if (image is null) throw new InvalidDataException($"Column '{InputColumnName}' has no image at row {row.Position}.");
-                // Copied now: ML.NET image transforms dispose their MLImages when the cursor moves on.
-                return ImageDecoder.FromMLImage(image);
-            };
-        }
+        public Func<object> CreateInputReader(DataViewRow row, DataViewSchema.Column inputColumn) =>
+            BatchRows.ImageReader(row, inputColumn, _parent._options.ImageFolder);
 
         public object[][] MapBatch(IReadOnlyList<object> inputs) => MapPrepared(_parent._extractor.Preprocess(inputs, CpuBudget.AvailableCores));
 

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace CoCa.MLNet.MLNet;
 
@@ -30,6 +31,32 @@ internal static class BatchRows
             var path = value.ToString();
             if (path.Length == 0) throw new InvalidDataException($"Column '{column.Name}' has an empty {what} path at row {row.Position}.");
             return folder is null ? path : Path.Combine(folder, path);
+        };
+    }
+
+    /// <summary>Checks that a column holds image paths (text) or MLImages; throws naming it otherwise.</summary>
+    public static void CheckImageColumn(DataViewSchema inputSchema, string name)
+    {
+        var col = inputSchema.GetColumnOrNull(name)
+            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{name}' not found; expected an image path (text) or an MLImage column.");
+        if (col.Type is not TextDataViewType && col.Type is not Microsoft.ML.Transforms.Image.ImageDataViewType)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{name}' is {col.Type}; expected an image path (text) or an MLImage.");
+    }
+
+    /// <summary>
+    /// Reads an image column: a path (resolved against <paramref name="folder"/>), or a copy of the MLImage (ML.NET image
+    /// transforms dispose their MLImages when the cursor moves on).
+    /// </summary>
+    public static Func<object> ImageReader(DataViewRow row, DataViewSchema.Column column, string? folder)
+    {
+        if (column.Type is TextDataViewType) return PathReader(row, column, folder, "image");
+        var imageGetter = row.GetGetter<MLImage>(column);
+        return () =>
+        {
+            MLImage image = null!;
+            imageGetter(ref image);
+            if (image is null) throw new InvalidDataException($"Column '{column.Name}' has no image at row {row.Position}.");
+            return Preprocessing.ImageDecoder.FromMLImage(image);
         };
     }
 }

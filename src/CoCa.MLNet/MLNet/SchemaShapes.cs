@@ -35,4 +35,14 @@ internal static class SchemaShapes
             if (c.Name == name) return c;
         throw new ArgumentOutOfRangeException(nameof(input), $"Input column '{name}' not found; expected {expected}.");
     }
+
+    /// <summary>Checks that an estimator's input column holds image paths (text) or MLImages; throws naming it otherwise.</summary>
+    public static void RequireImageColumn(SchemaShape input, string name)
+    {
+        var column = Find(input, name, "an image path (text) or an MLImage column");
+        bool isPath = column.Kind == SchemaShape.Column.VectorKind.Scalar && column.ItemType is TextDataViewType;
+        bool isImage = column.Kind == SchemaShape.Column.VectorKind.Scalar && column.ItemType.GetType().Name == "ImageDataViewType";
+        if (!isPath && !isImage)
+            throw new ArgumentOutOfRangeException(nameof(input), $"Input column '{name}' is {column.ItemType}; expected an image path (text) or an MLImage.");
+    }
 }
