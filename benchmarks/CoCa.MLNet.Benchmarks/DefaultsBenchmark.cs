@@ -62,8 +62,6 @@ internal static class DefaultsBenchmark
                 Seed = seed, NumberOfEpochs = 300, BatchSize = 16, EarlyStoppingPatience = 30,
             }),
         };
-        if (args.Contains("--probe"))
-            recipes = [new Recipe("probe: 300 epochs, batch 16, no early stopping", seed => new AttentionalPoolerOptions { Seed = seed, NumberOfEpochs = 300, BatchSize = 16, EarlyStoppingPatience = 0 })];
 
         var table = new List<string>();
         foreach (var task in tasks)
