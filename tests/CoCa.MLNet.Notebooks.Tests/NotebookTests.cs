@@ -20,9 +20,9 @@ public sealed class NotebookTests(ITestOutputHelper output)
         return outputs;
     }
 
-    /// <summary>The charts a notebook showed: HTML outputs holding an SVG.</summary>
+    /// <summary>The charts a notebook showed: HTML outputs drawing a plotly.js figure.</summary>
     private static List<string> Charts(IReadOnlyList<CellOutput> outputs) =>
-        outputs.Where(o => o.MimeTypes.Contains("text/html") && o.Text.Contains("<svg", StringComparison.Ordinal)).Select(o => o.Text).ToList();
+        outputs.Where(o => o.MimeTypes.Contains("text/html") && o.Text.Contains("Plotly.newPlot", StringComparison.Ordinal)).Select(o => o.Text).ToList();
 
     [Fact]
     public async Task ImageClassification()
@@ -35,8 +35,9 @@ public sealed class NotebookTests(ITestOutputHelper output)
         Assert.Contains(outputs, o => o.Text.StartsWith("accuracy ", StringComparison.Ordinal) && o.Text.EndsWith("test images", StringComparison.Ordinal));
         var charts = Charts(outputs);
         Assert.Equal(2, charts.Count);
-        Assert.Equal(2, Count(charts[0], "<polyline"));                 // training and validation loss
-        Assert.Equal(3 * 3, Count(charts[1], "<rect"));                 // one cell per (true, predicted) class
+        Assert.Equal(2, Count(charts[0], "\"type\":\"scatter\""));   // training and validation loss
+        Assert.Equal(1, Count(charts[1], "\"type\":\"heatmap\""));
+        Assert.Equal(3, MatrixRows(charts[1]));                         // one row per true class
         Assert.Contains(outputs, o => o.Text.Contains(" → ", StringComparison.Ordinal) && o.Text.Contains("KiB", StringComparison.Ordinal));
     }
 
@@ -48,7 +49,8 @@ public sealed class NotebookTests(ITestOutputHelper output)
         Assert.Equal(25, outputs.Count(o => o.Text.StartsWith("epoch ", StringComparison.Ordinal)));   // no validation split
         var charts = Charts(outputs);
         Assert.Equal(2, charts.Count);
-        Assert.Equal(4 * 4, Count(charts[1], "<rect"));                 // left, right, up, down
+        Assert.Equal(1, Count(charts[0], "\"type\":\"scatter\""));   // training loss only
+        Assert.Equal(4, MatrixRows(charts[1]));                         // left, right, up, down
         Assert.Contains(outputs, o => o.Text.Contains("test videos right", StringComparison.Ordinal));
     }
 
@@ -58,7 +60,7 @@ public sealed class NotebookTests(ITestOutputHelper output)
         var outputs = await Run("zero-shot.ipynb");
 
         Assert.Contains(outputs, o => o.Text.StartsWith("zero-shot accuracy", StringComparison.Ordinal) && o.Text.Contains("on 30 images", StringComparison.Ordinal));
-        Assert.Equal(3 * 3, Count(Assert.Single(Charts(outputs)), "<rect"));
+        Assert.Equal(3, MatrixRows(Assert.Single(Charts(outputs))));
         Assert.Contains(outputs, o => o.Text.EndsWith("reloaded predictions identical: True", StringComparison.Ordinal));
     }
 
@@ -71,6 +73,14 @@ public sealed class NotebookTests(ITestOutputHelper output)
         var notebooks = Directory.GetFiles(RepositoryPaths.Notebooks, "*.ipynb")
             .Select(p => string.Concat(Path.GetFileNameWithoutExtension(p).Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..]))).Order();
         Assert.Equal(notebooks, tested);
+    }
+
+    /// <summary>The rows of the heatmap's "z" matrix in a chart's plotly.js JSON.</summary>
+    private static int MatrixRows(string chart)
+    {
+        var z = System.Text.RegularExpressions.Regex.Match(chart, "\"z\":(\\[\\[[^\\]]*\\](?:,\\[[^\\]]*\\])*\\])");
+        Assert.True(z.Success, "no heatmap matrix in the chart");
+        return System.Text.Json.JsonDocument.Parse(z.Groups[1].Value).RootElement.GetArrayLength();
     }
 
     private static int Count(string text, string what) => (text.Length - text.Replace(what, "", StringComparison.Ordinal).Length) / what.Length;

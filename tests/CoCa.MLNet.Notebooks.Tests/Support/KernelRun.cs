@@ -28,7 +28,7 @@ public static class KernelRun
         try
         {
             (exitCode, text) = await Start(Dotnet, ["dotnet-repl", "--run", Path.Combine("notebooks", notebook), "--exit-after-run",
-                "--output-format", "ipynb", "--output-path", output], TimeSpan.FromMinutes(15));
+                "--output-format", "ipynb", "--output-path", output], TimeSpan.FromMinutes(10));
         }
         catch (TimeoutException e) { throw new Xunit.Sdk.XunitException($"{notebook}: {e.Message}"); }
         log.WriteLine($"{notebook}: dotnet-repl exit {exitCode} after {clock.Elapsed.TotalSeconds:F1} s");
