@@ -1,5 +1,5 @@
 #:project ../src/CoCa.MLNet/CoCa.MLNet.csproj
-#:project CoCa.MLNet.Samples.Common/CoCa.MLNet.Samples.Common.csproj
+#:project CoCa.MLNet.SampleKit/CoCa.MLNet.SampleKit.csproj
 #:property PublishAot=false
 
 // The captioning notebook as a C# file-based app: `dotnet run samples/captioning.cs`. Options: --checkpoint <open_clip

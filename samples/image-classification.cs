@@ -1,11 +1,11 @@
 #:project ../src/CoCa.MLNet/CoCa.MLNet.csproj
 #:project ../src/CoCa.MLNet.Training/CoCa.MLNet.Training.csproj
-#:project CoCa.MLNet.Samples.Common/CoCa.MLNet.Samples.Common.csproj
+#:project CoCa.MLNet.SampleKit/CoCa.MLNet.SampleKit.csproj
 #:property PublishAot=false
 
 // The image-classification notebook as a C# file-based app: `dotnet run samples/image-classification.cs`
 // (through ./dotnetw on hosts whose libstdc++ is older than GCC 13's). Options: --checkpoint <open_clip hub folder>,
-// --data <one sub-folder per class>, --work <output folder>. Writes loss.svg and confusion.svg there.
+// --data <one sub-folder per class>, --work <output folder>. Writes loss.html and confusion.html there.
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Datasets;
 using CoCa.MLNet.Samples;
@@ -46,15 +46,13 @@ var options = new AttentionalPoolerOptions
     LearningRate = 3e-3,
     ValidationFraction = 0.2,
     Seed = seed,
-    Progress = new EpochLog(p => { history.Add(p); Console.WriteLine(p); }),
+    Progress = new InlineProgress<AttentionalPoolerProgress>(p => { history.Add(p); Console.WriteLine(p); }),
 };
 var classifier = ml.Transforms.Conversion.MapValueToKey("Label")
     .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(options))
     .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedClass", "PredictedLabel"))
     .Fit(featurizer.Transform(split.TrainSet));
-File.WriteAllText(Path.Combine(work, "loss.svg"), SvgPlot.Lines("Attentional pooler training", "epoch", "cross-entropy",
-    ("training loss", history.Select(h => h.TrainingLoss).ToArray()),
-    ("validation loss", history.Select(h => h.ValidationLoss ?? double.NaN).ToArray())));
+Charts.Loss(history).Save(Path.Combine(work, "loss.html"));
 
 // 6. Evaluate on the held-out quarter.
 var scored = classifier.Transform(featurizer.Transform(split.TestSet));
@@ -62,8 +60,8 @@ var metrics = ml.MulticlassClassification.Evaluate(scored);
 var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
 scored.Schema["Score"].GetSlotNames(ref slotNames);
 Console.WriteLine($"test accuracy {metrics.MicroAccuracy:P1}, log-loss {metrics.LogLoss:F3}");
-File.WriteAllText(Path.Combine(work, "confusion.svg"), SvgPlot.ConfusionMatrix("Confusion matrix (test images)",
-    slotNames.DenseValues().Select(v => v.ToString()).ToArray(), metrics.ConfusionMatrix.Counts));
+Charts.ConfusionMatrix(slotNames.DenseValues().Select(v => v.ToString()).ToArray(), metrics.ConfusionMatrix.Counts, "Confusion matrix (test images)")
+    .Save(Path.Combine(work, "confusion.html"));
 
 // 7. Save featurizer + classifier as one file; a fresh MLContext loads it and scores image paths.
 var saved = Path.Combine(work, "image-classifier.zip");
@@ -71,7 +69,7 @@ ml.Model.SaveCoCa(featurizer.Append(classifier), split.TrainSet.Schema, saved);
 var loaded = new MLContext().Model.LoadCoCa(saved, out _);
 var first = ml.Data.CreateEnumerable<Prediction>(loaded.Transform(ml.Data.TakeRows(split.TestSet, 1)), reuseRowObject: false).Single();
 Console.WriteLine($"saved {saved}; reloaded, it predicts '{first.PredictedClass}' for {Path.GetFileName(first.Path)} (in folder '{Path.GetFileName(Path.GetDirectoryName(first.Path))}')");
-Console.WriteLine($"charts: {Path.Combine(work, "loss.svg")}, {Path.Combine(work, "confusion.svg")}");
+Console.WriteLine($"charts: {Path.Combine(work, "loss.html")}, {Path.Combine(work, "confusion.html")}");
 
 sealed class Prediction
 {
@@ -80,7 +78,3 @@ sealed class Prediction
 }
 
 // Records each epoch as it ends (Progress<T> would report later, on the thread pool).
-sealed class EpochLog(Action<AttentionalPoolerProgress> onEpoch) : IProgress<AttentionalPoolerProgress>
-{
-    public void Report(AttentionalPoolerProgress value) => onEpoch(value);
-}

@@ -1,6 +1,6 @@
 #:project ../src/CoCa.MLNet/CoCa.MLNet.csproj
 #:project ../src/CoCa.MLNet.Training/CoCa.MLNet.Training.csproj
-#:project CoCa.MLNet.Samples.Common/CoCa.MLNet.Samples.Common.csproj
+#:project CoCa.MLNet.SampleKit/CoCa.MLNet.SampleKit.csproj
 #:property PublishAot=false
 
 // The video-action-recognition notebook as a C# file-based app: `dotnet run samples/video-action-recognition.cs`
@@ -47,26 +47,21 @@ var classifier = ml.Transforms.Conversion.MapValueToKey("Label")
         LearningRate = 3e-3,
         ValidationFraction = 0,
         Seed = seed,
-        Progress = new EpochLog(p => { history.Add(p); Console.WriteLine(p); }),
+        Progress = new InlineProgress<AttentionalPoolerProgress>(p => { history.Add(p); Console.WriteLine(p); }),
     }))
     .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedClass", "PredictedLabel"))
     .Fit(featurizer.Transform(split.TrainSet));
-File.WriteAllText(Path.Combine(work, "loss.svg"), SvgPlot.Lines("Multi-frame pooler training", "epoch", "value",
-    ("training loss", history.Select(h => h.TrainingLoss).ToArray()), ("training accuracy", history.Select(h => h.TrainingAccuracy).ToArray())));
+Charts.Loss(history, "Multi-frame pooler training").Save(Path.Combine(work, "loss.html"));
 
 // 5. Evaluate on the held-out videos, then save the whole pipeline (video path in, action out).
 var scored = classifier.Transform(featurizer.Transform(split.TestSet));
 var metrics = ml.MulticlassClassification.Evaluate(scored);
 var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
 scored.Schema["Score"].GetSlotNames(ref slotNames);
-File.WriteAllText(Path.Combine(work, "confusion.svg"), SvgPlot.ConfusionMatrix("Confusion matrix (test videos)",
-    slotNames.DenseValues().Select(v => v.ToString()).ToArray(), metrics.ConfusionMatrix.Counts));
+Charts.ConfusionMatrix(slotNames.DenseValues().Select(v => v.ToString()).ToArray(), metrics.ConfusionMatrix.Counts, "Confusion matrix (test videos)")
+    .Save(Path.Combine(work, "confusion.html"));
 Console.WriteLine($"test accuracy {metrics.MicroAccuracy:P1}, log-loss {metrics.LogLoss:F3}");
 ml.Model.SaveCoCa(featurizer.Append(classifier), split.TrainSet.Schema, Path.Combine(work, "action-classifier.zip"));
-Console.WriteLine($"saved {Path.Combine(work, "action-classifier.zip")}; charts: {Path.Combine(work, "loss.svg")}, {Path.Combine(work, "confusion.svg")}");
+Console.WriteLine($"saved {Path.Combine(work, "action-classifier.zip")}; charts: {Path.Combine(work, "loss.html")}, {Path.Combine(work, "confusion.html")}");
 
 // Records each epoch as it ends (Progress<T> would report later, on the thread pool).
-sealed class EpochLog(Action<AttentionalPoolerProgress> onEpoch) : IProgress<AttentionalPoolerProgress>
-{
-    public void Report(AttentionalPoolerProgress value) => onEpoch(value);
-}

@@ -1,5 +1,5 @@
 #:project ../src/CoCa.MLNet/CoCa.MLNet.csproj
-#:project CoCa.MLNet.Samples.Common/CoCa.MLNet.Samples.Common.csproj
+#:project CoCa.MLNet.SampleKit/CoCa.MLNet.SampleKit.csproj
 #:property PublishAot=false
 
 // The zero-shot notebook as a C# file-based app: `dotnet run samples/zero-shot.cs`. Options: --checkpoint <open_clip
@@ -37,12 +37,12 @@ var zeroShot = ml.Transforms.ExtractCoCaImageFeatures(model.Directory, inputColu
     .Fit(images);
 var predictions = ml.Data.CreateEnumerable<Prediction>(zeroShot.Transform(images), reuseRowObject: false).ToList();
 
-// 5. Accuracy, confusion matrix (SVG), and the pipeline saved as one file.
+// 5. Accuracy, confusion matrix (HTML), and the pipeline saved as one file.
 var counts = classNames.Select(t => (IReadOnlyList<double>)classNames.Select(p => (double)predictions.Count(r => r.Label == t && r.PredictedClass == p)).ToArray()).ToList();
 Console.WriteLine($"zero-shot accuracy {predictions.Count(p => p.Label == p.PredictedClass) / (double)predictions.Count:P1} on {predictions.Count} images (chance {1.0 / classNames.Length:P0})");
-File.WriteAllText(Path.Combine(work, "confusion.svg"), SvgPlot.ConfusionMatrix("Zero-shot confusion matrix", classNames, counts));
+Charts.ConfusionMatrix(classNames, counts, "Zero-shot confusion matrix").Save(Path.Combine(work, "confusion.html"));
 ml.Model.SaveCoCa(zeroShot, images.Schema, Path.Combine(work, "zero-shot.zip"));
-Console.WriteLine($"chart: {Path.Combine(work, "confusion.svg")}; model: {Path.Combine(work, "zero-shot.zip")}");
+Console.WriteLine($"chart: {Path.Combine(work, "confusion.html")}; model: {Path.Combine(work, "zero-shot.zip")}");
 
 sealed class Prediction
 {

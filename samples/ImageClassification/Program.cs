@@ -7,7 +7,7 @@ namespace CoCa.MLNet.Samples.ImageClassification;
 
 /// <summary>
 /// Trains an image classifier on frozen CoCa features: checkpoint → ONNX → featurize → attentional pooler →
-/// evaluate (loss.svg, confusion.svg) → one saved model file. Runs on built-in data with no arguments.
+/// evaluate (loss.html, confusion.html) → one saved model file. Runs on built-in data with no arguments.
 /// </summary>
 public static class Program
 {

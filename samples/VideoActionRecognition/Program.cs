@@ -7,7 +7,7 @@ namespace CoCa.MLNet.Samples.VideoActionRecognition;
 
 /// <summary>
 /// Trains a video action classifier: F frames per video through the frozen CoCa image encoder ([F, T, D] tokens),
-/// the multi-frame attentional pooler (with frame embeddings) on top; evaluate (loss.svg, confusion.svg), save.
+/// the multi-frame attentional pooler (with frame embeddings) on top; evaluate (loss.html, confusion.html), save.
 /// Runs on generated motion videos with no arguments (needs ffmpeg).
 /// </summary>
 public static class Program

@@ -7,7 +7,7 @@ namespace CoCa.MLNet.Samples.ZeroShot;
 /// <summary>
 /// Zero-shot image classification: no training; each class is the text embedding of "a photo of a {class}." and
 /// each image goes to the class whose embedding is closest. Class names are the data's sub-folder names. Writes
-/// confusion.svg and the saved pipeline. Runs on built-in data with no arguments.
+/// confusion.html and the saved pipeline. Runs on built-in data with no arguments.
 /// </summary>
 public static class Program
 {
@@ -61,8 +61,7 @@ public static class Program
         }
         double correct = Enumerable.Range(0, classes.Length).Sum(i => counts[i][i]);
         Console.WriteLine($"zero-shot accuracy {correct / inputs.Count:P1} ({correct}/{inputs.Count}){(arguments.Get("checkpoint") is null ? " — random weights: expect chance level" : "")}");
-        var confusion = Path.Combine(work, "confusion.svg");
-        File.WriteAllText(confusion, SvgPlot.ConfusionMatrix("Zero-shot confusion matrix", classes, counts));
+        var confusion = Charts.ConfusionMatrix(classes, counts, "Zero-shot confusion matrix").Save(Path.Combine(work, "confusion.html"));
         var saved = Path.Combine(work, "zero-shot.zip");
         ml.Model.SaveCoCa(pipeline, images.Schema, saved);
         Console.WriteLine($"chart: {confusion}\nmodel: {saved} (image path in, PredictedClass out)");

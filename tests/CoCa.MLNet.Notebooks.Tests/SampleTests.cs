@@ -33,7 +33,9 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
     {
         Assert.Contains(files.Contains("zero-shot.zip") ? "zero-shot accuracy" : "test accuracy", text);
         foreach (var file in files) Assert.True(File.Exists(Path.Combine(_work, file)), $"{file} was not written to {_work}");
-        Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(_work, "confusion.svg")));
+        var confusion = File.ReadAllText(Path.Combine(_work, "confusion.html"));
+        Assert.Contains("Plotly.newPlot", confusion);                   // drawn by plotly.js
+        Assert.Contains("\"type\":\"heatmap\"", confusion);
     }
 
     [Fact]
@@ -41,7 +43,7 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
     {
         var (code, text) = RunInProcess(Samples.ImageClassification.Program.Main, "--work", _work);
         Assert.Equal(0, code);
-        AssertOutputs(text, "loss.svg", "confusion.svg", "image-classifier.zip");
+        AssertOutputs(text, "loss.html", "confusion.html", "image-classifier.zip");
         Assert.Contains("featurizing training images: 100 %", text);
     }
 
@@ -50,7 +52,7 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
     {
         var (code, text) = RunInProcess(Samples.VideoActionRecognition.Program.Main, "--work", _work, "--epochs", "10");
         Assert.Equal(0, code);
-        AssertOutputs(text, "loss.svg", "confusion.svg", "action-classifier.zip");
+        AssertOutputs(text, "loss.html", "confusion.html", "action-classifier.zip");
         Assert.Contains("actions left, right, up, down", text);
     }
 
@@ -59,7 +61,7 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
     {
         var (code, text) = RunInProcess(Samples.ZeroShot.Program.Main, "--work", _work);
         Assert.Equal(0, code);
-        AssertOutputs(text, "confusion.svg", "zero-shot.zip");
+        AssertOutputs(text, "confusion.html", "zero-shot.zip");
         Assert.Contains("\"a photo of a circle.\"", text);
     }
 
@@ -102,7 +104,7 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
     {
         var (code, text) = DotnetRun(Path.Combine(RepositoryPaths.Samples, app), "--work", _work);
         Assert.True(code == 0, $"dotnet run {app} exited with {code}:\n{text}");
-        AssertOutputs(text, model == "zero-shot.zip" ? ["confusion.svg", model] : ["loss.svg", "confusion.svg", model]);
+        AssertOutputs(text, model == "zero-shot.zip" ? ["confusion.html", model] : ["loss.html", "confusion.html", model]);
     }
 
     /// <summary><c>dotnet run app.cs -- args</c> with the SDK running these tests, from the repository root.</summary>

@@ -9,9 +9,6 @@ public static class RepositoryPaths
     public static string Notebooks => Path.Combine(Root, "notebooks");
     public static string Samples => Path.Combine(Root, "samples");
 
-    /// <summary>Where the README's <c>dotnet pack</c> commands write the packages the notebooks' <c>#i</c> line adds.</summary>
-    public static string LocalPackages => Path.Combine(Root, "artifacts", "packages");
-
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

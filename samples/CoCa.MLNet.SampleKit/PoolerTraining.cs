@@ -14,7 +14,7 @@ public static class PoolerTraining
         ConsoleProgressBar? bar = null;   // made at the first epoch, which tells the planned number of epochs
         try
         {
-            options.Progress = new Recorder(p =>
+            options.Progress = new InlineProgress<AttentionalPoolerProgress>(p =>
             {
                 history.Add(p);
                 bar ??= new ConsoleProgressBar("training", p.NumberOfEpochs);
@@ -35,7 +35,7 @@ public static class PoolerTraining
         }
     }
 
-    /// <summary>Evaluates on <paramref name="testFeatures"/>, prints the metrics and confusion table, writes loss.svg and confusion.svg.</summary>
+    /// <summary>Evaluates on <paramref name="testFeatures"/>, prints the metrics and confusion table, writes loss.html and confusion.html.</summary>
     public static MulticlassClassificationMetrics Report(MLContext ml, ITransformer model, IDataView testFeatures, List<AttentionalPoolerProgress> history, string outputFolder)
     {
         var scored = model.Transform(testFeatures);
@@ -46,19 +46,10 @@ public static class PoolerTraining
 
         Console.WriteLine($"test accuracy {metrics.MicroAccuracy:P1} (macro {metrics.MacroAccuracy:P1}), log-loss {metrics.LogLoss:F3}");
         Console.WriteLine(metrics.ConfusionMatrix.GetFormattedConfusionTable());
-        var curves = new List<(string, double[])> { ("training loss", history.Select(h => h.TrainingLoss).ToArray()) };
-        if (history.Any(h => h.ValidationLoss is not null)) curves.Add(("validation loss", history.Select(h => h.ValidationLoss ?? double.NaN).ToArray()));
-        var lossPath = Path.Combine(outputFolder, "loss.svg");
-        var confusionPath = Path.Combine(outputFolder, "confusion.svg");
-        File.WriteAllText(lossPath, SvgPlot.Lines("Attentional pooler training", "epoch", "cross-entropy", [.. curves]));
-        File.WriteAllText(confusionPath, SvgPlot.ConfusionMatrix("Confusion matrix (test set)", classes, metrics.ConfusionMatrix.Counts));
+        var lossPath = Charts.Loss(history).Save(Path.Combine(outputFolder, "loss.html"));
+        var confusionPath = Charts.ConfusionMatrix(classes, metrics.ConfusionMatrix.Counts, "Confusion matrix (test set)").Save(Path.Combine(outputFolder, "confusion.html"));
         Console.WriteLine($"charts: {lossPath}, {confusionPath}");
         return metrics;
     }
 
-    /// <summary>Records each epoch synchronously (Progress&lt;T&gt; would report later, on the thread pool).</summary>
-    private sealed class Recorder(Action<AttentionalPoolerProgress> onEpoch) : IProgress<AttentionalPoolerProgress>
-    {
-        public void Report(AttentionalPoolerProgress value) => onEpoch(value);
-    }
 }
