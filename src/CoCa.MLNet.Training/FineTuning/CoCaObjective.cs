@@ -63,10 +63,11 @@ public sealed class CoCaObjective : IDisposable
         var image = nn.functional.normalize(imageEmbedding, dim: -1);
         var text = nn.functional.normalize(textEmbedding, dim: -1);
         var logitsPerImage = logitScale.exp().mul(image.matmul(text.t()));
-        // Row i's positive is column i; built from managed longs (torch.arange(n) converts its bounds implicitly).
-        long[] diagonal = new long[imageEmbedding.shape[0]];
-        for (int i = 0; i < diagonal.Length; i++) diagonal[i] = i;
-        var labels = torch.tensor(diagonal, device: imageEmbedding.device);
+        // Row i's positive is column i (arange with explicit bounds: torch.arange(n) converts them implicitly).
+        using var first = 0L.ToScalar();
+        using var end = imageEmbedding.shape[0].ToScalar();
+        using var stride = 1L.ToScalar();
+        var labels = torch.arange(first, end, stride, dtype: ScalarType.Int64, device: imageEmbedding.device);
         var loss = TorchScalars.Add(nn.functional.cross_entropy(logitsPerImage, labels), nn.functional.cross_entropy(logitsPerImage.t(), labels))
             .mul(_half);
         return scope.MoveToOuter(loss);
