@@ -133,12 +133,7 @@ internal static class ReferenceOps
         var v = Linear(h, t, width, inW, inB, width, 2 * width, 2 * width);
         var a = Attention(q, k, v, t, t, width, heads, mask);
         a = Linear(a, t, width, w(prefix + ".attn.out_proj.weight"), w(prefix + ".attn.out_proj.bias"), width);
-        x = Add(x, a);
-        h = LayerNorm(x, t, width, w(prefix + ".ln_2.weight"), w(prefix + ".ln_2.bias"));
-        h = Linear(h, t, width, w(prefix + ".mlp.c_fc.weight"), w(prefix + ".mlp.c_fc.bias"), mlpWidth);
-        for (int i = 0; i < h.Length; i++) h[i] = Gelu(h[i]);
-        h = Linear(h, t, mlpWidth, w(prefix + ".mlp.c_proj.weight"), w(prefix + ".mlp.c_proj.bias"), width);
-        return Add(x, h);
+        return MlpResidual(Add(x, a), t, width, mlpWidth, w, prefix);
     }
 
     /// <summary>open_clip's cross-attention ResidualAttentionBlock: x [t, width] attends to ln_1_kv(image [n, width]).</summary>
@@ -153,8 +148,13 @@ internal static class ReferenceOps
         var v = Linear(kv, n, width, inW, inB, width, 2 * width, 2 * width);
         var a = Attention(q, k, v, t, n, width, heads);
         a = Linear(a, t, width, w(prefix + ".attn.out_proj.weight"), w(prefix + ".attn.out_proj.bias"), width);
-        x = Add(x, a);
-        h = LayerNorm(x, t, width, w(prefix + ".ln_2.weight"), w(prefix + ".ln_2.bias"));
+        return MlpResidual(Add(x, a), t, width, mlpWidth, w, prefix);
+    }
+
+    /// <summary>The second half of an open_clip ResidualAttentionBlock: x + mlp(ln_2(x)).</summary>
+    private static double[] MlpResidual(double[] x, int t, int width, int mlpWidth, Func<string, float[]> w, string prefix)
+    {
+        var h = LayerNorm(x, t, width, w(prefix + ".ln_2.weight"), w(prefix + ".ln_2.bias"));
         h = Linear(h, t, width, w(prefix + ".mlp.c_fc.weight"), w(prefix + ".mlp.c_fc.bias"), mlpWidth);
         for (int i = 0; i < h.Length; i++) h[i] = Gelu(h[i]);
         h = Linear(h, t, mlpWidth, w(prefix + ".mlp.c_proj.weight"), w(prefix + ".mlp.c_proj.bias"), width);
