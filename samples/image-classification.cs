@@ -40,7 +40,6 @@ var featurizer = ml.Transforms.ExtractCoCaImageFeatures(model.Directory, inputCo
 var history = new List<AttentionalPoolerProgress>();
 var options = new AttentionalPoolerOptions
 {
-    FeatureColumnName = "Tokens",
     NumberOfEpochs = 25,
     BatchSize = 16,
     LearningRate = 3e-3,

@@ -40,7 +40,6 @@ var history = new List<AttentionalPoolerProgress>();
 var classifier = ml.Transforms.Conversion.MapValueToKey("Label")
     .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions
     {
-        FeatureColumnName = "Tokens",
         NumberOfEpochs = 25,
         BatchSize = 8,
         NumberOfQueries = 4,

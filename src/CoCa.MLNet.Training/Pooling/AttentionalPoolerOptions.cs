@@ -8,17 +8,20 @@ public sealed class AttentionalPoolerOptions
 {
     // ---- columns -------------------------------------------------------------------------------------------------
 
-    /// <summary>Float vector column of tokens with dimensions [T, D] (images) or [F, T, D] (video, F frames).</summary>
-    public string FeatureColumnName { get; set; } = "Features";
+    /// <summary>
+    /// Float vector column of tokens with dimensions [T, D] (images) or [F, T, D] (video, F frames). The default is the
+    /// featurizers' tokens column (<see cref="CoCaColumnNames.Tokens"/>), so a featurizer appended with this trainer needs no column names.
+    /// </summary>
+    public string FeatureColumnName { get; set; } = CoCaColumnNames.Tokens;
 
     /// <summary>Key-typed label column (e.g. from <c>MapValueToKey</c>).</summary>
-    public string LabelColumnName { get; set; } = "Label";
+    public string LabelColumnName { get; set; } = CoCaColumnNames.Label;
 
     /// <summary>Output: class probabilities, Vector&lt;Single, K&gt;.</summary>
-    public string ScoreColumnName { get; set; } = "Score";
+    public string ScoreColumnName { get; set; } = CoCaColumnNames.Score;
 
     /// <summary>Output: the most probable class, a key of the label's type.</summary>
-    public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+    public string PredictedLabelColumnName { get; set; } = CoCaColumnNames.PredictedLabel;
 
     // ---- model ---------------------------------------------------------------------------------------------------
 
