@@ -30,7 +30,7 @@ internal static class FinetuneCommand
         var validation = new Option<string?>("--validation") { Description = "Validation pairs (same format), evaluated after every epoch" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the last epoch checkpoint in --out" };
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation and shuffling", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var device = OptionChecks.Device("CUDA needs a CUDA build of libtorch");
         var every = new Option<int>("--progress-every") { Description = "Print the training losses every N steps", DefaultValueFactory = _ => 10 };
         var command = new Command("finetune", "Train a whole CoCa on image-caption pairs (contrastive + captioning loss), open_clip-compatible")
         {

@@ -65,7 +65,7 @@ public sealed class CoCaFineTuneOptions
     /// <summary>Continue from the last epoch checkpoint in <see cref="OutputDirectory"/> (weights, optimizer moments, step).</summary>
     public bool Resume { get; init; }
 
-    /// <summary>cpu, cuda or cuda:N.</summary>
+    /// <summary>"cpu", "cuda" or "cuda:N" (<see cref="CoCa.MLNet.Runtime.ComputeDevice"/>, as everywhere in CoCa.MLNet).</summary>
     public string Device { get; init; } = "cpu";
 
     /// <summary>Report training losses every this many optimizer steps (and at every epoch's end).</summary>

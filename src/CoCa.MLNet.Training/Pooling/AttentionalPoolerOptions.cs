@@ -108,7 +108,8 @@ public sealed class AttentionalPoolerOptions
     // ---- device and features -------------------------------------------------------------------------------------
 
     /// <summary>
-    /// "cpu" or "cuda" / "cuda:N". CUDA needs a CUDA build of libtorch: reference TorchSharp-cuda-linux (or -windows)
+    /// "cpu", "cuda" or "cuda:N" (<see cref="CoCa.MLNet.Runtime.ComputeDevice"/>: the same names as ONNX Runtime's
+    /// <see cref="CoCa.MLNet.Runtime.OnnxExecutionOptions.Device"/> and the CLI's <c>--device</c>). CUDA needs a CUDA build of libtorch: reference TorchSharp-cuda-linux (or -windows)
     /// instead of libtorch-cpu in the application. The CoCa.MLNet.Training package ships the CPU build, where a CUDA
     /// device fails with a clear error.
     /// </summary>
