@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CoCa.MLNet.Training.FineTuning;
+using CoCa.MLNet;
 
 namespace CoCa.MLNet.Cli.Commands;
 
@@ -75,7 +76,7 @@ internal static class FinetuneCommand
                     Device = parse.GetValue(device)!,
                     ProgressEverySteps = Math.Max(1, parse.GetValue(every)),
                     Cancellation = cancel.Token,
-                    Progress = new LineProgress(),
+                    Progress = new InlineProgress<CoCaFineTuneProgress>(Console.WriteLine),
                 }, train, validationPairs);
                 Console.WriteLine($"Wrote {result.OutputDirectory} ({result.Steps} steps, {result.ExamplesPerSecond:F1} pairs/s); convert it with: coca convert {result.OutputDirectory} --out MODEL_DIR");
                 return 0;
@@ -90,11 +91,5 @@ internal static class FinetuneCommand
             }
         });
         return command;
-    }
-
-    /// <summary>Prints each report as it comes (synchronously, in order).</summary>
-    private sealed class LineProgress : IProgress<CoCaFineTuneProgress>
-    {
-        public void Report(CoCaFineTuneProgress value) => Console.WriteLine(value);
     }
 }

@@ -71,7 +71,10 @@ public sealed class CoCaFineTuneOptions
     /// <summary>Report training losses every this many optimizer steps (and at every epoch's end).</summary>
     public int ProgressEverySteps { get; init; } = 10;
 
-    /// <summary>Receives step and epoch reports (losses, learning rate, throughput, validation metrics).</summary>
+    /// <summary>
+    /// Receives step and epoch reports (losses, learning rate, throughput, validation metrics), synchronously on the
+    /// training thread, in order; <see cref="InlineProgress{T}"/> acts on each as it comes.
+    /// </summary>
     public IProgress<CoCaFineTuneProgress>? Progress { get; init; }
 
     /// <summary>Stops training at the next step (an <see cref="OperationCanceledException"/>); the last epoch checkpoint stays for <see cref="Resume"/>.</summary>

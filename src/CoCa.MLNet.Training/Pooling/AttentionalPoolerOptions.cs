@@ -102,7 +102,11 @@ public sealed class AttentionalPoolerOptions
 
     // ---- progress ------------------------------------------------------------------------------------------------
 
-    /// <summary>Receives the metrics of every epoch (they also go to the MLContext log).</summary>
+    /// <summary>
+    /// Receives the metrics of every epoch (they also go to the MLContext log), reported synchronously on the training
+    /// thread as each epoch ends, in order. <see cref="InlineProgress{T}"/> acts on them right there:
+    /// <c>Progress = new InlineProgress&lt;AttentionalPoolerProgress&gt;(p =&gt; Console.WriteLine(p))</c>.
+    /// </summary>
     public IProgress<AttentionalPoolerProgress>? Progress { get; set; }
 
     // ---- device and features -------------------------------------------------------------------------------------

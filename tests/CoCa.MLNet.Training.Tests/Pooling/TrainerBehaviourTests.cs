@@ -55,7 +55,7 @@ public class TrainerBehaviourTests
         ml.Log += (_, e) => { if (e.Source.StartsWith("AttentionalPooler", StringComparison.Ordinal)) lock (log) log.Add(e.Message); };
         var reports = new List<AttentionalPoolerProgress>();
         var options = Small();
-        options.Progress = new SynchronousProgress<AttentionalPoolerProgress>(reports.Add);
+        options.Progress = new InlineProgress<AttentionalPoolerProgress>(reports.Add);
         ml.MulticlassClassification.Trainers.AttentionalPooler(options).Train(Data(ml));
         Assert.Equal([1, 2, 3], reports.Select(r => r.Epoch));
         Assert.All(reports, r =>
