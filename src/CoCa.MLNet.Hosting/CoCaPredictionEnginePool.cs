@@ -92,8 +92,16 @@ public sealed class CoCaPredictionEnginePool<TInput, TOutput> : IDisposable
         (Model as IDisposable)?.Dispose();
     }
 
+    // OwnsTransformer = false: by default a PredictionEngine disposes its transformer with itself, which here is the
+    // model every engine shares (its ONNX Runtime sessions); an engine dropped by a full pool would take it along.
     private PredictionEngine<TInput, TOutput> CreateEngine() =>
-        _ml.Model.CreatePredictionEngine<TInput, TOutput>(Model, ignoreMissingColumns: true, _options.InputSchemaDefinition, _options.OutputSchemaDefinition);
+        _ml.Model.CreatePredictionEngine<TInput, TOutput>(Model, new PredictionEngineOptions
+        {
+            IgnoreMissingColumns = true,
+            InputSchemaDefinition = _options.InputSchemaDefinition,
+            OutputSchemaDefinition = _options.OutputSchemaDefinition,
+            OwnsTransformer = false,
+        });
 
     private sealed class EnginePolicy(CoCaPredictionEnginePool<TInput, TOutput> owner) : PooledObjectPolicy<PredictionEngine<TInput, TOutput>>
     {
