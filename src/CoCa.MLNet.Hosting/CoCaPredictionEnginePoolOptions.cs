@@ -19,4 +19,14 @@ public sealed class CoCaPredictionEnginePoolOptions
 
     /// <summary>Maps the output class onto the model's output columns; null: the class's own names.</summary>
     public SchemaDefinition? OutputSchemaDefinition { get; set; }
+
+    /// <summary>
+    /// Load the file again when it changes (its time or length; looked at, at most once per
+    /// <see cref="ReloadCheckInterval"/>, when a prediction starts). Predictions under way finish on the old model. A
+    /// file that cannot be loaded (e.g. still being written) leaves the old model serving until the next look.
+    /// </summary>
+    public bool ReloadOnChange { get; set; }
+
+    /// <summary>How often <see cref="ReloadOnChange"/> looks at the file.</summary>
+    public TimeSpan ReloadCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

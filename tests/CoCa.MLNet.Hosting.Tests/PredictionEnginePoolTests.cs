@@ -52,4 +52,34 @@ public sealed class PredictionEnginePoolTests(TinyClassifier classifier)
         Assert.StartsWith($"Model '{classifier.ModelPath}' cannot score WrongInput into Scored:", e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
+
+    [FixtureFact]
+    public void ReloadOnChange_ServesTheNewFile_AfterItChanges()
+    {
+        var dir = Directory.CreateTempSubdirectory("coca-reload-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "served.zip");
+            File.Copy(classifier.ModelPath, path);
+            using var pool = new CoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>(new()
+            {
+                ModelPath = path, InputSchemaDefinition = TinyClassifier.InputSchema(), ReloadOnChange = true, ReloadCheckInterval = TimeSpan.Zero,
+            });
+            string Label(int i) => pool.Predict(new TinyClassifier.Row { Image = classifier.Images[i] }).PredictedLabel;
+            Assert.Equal(classifier.Expected.Select(e => e.PredictedLabel), classifier.Images.Select((_, i) => Label(i)));
+
+            // A file that cannot be loaded (half written) leaves the old model serving.
+            File.WriteAllBytes(path, [0x50, 0x4B, 0x03]);
+            Assert.Equal(classifier.Expected[0].PredictedLabel, Label(0));
+            Assert.Equal(0, pool.Reloads);
+
+            var (renamed, expected) = classifier.Renamed;
+            File.Copy(renamed, path, overwrite: true);
+            var labels = classifier.Images.Select((_, i) => Label(i)).ToList();
+            Assert.Equal(expected.Select(e => e.PredictedLabel), labels);
+            Assert.All(labels, l => Assert.Contains(l, new[] { "landscape", "portrait" }));
+            Assert.Equal(1, pool.Reloads);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }

@@ -31,21 +31,33 @@ public sealed class TinyClassifier : IDisposable
     public TinyClassifier()
     {
         Images = TinyModel.ImagePaths();
-        var data = Path.Combine(_dir, "data");
+        (ModelPath, Expected) = Train("wide", "tall");
+        _renamed = new(() => Train("landscape", "portrait"));
+    }
+
+    private readonly Lazy<(string Path, IReadOnlyList<Scored> Expected)> _renamed;
+
+    /// <summary>Another classifier of the same images, its classes named landscape and portrait (made when first asked for).</summary>
+    public (string Path, IReadOnlyList<Scored> Expected) Renamed => _renamed.Value;
+
+    private (string Path, IReadOnlyList<Scored> Expected) Train(string wide, string tall)
+    {
+        var data = Path.Combine(_dir, $"data-{wide}");
         foreach (var image in Images)
         {
-            var folder = Directory.CreateDirectory(Path.Combine(data, IsWide(image) ? "wide" : "tall")).FullName;
+            var folder = Directory.CreateDirectory(Path.Combine(data, IsWide(image) ? wide : tall)).FullName;
             File.Copy(image, Path.Combine(folder, Path.GetFileName(image)));
         }
-        ModelPath = Path.Combine(_dir, "classifier.zip");
-        var train = CliProcess.Run("train", "--model", TinyModel.Directory, "--data", data, "--out", ModelPath, "--epochs", "3", "--seed", "1", "--validation-fraction", "0");
+        var modelPath = Path.Combine(_dir, $"classifier-{wide}.zip");
+        var train = CliProcess.Run("train", "--model", TinyModel.Directory, "--data", data, "--out", modelPath, "--epochs", "3", "--seed", "1", "--validation-fraction", "0");
         if (train.ExitCode != 0) throw new InvalidOperationException($"coca train failed ({train.ExitCode}): {train.StdErr}");
 
         var ml = new MLContext();
-        var loaded = ml.Model.LoadCoCa(ModelPath, out _);
+        var loaded = ml.Model.LoadCoCa(modelPath, out _);
         var rows = ml.Data.LoadFromEnumerable(Images.Select(p => new Row { Image = p }), InputSchema());
-        Expected = ml.Data.CreateEnumerable<Scored>(loaded.Transform(rows), reuseRowObject: false).ToList();
+        var expected = ml.Data.CreateEnumerable<Scored>(loaded.Transform(rows), reuseRowObject: false).ToList();
         (loaded as IDisposable)?.Dispose();
+        return (modelPath, expected);
     }
 
     /// <summary>Reads <see cref="Row.Image"/> as the model's <see cref="InputColumn"/>.</summary>
