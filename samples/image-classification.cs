@@ -6,6 +6,7 @@
 // The image-classification notebook as a C# file-based app: `dotnet run samples/image-classification.cs`
 // (through ./dotnetw on hosts whose libstdc++ is older than GCC 13's). Options: --checkpoint <open_clip hub folder>,
 // --data <one sub-folder per class>, --work <output folder>. Writes loss.html and confusion.html there.
+using CoCa.MLNet;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Datasets;
 using CoCa.MLNet.Samples;
@@ -40,7 +41,6 @@ var featurizer = ml.Transforms.ExtractCoCaImageFeatures(model.Directory, inputCo
 var history = new List<AttentionalPoolerProgress>();
 var options = new AttentionalPoolerOptions
 {
-    FeatureColumnName = "Tokens",
     NumberOfEpochs = 25,
     BatchSize = 16,
     LearningRate = 3e-3,

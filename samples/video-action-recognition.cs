@@ -6,6 +6,7 @@
 // The video-action-recognition notebook as a C# file-based app: `dotnet run samples/video-action-recognition.cs`
 // (through ./dotnetw on hosts whose libstdc++ is older than GCC 13's; ffmpeg on the PATH). Options: --checkpoint
 // <open_clip hub folder>, --data <one sub-folder of videos per action>, --work <output folder>.
+using CoCa.MLNet;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Samples;
 using CoCa.MLNet.Training.Pooling;
@@ -40,7 +41,6 @@ var history = new List<AttentionalPoolerProgress>();
 var classifier = ml.Transforms.Conversion.MapValueToKey("Label")
     .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions
     {
-        FeatureColumnName = "Tokens",
         NumberOfEpochs = 25,
         BatchSize = 8,
         NumberOfQueries = 4,

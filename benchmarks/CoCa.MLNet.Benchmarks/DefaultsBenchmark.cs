@@ -101,8 +101,8 @@ internal static class DefaultsBenchmark
     {
         var ml = new MLContext(seed: 1);
         var schema = SchemaDefinition.Create(typeof(Row));
-        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, task.Dims);
-        var view = ml.Data.LoadFromEnumerable(train.Select(r => new Row { Features = r.Tokens, Label = r.Label }), schema);
+        schema[nameof(Row.Tokens)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, task.Dims);
+        var view = ml.Data.LoadFromEnumerable(train.Select(r => new Row { Tokens = r.Tokens, Label = r.Label }), schema);
         var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(view).Transform(view);
         var result = ml.MulticlassClassification.Trainers.AttentionalPooler(options).Train(keyed);
         using var scorer = new AttentionalPoolerTorchScorer(result.Weights);
@@ -120,7 +120,7 @@ internal static class DefaultsBenchmark
 
     private sealed class Row
     {
-        public float[] Features { get; set; } = [];
+        public float[] Tokens { get; set; } = [];
         public int Label { get; set; }
     }
 

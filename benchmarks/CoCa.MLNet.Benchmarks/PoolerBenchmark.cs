@@ -8,6 +8,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static CoCa.MLNet.Benchmarks.FeaturizerBenchmark;
 using static TorchSharp.torch;
+using CoCa.MLNet;
 
 namespace CoCa.MLNet.Benchmarks;
 
@@ -139,7 +140,7 @@ internal static class PoolerBenchmark
         var options = new AttentionalPoolerOptions
         {
             FeatureColumnName = "Features", NumberOfEpochs = epochs, BatchSize = 64, Seed = 1, MemoryBudgetBytes = budget, ValidationFraction = 0.02,
-            Progress = new ConsoleProgressReporter(),
+            Progress = new InlineProgress<AttentionalPoolerProgress>(value => Console.WriteLine($"  {value}; peak RSS so far {MachineInfo.PeakRssMiB():F0} MiB")),
         };
         var clock = Stopwatch.StartNew();
         var result = ml.MulticlassClassification.Trainers.AttentionalPooler(options).Train(data);
@@ -215,11 +216,6 @@ internal static class PoolerBenchmark
         }
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    }
-
-    private sealed class ConsoleProgressReporter : IProgress<AttentionalPoolerProgress>
-    {
-        public void Report(AttentionalPoolerProgress value) => Console.WriteLine($"  {value}; peak RSS so far {MachineInfo.PeakRssMiB():F0} MiB");
     }
 
     private static double DoubleArg(string[] args, string name, double fallback)

@@ -20,7 +20,6 @@ public static class PoolerTraining
                 bar ??= new ConsoleProgressBar("training", p.NumberOfEpochs);
                 bar.Report(p.Epoch, $"loss {p.TrainingLoss:F3}" + (p.ValidationLoss is { } v ? $", validation {v:F3}" : ""));
             });
-            options.FeatureColumnName = "Tokens";
             options.LabelColumnName = "Label";
             var model = ml.Transforms.Conversion.MapValueToKey("Label")
                 .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(options))

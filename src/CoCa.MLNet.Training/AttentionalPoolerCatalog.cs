@@ -1,5 +1,6 @@
 using CoCa.MLNet.MLNet;
 using CoCa.MLNet.Training.Pooling;
+using CoCa.MLNet;
 
 // Catalog extensions live in Microsoft.ML, as ML.NET's own packages do, so `using Microsoft.ML;` finds them.
 namespace Microsoft.ML;
@@ -20,8 +21,8 @@ public static class AttentionalPoolerCatalog
     /// <summary>The attentional pooler trainer with the common options; the others keep their defaults.</summary>
     public static AttentionalPoolerTrainer AttentionalPooler(
         this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label",
-        string featureColumnName = "Features",
+        string labelColumnName = CoCaColumnNames.Label,
+        string featureColumnName = CoCaColumnNames.Tokens,
         int numberOfEpochs = 30,
         int batchSize = 64,
         double learningRate = 1e-3,

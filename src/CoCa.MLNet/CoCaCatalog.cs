@@ -1,6 +1,7 @@
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.MLNet;
 using CoCa.MLNet.Persistence;
+using CoCa.MLNet;
 
 // Catalog extensions live in Microsoft.ML, as ML.NET's own packages do, so `using Microsoft.ML;` finds them.
 namespace Microsoft.ML;
@@ -14,7 +15,7 @@ public static class CoCaImageFeaturizerCatalog
     /// contrastive image embedding [E]. Pass null to leave one out.
     /// </summary>
     public static CoCaImageFeaturizerEstimator ExtractCoCaImageFeatures(this TransformsCatalog catalog, string modelPath,
-        string inputColumnName = "Image", string? tokensColumnName = "Tokens", string? embeddingColumnName = "Embedding", int batchSize = 32) =>
+        string inputColumnName = CoCaColumnNames.Image, string? tokensColumnName = CoCaColumnNames.Tokens, string? embeddingColumnName = CoCaColumnNames.Embedding, int batchSize = 32) =>
         catalog.ExtractCoCaImageFeatures(new CoCaImageFeaturizerOptions
         {
             ModelPath = modelPath,
@@ -38,7 +39,7 @@ public static class CoCaVideoFeaturizerCatalog
     /// the mean of their embeddings [E]. Pass null to leave one out.
     /// </summary>
     public static CoCaVideoFeaturizerEstimator ExtractCoCaVideoFeatures(this TransformsCatalog catalog, string modelPath,
-        string inputColumnName = "Video", int frameCount = 16, string? tokensColumnName = "Tokens", string? embeddingColumnName = "Embedding") =>
+        string inputColumnName = CoCaColumnNames.Video, int frameCount = 16, string? tokensColumnName = CoCaColumnNames.Tokens, string? embeddingColumnName = CoCaColumnNames.Embedding) =>
         catalog.ExtractCoCaVideoFeatures(new CoCaVideoFeaturizerOptions
         {
             ModelPath = modelPath,

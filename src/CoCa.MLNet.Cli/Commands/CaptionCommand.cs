@@ -31,9 +31,10 @@ internal static class CaptionCommand
         var outFile = new Option<string?>("--out", "-o") { Description = "Write JSON lines {input, text, ids} here instead of printing path<TAB>caption" };
         var batch = new Option<int>("--batch-size") { Description = "Images per batch", DefaultValueFactory = _ => 16 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: all cores)" };
-        var gpu = new Option<int?>("--gpu") { Description = "CUDA device id (needs Microsoft.ML.OnnxRuntime.Gpu; falls back to CPU)" };
+        var device = OptionChecks.Device("CUDA needs the GPU build, -p:OnnxRuntime=Gpu; falls back to the CPU");
+        var gpu = OptionChecks.LegacyGpu();
         var command = new Command("caption", "Write captions of images with CoCa's decoder (open_clip's generate())")
-            { images, model, vocab, decoding, beams, maxTokens, minTokens, topK, topP, temperature, seed, penalty, outFile, batch, threads, gpu };
+            { images, model, vocab, decoding, beams, maxTokens, minTokens, topK, topP, temperature, seed, penalty, outFile, batch, threads, device, gpu };
         command.SetAction(parse =>
         {
             var inputs = InputPaths.Expand(parse.GetValue(images)!, InputPaths.ImageExtensions, "image");
@@ -55,7 +56,7 @@ internal static class CaptionCommand
                 Seed = parse.GetValue(seed),
                 RepetitionPenalty = parse.GetValue(penalty),
             };
-            var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), GpuDeviceId = parse.GetValue(gpu) };
+            var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), Device = parse.DeviceValue(device, gpu) };
             using var captioner = CoCaCaptioner.Open(parse.GetValue(model)!, parse.GetValue(vocab)!, execution);
             options.Validate(captioner.Decoder.VocabularySize);
             var output = parse.GetValue(outFile);

@@ -17,8 +17,9 @@ internal static class EmbedTextCommand
         var outFile = new Option<string>("--out", "-o") { Description = "The .npy file to write: float32 [N, E] text embeddings, not normalized", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "Texts per text-tower call", DefaultValueFactory = _ => 64 }.AtLeast(1);
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: all cores)" }.AtLeast(0);
-        var gpu = new Option<int?>("--gpu") { Description = "CUDA device id (needs Microsoft.ML.OnnxRuntime.Gpu; falls back to CPU)" };
-        var command = new Command("embed-text", "Embed texts with CoCa's text tower into a .npy file") { texts, model, vocab, file, outFile, batch, threads, gpu };
+        var device = OptionChecks.Device("CUDA needs the GPU build, -p:OnnxRuntime=Gpu; falls back to the CPU");
+        var gpu = OptionChecks.LegacyGpu();
+        var command = new Command("embed-text", "Embed texts with CoCa's text tower into a .npy file") { texts, model, vocab, file, outFile, batch, threads, device, gpu };
         command.SetAction(parse =>
         {
             OptionChecks.CheckOutputFile(parse.GetValue(outFile)!, outFile.Name, "text.npy");
@@ -29,7 +30,7 @@ internal static class EmbedTextCommand
                 inputs.AddRange(ReadLines(path));
             }
             if (inputs.Count == 0) throw new ArgumentException("Nothing to embed: give TEXT arguments or --file with one text per line.");
-            var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), GpuDeviceId = parse.GetValue(gpu) };
+            var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), Device = parse.DeviceValue(device, gpu) };
             using var extractor = CoCaTextFeatureExtractor.Open(parse.GetValue(model)!, parse.GetValue(vocab)!, execution);
             var embeddings = extractor.Embed(inputs, Math.Max(1, parse.GetValue(batch)));
             var output = parse.GetValue(outFile)!;

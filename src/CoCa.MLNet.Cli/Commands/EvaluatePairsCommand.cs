@@ -17,7 +17,7 @@ internal static class EvaluatePairsCommand
         var vocab = new Option<string?>("--vocab") { Description = "open_clip's bpe_simple_vocab_16e6.txt.gz (default: the one in the checkpoint folder)" };
         var batch = new Option<int>("--batch-size") { Description = "Pairs per batch (losses: the whole set when it fits, else the mean over batches)", DefaultValueFactory = _ => 64 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var device = OptionChecks.Device("CUDA needs a CUDA build of libtorch");
         var command = new Command("evaluate-pairs", "Contrastive and caption loss and image<->text retrieval recall of a CoCa on image-caption pairs")
         {
             checkpoint, data, vocab, batch, json, device,

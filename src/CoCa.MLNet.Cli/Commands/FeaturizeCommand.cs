@@ -27,11 +27,12 @@ internal static class FeaturizeCommand
         var outFile = new Option<string>("--out", "-o") { Description = "The file to write (with --shard: the folder of shard files)", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "Images per encoder call", DefaultValueFactory = _ => 32 }.AtLeast(1);
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core available to the process)" }.AtLeast(0);
-        var gpu = new Option<int?>("--gpu") { Description = "CUDA device id (needs the GPU build, -p:OnnxRuntime=Gpu; falls back to CPU)" };
+        var device = OptionChecks.Device("CUDA needs the GPU build, -p:OnnxRuntime=Gpu; falls back to the CPU");
+        var gpu = OptionChecks.LegacyGpu();
         var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
         var command = new Command("featurize", "Extract CoCa features of images or videos into a .npy or Parquet file (or one shard of them)")
         {
-            model, images, data, video, frames, output, format, shard, outFile, batch, threads, gpu, skipUnreadable,
+            model, images, data, video, frames, output, format, shard, outFile, batch, threads, device, gpu, skipUnreadable,
         };
         command.SetAction(parse =>
         {
@@ -42,7 +43,7 @@ internal static class FeaturizeCommand
             if (spec is null) OptionChecks.CheckOutputFile(path, outFile.Name, parquet ? "features.parquet" : "features.npy");
             else if (File.Exists(path)) throw new ArgumentException($"{outFile.Name} '{path}' is a file; with --shard it is the folder that holds the shard files.");
             var (inputs, labels) = Inputs(parse.GetValue(images), parse.GetValue(data), isVideo, parse.GetValue(skipUnreadable));
-            var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), GpuDeviceId = parse.GetValue(gpu) };
+            var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), Device = parse.DeviceValue(device, gpu) };
             using var extractor = CoCaImageFeatureExtractor.Open(parse.GetValue(model)!, execution);
             bool tokens = parse.GetValue(output) == "tokens";
             int frameCount = parse.GetValue(frames);

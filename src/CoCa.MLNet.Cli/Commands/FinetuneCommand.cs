@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CoCa.MLNet.Training.FineTuning;
+using CoCa.MLNet;
 
 namespace CoCa.MLNet.Cli.Commands;
 
@@ -30,7 +31,7 @@ internal static class FinetuneCommand
         var validation = new Option<string?>("--validation") { Description = "Validation pairs (same format), evaluated after every epoch" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the last epoch checkpoint in --out" };
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation and shuffling", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var device = OptionChecks.Device("CUDA needs a CUDA build of libtorch");
         var every = new Option<int>("--progress-every") { Description = "Print the training losses every N steps", DefaultValueFactory = _ => 10 };
         var command = new Command("finetune", "Train a whole CoCa on image-caption pairs (contrastive + captioning loss), open_clip-compatible")
         {
@@ -75,7 +76,7 @@ internal static class FinetuneCommand
                     Device = parse.GetValue(device)!,
                     ProgressEverySteps = Math.Max(1, parse.GetValue(every)),
                     Cancellation = cancel.Token,
-                    Progress = new LineProgress(),
+                    Progress = new InlineProgress<CoCaFineTuneProgress>(Console.WriteLine),
                 }, train, validationPairs);
                 Console.WriteLine($"Wrote {result.OutputDirectory} ({result.Steps} steps, {result.ExamplesPerSecond:F1} pairs/s); convert it with: coca convert {result.OutputDirectory} --out MODEL_DIR");
                 return 0;
@@ -90,11 +91,5 @@ internal static class FinetuneCommand
             }
         });
         return command;
-    }
-
-    /// <summary>Prints each report as it comes (synchronously, in order).</summary>
-    private sealed class LineProgress : IProgress<CoCaFineTuneProgress>
-    {
-        public void Report(CoCaFineTuneProgress value) => Console.WriteLine(value);
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using CoCa.MLNet.Runtime;
 
 namespace CoCa.MLNet.Cli.Commands;
 
@@ -27,6 +28,29 @@ internal static class OptionChecks
         });
         return option;
     }
+
+    /// <summary>
+    /// <c>--device cpu|cuda|cuda:N</c>, the same names as the library's <c>Device</c> options, checked at parse time by the
+    /// library's one parser (<see cref="ComputeDevice"/>).
+    /// </summary>
+    public static Option<string> Device(string needs)
+    {
+        var option = new Option<string>("--device") { Description = $"cpu, cuda or cuda:N ({needs})", DefaultValueFactory = _ => "cpu" };
+        option.Validators.Add(r =>
+        {
+            try { ComputeDevice.Parse(r.GetValueOrDefault<string>()); }
+            catch (ArgumentException e) { r.AddError(e.Message); }
+        });
+        return option;
+    }
+
+    /// <summary>The old spelling <c>--gpu N</c> of <c>--device cuda:N</c>, kept working but hidden from help.</summary>
+    public static Option<int?> LegacyGpu() =>
+        new Option<int?>("--gpu") { Description = "Deprecated: --device cuda:N", Hidden = true }.AtLeast(0);
+
+    /// <summary>The device named by <c>--device</c>, or by the deprecated <c>--gpu N</c> when given.</summary>
+    public static string DeviceValue(this ParseResult parse, Option<string> device, Option<int?> legacyGpu) =>
+        parse.GetValue(legacyGpu) is int gpu ? ComputeDevice.Cuda(gpu).ToString() : parse.GetValue(device)!;
 
     public static Option<double> Positive(this Option<double> option)
     {

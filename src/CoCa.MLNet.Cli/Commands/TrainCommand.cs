@@ -25,7 +25,7 @@ internal static class TrainCommand
         var heads = new Option<int?>("--heads") { Description = "Attention heads (default: token width / 64)" }.AtLeast(1);
         var validation = new Option<double>("--validation-fraction") { Description = "Share of examples held out for early stopping (0: none)", DefaultValueFactory = _ => 0.1 }.Fraction();
         var seed = new Option<int>("--seed") { Description = "Seed of weights, shuffling and the validation split (same seed and data: same model)", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a CUDA build of libtorch)", DefaultValueFactory = _ => "cpu" };
+        var device = OptionChecks.Device("CUDA needs a CUDA build of libtorch");
         var video = new Option<bool>("--video") { Description = "Examples are videos (video files or folders of frame images)" };
         var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var cache = new Option<string?>("--cache") { Description = "Folder for the float16 feature cache, reused by later runs on the same data and model" };

@@ -17,7 +17,7 @@ internal static class PoolerPipeline
 {
     public const string PathColumn = "Path";
     public const string LabelColumn = "Label";
-    public const string TokensColumn = "Tokens";
+    public const string TokensColumn = CoCaColumnNames.Tokens;
 
     /// <summary>What a trained pipeline is for: its input kind and classes.</summary>
     public sealed record ModelSummary(bool Video, int Frames, IReadOnlyList<string> Classes, AttentionalPoolerConfig Pooler);

@@ -1,10 +1,10 @@
-using System.Globalization;
+using CoCa.MLNet.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CoCa.MLNet.Training.Devices;
 
-/// <summary>Parses device names ("cpu", "cuda", "cuda:N") into TorchSharp devices.</summary>
+/// <summary>Turns device names ("cpu", "cuda", "cuda:N", the same as ONNX Runtime's <see cref="OnnxExecutionOptions.Device"/>) into TorchSharp devices.</summary>
 /// <remarks>
 /// This project references the CPU build of libtorch (<c>libtorch-cpu-linux-x64</c>), so CUDA is never available in it.
 /// To run on an NVIDIA GPU, replace that package reference in <c>CoCa.MLNet.Training.csproj</c> with
@@ -15,23 +15,16 @@ namespace CoCa.MLNet.Training.Devices;
 public static class TorchDevices
 {
     /// <summary>
-    /// "cpu" → CPU; "cuda" → cuda:0; "cuda:N" → GPU N (case-insensitive, surrounding spaces ignored).
-    /// Throws <see cref="ArgumentException"/> for any other text or an index beyond the visible GPUs, and
-    /// <see cref="InvalidOperationException"/> when CUDA is requested but this process's libtorch has no CUDA.
+    /// Names read by <see cref="ComputeDevice.Parse"/> (the one parser of device names, shared with ONNX Runtime):
+    /// "cpu" → CPU; "cuda" → cuda:0; "cuda:N" → GPU N. Throws <see cref="ArgumentException"/> for any other text or an
+    /// index beyond the visible GPUs, and <see cref="InvalidOperationException"/> when CUDA is requested but this
+    /// process's libtorch has no CUDA.
     /// </summary>
-    public static Device Parse(string device)
+    public static Device Parse(string device) => ToTorch(ComputeDevice.Parse(device), device);
+
+    private static Device ToTorch(ComputeDevice parsed, string device)
     {
-        ArgumentNullException.ThrowIfNull(device);
-        var text = device.Trim().ToLowerInvariant();
-        if (text == "cpu") return torch.CPU;
-
-        int index;
-        if (text == "cuda") index = 0;
-        else if (text.StartsWith("cuda:", StringComparison.Ordinal)
-                 && int.TryParse(text.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out index)) { }
-        else
-            throw new ArgumentException($"Unknown device '{device}': expected \"cpu\", \"cuda\" or \"cuda:N\" (N = 0, 1, ...).", nameof(device));
-
+        if (parsed.CudaIndex is not int index) return torch.CPU;
         if (!torch.cuda.is_available())
             throw new InvalidOperationException(
                 $"Device '{device}' needs CUDA, which is not available: this build uses the CPU libtorch (libtorch-cpu-linux-x64), " +

@@ -65,13 +65,16 @@ public sealed class CoCaFineTuneOptions
     /// <summary>Continue from the last epoch checkpoint in <see cref="OutputDirectory"/> (weights, optimizer moments, step).</summary>
     public bool Resume { get; init; }
 
-    /// <summary>cpu, cuda or cuda:N.</summary>
+    /// <summary>"cpu", "cuda" or "cuda:N" (<see cref="CoCa.MLNet.Runtime.ComputeDevice"/>, as everywhere in CoCa.MLNet).</summary>
     public string Device { get; init; } = "cpu";
 
     /// <summary>Report training losses every this many optimizer steps (and at every epoch's end).</summary>
     public int ProgressEverySteps { get; init; } = 10;
 
-    /// <summary>Receives step and epoch reports (losses, learning rate, throughput, validation metrics).</summary>
+    /// <summary>
+    /// Receives step and epoch reports (losses, learning rate, throughput, validation metrics), synchronously on the
+    /// training thread, in order; <see cref="InlineProgress{T}"/> acts on each as it comes.
+    /// </summary>
     public IProgress<CoCaFineTuneProgress>? Progress { get; init; }
 
     /// <summary>Stops training at the next step (an <see cref="OperationCanceledException"/>); the last epoch checkpoint stays for <see cref="Resume"/>.</summary>

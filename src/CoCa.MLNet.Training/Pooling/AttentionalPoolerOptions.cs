@@ -8,17 +8,20 @@ public sealed class AttentionalPoolerOptions
 {
     // ---- columns -------------------------------------------------------------------------------------------------
 
-    /// <summary>Float vector column of tokens with dimensions [T, D] (images) or [F, T, D] (video, F frames).</summary>
-    public string FeatureColumnName { get; set; } = "Features";
+    /// <summary>
+    /// Float vector column of tokens with dimensions [T, D] (images) or [F, T, D] (video, F frames). The default is the
+    /// featurizers' tokens column (<see cref="CoCaColumnNames.Tokens"/>), so a featurizer appended with this trainer needs no column names.
+    /// </summary>
+    public string FeatureColumnName { get; set; } = CoCaColumnNames.Tokens;
 
     /// <summary>Key-typed label column (e.g. from <c>MapValueToKey</c>).</summary>
-    public string LabelColumnName { get; set; } = "Label";
+    public string LabelColumnName { get; set; } = CoCaColumnNames.Label;
 
     /// <summary>Output: class probabilities, Vector&lt;Single, K&gt;.</summary>
-    public string ScoreColumnName { get; set; } = "Score";
+    public string ScoreColumnName { get; set; } = CoCaColumnNames.Score;
 
     /// <summary>Output: the most probable class, a key of the label's type.</summary>
-    public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+    public string PredictedLabelColumnName { get; set; } = CoCaColumnNames.PredictedLabel;
 
     // ---- model ---------------------------------------------------------------------------------------------------
 
@@ -99,13 +102,18 @@ public sealed class AttentionalPoolerOptions
 
     // ---- progress ------------------------------------------------------------------------------------------------
 
-    /// <summary>Receives the metrics of every epoch (they also go to the MLContext log).</summary>
+    /// <summary>
+    /// Receives the metrics of every epoch (they also go to the MLContext log), reported synchronously on the training
+    /// thread as each epoch ends, in order. <see cref="InlineProgress{T}"/> acts on them right there:
+    /// <c>Progress = new InlineProgress&lt;AttentionalPoolerProgress&gt;(p =&gt; Console.WriteLine(p))</c>.
+    /// </summary>
     public IProgress<AttentionalPoolerProgress>? Progress { get; set; }
 
     // ---- device and features -------------------------------------------------------------------------------------
 
     /// <summary>
-    /// "cpu" or "cuda" / "cuda:N". CUDA needs a CUDA build of libtorch: reference TorchSharp-cuda-linux (or -windows)
+    /// "cpu", "cuda" or "cuda:N" (<see cref="CoCa.MLNet.Runtime.ComputeDevice"/>: the same names as ONNX Runtime's
+    /// <see cref="CoCa.MLNet.Runtime.OnnxExecutionOptions.Device"/> and the CLI's <c>--device</c>). CUDA needs a CUDA build of libtorch: reference TorchSharp-cuda-linux (or -windows)
     /// instead of libtorch-cpu in the application. The CoCa.MLNet.Training package ships the CPU build, where a CUDA
     /// device fails with a clear error.
     /// </summary>

@@ -17,7 +17,7 @@ namespace CoCa.MLNet.Training.Pooling;
 /// </summary>
 /// <example><code>
 /// var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
-///     .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions { FeatureColumnName = "Tokens" }))
+///     .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions()))   // reads the featurizer's "Tokens" column
 ///     .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 /// </code></example>
 public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTransformer>

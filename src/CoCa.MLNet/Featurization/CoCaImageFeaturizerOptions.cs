@@ -9,13 +9,13 @@ public sealed class CoCaImageFeaturizerOptions
     public string ModelPath { get; set; } = "";
 
     /// <summary>The input column: an image path (text) or an <c>MLImage</c>.</summary>
-    public string InputColumnName { get; set; } = "Image";
+    public string InputColumnName { get; set; } = CoCaColumnNames.Image;
 
     /// <summary>Output column of the encoder's tokens, a float vector with dimensions [T, D]; null for none.</summary>
-    public string? TokensColumnName { get; set; } = "Tokens";
+    public string? TokensColumnName { get; set; } = CoCaColumnNames.Tokens;
 
     /// <summary>Output column of CoCa's contrastive image embedding (not normalized), [E]; null for none.</summary>
-    public string? EmbeddingColumnName { get; set; } = "Embedding";
+    public string? EmbeddingColumnName { get; set; } = CoCaColumnNames.Embedding;
 
     /// <summary>Folder that relative image paths are resolved against (default: the current directory).</summary>
     public string? ImageFolder { get; set; }

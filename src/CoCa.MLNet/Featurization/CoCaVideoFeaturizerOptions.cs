@@ -9,16 +9,16 @@ public sealed class CoCaVideoFeaturizerOptions
     public string ModelPath { get; set; } = "";
 
     /// <summary>The input column: a video file path, or a folder of frame images (sorted by name).</summary>
-    public string InputColumnName { get; set; } = "Video";
+    public string InputColumnName { get; set; } = CoCaColumnNames.Video;
 
     /// <summary>Frames sampled uniformly over each video's whole duration (fewer source frames: repeated uniformly).</summary>
     public int FrameCount { get; set; } = 16;
 
     /// <summary>Output column of all frames' encoder tokens, a float vector with dimensions [F, T, D]; null for none.</summary>
-    public string? TokensColumnName { get; set; } = "Tokens";
+    public string? TokensColumnName { get; set; } = CoCaColumnNames.Tokens;
 
     /// <summary>Output column of the video embedding: the mean of the F frame embeddings, [E]; null for none.</summary>
-    public string? EmbeddingColumnName { get; set; } = "Embedding";
+    public string? EmbeddingColumnName { get; set; } = CoCaColumnNames.Embedding;
 
     /// <summary>Folder that relative video paths are resolved against.</summary>
     public string? VideoFolder { get; set; }

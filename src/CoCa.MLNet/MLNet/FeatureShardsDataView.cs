@@ -15,7 +15,7 @@ namespace CoCa.MLNet.MLNet;
 /// </summary>
 internal sealed class FeatureShardsDataView : IDataView
 {
-    public const string PathColumn = "Path", LabelColumn = "Label", TokensColumn = "Tokens", EmbeddingColumn = "Embedding";
+    public const string PathColumn = "Path", LabelColumn = "Label", TokensColumn = CoCaColumnNames.Tokens, EmbeddingColumn = CoCaColumnNames.Embedding;
 
     private readonly string[] _files;
     private readonly FeatureParquet.Info _info;

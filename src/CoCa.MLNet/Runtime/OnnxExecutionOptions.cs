@@ -1,8 +1,9 @@
+using System.Text.Json.Serialization;
 using Microsoft.ML.OnnxRuntime;
 
 namespace CoCa.MLNet.Runtime;
 
-/// <summary>How ONNX Runtime runs our models: threads, and the GPU switch.</summary>
+/// <summary>How ONNX Runtime runs our models: threads, and the device.</summary>
 public sealed record OnnxExecutionOptions
 {
     /// <summary>
@@ -19,13 +20,33 @@ public sealed record OnnxExecutionOptions
     public int InterOpNumThreads { get; init; }
 
     /// <summary>
-    /// CUDA device to run on, or null for CPU. Needs the Microsoft.ML.OnnxRuntime.Gpu package in the application
-    /// instead of Microsoft.ML.OnnxRuntime (and CUDA/cuDNN on the machine).
+    /// Where to run: "cpu" (the default), "cuda" or "cuda:N" (<see cref="ComputeDevice"/>, the same names as the
+    /// trainers' <c>Device</c> and the CLI's <c>--device</c>). CUDA needs the Microsoft.ML.OnnxRuntime.Gpu package in the
+    /// application instead of Microsoft.ML.OnnxRuntime (and CUDA/cuDNN on the machine). Checked when set: another
+    /// name throws <see cref="ArgumentException"/>.
     /// </summary>
-    public int? GpuDeviceId { get; init; }
+    public string Device
+    {
+        get => _device.ToString();
+        init => _device = ComputeDevice.Parse(value);
+    }
 
-    /// <summary>With <see cref="GpuDeviceId"/> set: run on the CPU when CUDA cannot be used, instead of failing.</summary>
+    private readonly ComputeDevice _device;
+
+    /// <summary><see cref="Device"/>, parsed.</summary>
+    [JsonIgnore]
+    public ComputeDevice ComputeDevice => _device;
+
+    /// <summary>With a CUDA <see cref="Device"/>: run on the CPU when CUDA cannot be used, instead of failing.</summary>
     public bool FallbackToCpu { get; init; } = true;
+
+    /// <summary>Reads models saved before <see cref="Device"/> existed, which stored <c>gpu_device_id</c> (null: CPU).</summary>
+    [JsonInclude, JsonPropertyName("gpu_device_id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    private int? LegacyGpuDeviceId
+    {
+        get => null;
+        init { if (value is int id) _device = ComputeDevice.Cuda(id); }
+    }
 }
 
 /// <summary>Creates ONNX Runtime sessions from <see cref="OnnxExecutionOptions"/>.</summary>
@@ -62,7 +83,7 @@ public static class OnnxSessions
     {
         SessionOptions so;
         onGpu = false;
-        if (options.GpuDeviceId is int device)
+        if (options.ComputeDevice.CudaIndex is int device)
         {
             try
             {

@@ -7,15 +7,15 @@ public sealed record AttentionalPoolerModelInfo
 {
     public required AttentionalPoolerConfig Config { get; init; }
 
-    /// <summary>Input tokens column: [T, D] or [F, T, D] float vectors, as in training.</summary>
-    public string FeatureColumnName { get; init; } = "Features";
+    /// <summary>Input tokens column: [T, D] or [F, T, D] float vectors, as in training (saved models keep the name they were trained with).</summary>
+    public string FeatureColumnName { get; init; } = CoCaColumnNames.Tokens;
 
     /// <summary>The training label column; when scored data has it, its values are checked against the trained classes.</summary>
-    public string LabelColumnName { get; init; } = "Label";
+    public string LabelColumnName { get; init; } = CoCaColumnNames.Label;
 
-    public string ScoreColumnName { get; init; } = "Score";
+    public string ScoreColumnName { get; init; } = CoCaColumnNames.Score;
 
-    public string PredictedLabelColumnName { get; init; } = "PredictedLabel";
+    public string PredictedLabelColumnName { get; init; } = CoCaColumnNames.PredictedLabel;
 
     /// <summary>The label's key values (class names), or null when the training label had none.</summary>
     public string? LabelValueType { get; init; }

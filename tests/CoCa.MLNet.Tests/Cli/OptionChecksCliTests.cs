@@ -43,4 +43,29 @@ public sealed class OptionChecksCliTests : IDisposable
         AssertOneLineError(CliProcess.Run([.. embed, "--out", _dir.FullName]), "--out", "is a folder");
         Assert.False(File.Exists(output));
     }
+
+    [FixtureFact]
+    public void Device_OneVocabularyOnEveryCommand_BadNameIsOneLine_CudaFallsBackToCpu()
+    {
+        var output = Path.Combine(_dir.FullName, "e.npy");
+        string[] featurize = ["featurize", "--model", TinyModel.Directory, "--images", Fixtures.Tiny("images"), "--output", "embedding"];
+        const string expected = "Device 'gpu0' is not recognised; expected \"cpu\", \"cuda\" or \"cuda:N\".";
+        AssertOneLineError(CliProcess.Run([.. featurize, "--out", output, "--device", "gpu0"]), expected);
+        AssertOneLineError(CliProcess.Run(["embed-text", "--model", TinyModel.Directory, "--vocab", Fixtures.ClipBpe, "--out", output, "--device", "gpu0", "a cat"]), expected);
+        AssertOneLineError(CliProcess.Run(["caption", "--model", TinyModel.Directory, "--vocab", Fixtures.ClipBpe, "--device", "gpu0", Fixtures.Tiny("images")]), expected);
+        AssertOneLineError(CliProcess.Run(["train", "--model", TinyModel.Directory, "--data", _dir.FullName, "--out", Path.Combine(_dir.FullName, "m.zip"), "--device", "gpu0"]), expected);
+        AssertOneLineError(CliProcess.Run(["finetune", "--checkpoint", Fixtures.TinyCoCa, "--data", "pairs.csv", "--out", _dir.FullName, "--device", "gpu0"]), expected);
+        Assert.False(File.Exists(output));
+
+        // cuda:0 on a machine or build without CUDA runs on the CPU (FallbackToCpu), as does the deprecated --gpu 0.
+        var cpu = CliProcess.Run([.. featurize, "--out", output, "--device", "cpu"]);
+        Assert.True(cpu.ExitCode == 0, cpu.StdErr);
+        var expectedBytes = File.ReadAllBytes(output);
+        foreach (var device in new[] { new[] { "--device", "cuda:0" }, ["--gpu", "0"] })
+        {
+            var run = CliProcess.Run([.. featurize, "--out", output, .. device]);
+            Assert.True(run.ExitCode == 0, run.StdErr);
+            Assert.Equal(expectedBytes, File.ReadAllBytes(output));
+        }
+    }
 }

@@ -31,7 +31,7 @@ public sealed class TinyCoCaLearnsTests(ITestOutputHelper output) : IDisposable
         {
             Checkpoint = scratch, VocabularyPath = Fixtures.ClipBpe, OutputDirectory = outDir,
             Epochs = 8, BatchSize = 32, LearningRate = 3e-3, WarmupFraction = 0.1, WeightDecay = 0.05, Seed = 3, ProgressEverySteps = 1000,
-            Progress = new SyncProgress<CoCaFineTuneProgress>(p => output.WriteLine(p.ToString())),
+            Progress = new InlineProgress<CoCaFineTuneProgress>(p => output.WriteLine(p.ToString())),
         }, ImageCaptionPairs.Read(Path.Combine(_dir, "train.csv")));
         output.WriteLine($"{result.Steps} steps, {result.ExamplesPerSecond:F1} pairs/s");
 

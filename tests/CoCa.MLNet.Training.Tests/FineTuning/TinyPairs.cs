@@ -52,12 +52,6 @@ internal static class TinyPairs
         Resume = resume,
         FreezeVision = freezeVision,
         Cancellation = cancellation,
-        Progress = progress is null ? null : new SyncProgress<CoCaFineTuneProgress>(progress),
+        Progress = progress is null ? null : new InlineProgress<CoCaFineTuneProgress>(progress),
     };
-}
-
-/// <summary>IProgress that runs the callback synchronously (Progress&lt;T&gt; posts to a synchronization context).</summary>
-internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }

@@ -36,7 +36,7 @@ public sealed class FeatureCacheTests : IDisposable
 
         public IReadOnlyList<CoCa.MLNet.MLNet.OutputColumn> Outputs =>
         [
-            new("Features", new VectorDataViewType(NumberDataViewType.Single, 4, 8),
+            new(CoCaColumnNames.Tokens, new VectorDataViewType(NumberDataViewType.Single, 4, 8),
                 fingerprint is null ? null : CoCa.MLNet.Featurization.EncoderFingerprint.Annotations(new Lazy<string>(fingerprint), "Path", folder)),
         ];
 

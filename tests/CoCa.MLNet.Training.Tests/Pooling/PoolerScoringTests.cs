@@ -124,14 +124,14 @@ public class PoolerScoringTests(ITestOutputHelper output)
 
         var narrow = SyntheticTokens.Needle(5, Tokens, 8, Classes, seed: 2);
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Transform(SyntheticTokens.ToDataView(ml, narrow, Tokens, 8)));
-        Assert.Contains("Input column 'Features' is Vector<Single, 12, 8>; this pooler was trained on Vector<Single, 12, 16>", e.Message);
+        Assert.Contains("Input column 'Tokens' is Vector<Single, 12, 8>; this pooler was trained on Vector<Single, 12, 16>", e.Message);
 
         var bad = SyntheticTokens.Needle(5, Tokens, Dim, Classes, seed: 2);
         bad[3].Features[17] = float.NaN;
         var scored = model.Transform(SyntheticTokens.ToDataView(ml, bad, ImageDims));
         var nan = Innermost(Assert.ThrowsAny<Exception>(() => scored.GetColumn<float[]>("Score").ToList()));
         Assert.IsType<InvalidDataException>(nan);
-        Assert.Contains("Column 'Features' row 3 holds NaN at value 17", nan.Message);
+        Assert.Contains("Column 'Tokens' row 3 holds NaN at value 17", nan.Message);
     }
 
     private static Exception Innermost(Exception e)

@@ -52,7 +52,7 @@ public class SyntheticTaskTests(ITestOutputHelper output)
     /// <summary>Trains on <paramref name="train"/>, returns the accuracy on <paramref name="test"/>.</summary>
     private double TrainAndScore(MLContext ml, List<TokenRow> train, List<TokenRow> test, int[] dims, AttentionalPoolerOptions options)
     {
-        options.Progress = new SynchronousProgress<AttentionalPoolerProgress>(p => output.WriteLine(p.ToString()));
+        options.Progress = new InlineProgress<AttentionalPoolerProgress>(p => output.WriteLine(p.ToString()));
         var toKey = ml.Transforms.Conversion.MapValueToKey("Label").Fit(SyntheticTokens.ToDataView(ml, train, dims));
         var trainer = ml.MulticlassClassification.Trainers.AttentionalPooler(options);
         var result = trainer.Train(toKey.Transform(SyntheticTokens.ToDataView(ml, train, dims)));
@@ -90,10 +90,4 @@ public class SyntheticTaskTests(ITestOutputHelper output)
         public string Label { get; set; } = "";
         [VectorType(Dim)] public float[] Features { get; set; } = [];
     }
-}
-
-/// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; posts to a synchronization context).</summary>
-public sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }

@@ -6,7 +6,7 @@ namespace CoCa.MLNet.Training.Tests.Pooling;
 /// <summary>One example: tokens flattened [F·T·D] and its class.</summary>
 public sealed class TokenRow
 {
-    public float[] Features { get; set; } = [];
+    [ColumnName(CoCaColumnNames.Tokens)] public float[] Features { get; set; } = [];
     public string Label { get; set; } = "";
 }
 
@@ -70,11 +70,11 @@ public static class SyntheticTokens
         return rows;
     }
 
-    /// <summary>An IDataView with Features as Vector&lt;Single, dims&gt; and Label as text.</summary>
+    /// <summary>An IDataView with Tokens (the trainer's default column) as Vector&lt;Single, dims&gt; and Label as text.</summary>
     public static IDataView ToDataView(MLContext ml, IEnumerable<TokenRow> rows, params int[] dims)
     {
         var schema = SchemaDefinition.Create(typeof(TokenRow));
-        schema[nameof(TokenRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dims);
+        schema[CoCaColumnNames.Tokens].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dims);
         return ml.Data.LoadFromEnumerable(rows, schema);
     }
 

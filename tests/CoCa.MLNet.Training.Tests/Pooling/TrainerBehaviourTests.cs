@@ -55,7 +55,7 @@ public class TrainerBehaviourTests
         ml.Log += (_, e) => { if (e.Source.StartsWith("AttentionalPooler", StringComparison.Ordinal)) lock (log) log.Add(e.Message); };
         var reports = new List<AttentionalPoolerProgress>();
         var options = Small();
-        options.Progress = new SynchronousProgress<AttentionalPoolerProgress>(reports.Add);
+        options.Progress = new InlineProgress<AttentionalPoolerProgress>(reports.Add);
         ml.MulticlassClassification.Trainers.AttentionalPooler(options).Train(Data(ml));
         Assert.Equal([1, 2, 3], reports.Select(r => r.Epoch));
         Assert.All(reports, r =>
@@ -132,15 +132,15 @@ public class TrainerBehaviourTests
         var trainer = ml.MulticlassClassification.Trainers.AttentionalPooler(Small());
         var flat = ml.Transforms.Conversion.MapValueToKey("Label").Fit(SyntheticTokens.ToDataView(ml, rows, 12 * 16)).Transform(SyntheticTokens.ToDataView(ml, rows, 12 * 16));
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(flat));
-        Assert.Contains("Features column 'Features' is Vector<Single, 192> with 1 dimension(s); expected a float vector with dimensions [T, D]", e.Message);
+        Assert.Contains("Features column 'Tokens' is Vector<Single, 192> with 1 dimension(s); expected a float vector with dimensions [T, D]", e.Message);
 
         var textLabel = SyntheticTokens.ToDataView(ml, rows, Dims);
         e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(textLabel));
         Assert.Contains("Label column 'Label' is String; expected a key type", e.Message);
 
-        var missing = ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions { FeatureColumnName = "Tokens" });
+        var missing = ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions { FeatureColumnName = "Patches" });
         e = Assert.Throws<ArgumentOutOfRangeException>(() => missing.Fit(flat));
-        Assert.Contains("Features column 'Tokens' not found", e.Message);
+        Assert.Contains("Features column 'Patches' not found", e.Message);
     }
 
     [Fact]

@@ -73,15 +73,10 @@ public static class GcStressProgram
         {
             NumberOfEpochs = epochs, BatchSize = 2, Seed = 1, Dropout = 0.1, LabelSmoothing = 0.1, WeightDecay = 0.1,
             ValidationFraction = 1.0 / 9, EarlyStoppingPatience = 0, NumberOfHeads = 2,
-            Progress = new Progress(p => Console.WriteLine($"epoch {p.Epoch}, training loss {p.TrainingLoss:F4}")),
+            Progress = new InlineProgress<AttentionalPoolerProgress>(p => Console.WriteLine($"epoch {p.Epoch}, training loss {p.TrainingLoss:F4}")),
         };
         var result = ml.MulticlassClassification.Trainers.AttentionalPooler(options).Train(data);
         return (long)result.History.Count * 32;
-    }
-
-    private sealed class Progress(Action<AttentionalPoolerProgress> report) : IProgress<AttentionalPoolerProgress>
-    {
-        public void Report(AttentionalPoolerProgress value) => report(value);
     }
 
     /// <summary>AdamW steps over 64 small parameters (many native calls per step, each with its hyper-parameters).</summary>

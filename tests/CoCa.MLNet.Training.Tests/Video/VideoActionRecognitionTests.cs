@@ -49,9 +49,9 @@ public class VideoActionRecognitionTests(ITestOutputHelper output)
                 .Append(ml.Transforms.ExtractCoCaVideoFeatures(modelDir, "Video", frameCount: 8, embeddingColumnName: null))
                 .Append(ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions
                 {
-                    FeatureColumnName = "Tokens", NumberOfEpochs = 60, BatchSize = 8, LearningRate = 3e-3, Seed = 1,
+                    NumberOfEpochs = 60, BatchSize = 8, LearningRate = 3e-3, Seed = 1,
                     NumberOfQueries = 4, NumberOfHeads = 8, WeightDecay = 0.05, ValidationFraction = 0,
-                    Progress = new SynchronousProgress<AttentionalPoolerProgress>(p => output.WriteLine(p.ToString())),
+                    Progress = new InlineProgress<AttentionalPoolerProgress>(p => output.WriteLine(p.ToString())),
                 }));
             var model = pipeline.Fit(train);
             var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));

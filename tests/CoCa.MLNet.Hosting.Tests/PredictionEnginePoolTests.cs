@@ -1,0 +1,85 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CoCa.MLNet.Hosting.Tests;
+
+/// <summary>The pool on its own: one model, engines lent to many threads, clear errors for a wrong file or classes.</summary>
+[Collection(TinyClassifierCollection.Name)]
+public sealed class PredictionEnginePoolTests(TinyClassifier classifier)
+{
+    [FixtureFact]
+    public void ManyThreads_ShareOneModel_AndGetThePipelinesPredictions()
+    {
+        using var services = new ServiceCollection()
+            .AddCoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>(classifier.ModelPath, o =>
+            {
+                o.MaximumRetained = 2;
+                o.InputSchemaDefinition = TinyClassifier.InputSchema();
+            })
+            .BuildServiceProvider();
+        var pool = services.GetRequiredService<CoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>>();
+        Assert.Same(pool, services.GetRequiredService<CoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>>());
+
+        var results = new TinyClassifier.Scored[4 * classifier.Images.Length];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 },
+            n => results[n] = pool.Predict(new TinyClassifier.Row { Image = classifier.Images[n % classifier.Images.Length] }));
+        for (int n = 0; n < results.Length; n++)
+        {
+            var expected = classifier.Expected[n % classifier.Images.Length];
+            Assert.Equal(expected.PredictedLabel, results[n].PredictedLabel);
+            Assert.Equal(expected.Score.Length, results[n].Score.Length);
+            for (int k = 0; k < expected.Score.Length; k++)
+                Assert.True(Math.Abs(expected.Score[k] - results[n].Score[k]) <= 1e-5f, $"row {n} class {k}: {results[n].Score[k]} vs {expected.Score[k]}");
+        }
+    }
+
+    [Fact]
+    public void MissingFile_IsOneClearLine()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "no-such-classifier.zip");
+        var e = Assert.Throws<FileNotFoundException>(() => new CoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>(new() { ModelPath = path }));
+        Assert.Equal($"Model file '{path}' does not exist; expected a pipeline saved with SaveCoCa (e.g. by coca train).", e.Message);
+    }
+
+    private sealed class WrongInput
+    {
+        public string Photo { get; set; } = "";
+    }
+
+    [FixtureFact]
+    public void InputClassWithoutTheModelsColumn_FailsAtStart_NamingTheModel()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => new CoCaPredictionEnginePool<WrongInput, TinyClassifier.Scored>(new() { ModelPath = classifier.ModelPath }));
+        Assert.StartsWith($"Model '{classifier.ModelPath}' cannot score WrongInput into Scored:", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [FixtureFact]
+    public void ReloadOnChange_ServesTheNewFile_AfterItChanges()
+    {
+        var dir = Directory.CreateTempSubdirectory("coca-reload-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "served.zip");
+            File.Copy(classifier.ModelPath, path);
+            using var pool = new CoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>(new()
+            {
+                ModelPath = path, InputSchemaDefinition = TinyClassifier.InputSchema(), ReloadOnChange = true, ReloadCheckInterval = TimeSpan.Zero,
+            });
+            string Label(int i) => pool.Predict(new TinyClassifier.Row { Image = classifier.Images[i] }).PredictedLabel;
+            Assert.Equal(classifier.Expected.Select(e => e.PredictedLabel), classifier.Images.Select((_, i) => Label(i)));
+
+            // A file that cannot be loaded (half written) leaves the old model serving.
+            File.WriteAllBytes(path, [0x50, 0x4B, 0x03]);
+            Assert.Equal(classifier.Expected[0].PredictedLabel, Label(0));
+            Assert.Equal(0, pool.Reloads);
+
+            var (renamed, expected) = classifier.Renamed;
+            File.Copy(renamed, path, overwrite: true);
+            var labels = classifier.Images.Select((_, i) => Label(i)).ToList();
+            Assert.Equal(expected.Select(e => e.PredictedLabel), labels);
+            Assert.All(labels, l => Assert.Contains(l, new[] { "landscape", "portrait" }));
+            Assert.Equal(1, pool.Reloads);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+}
