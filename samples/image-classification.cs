@@ -7,7 +7,6 @@
 // (through ./dotnetw on hosts whose libstdc++ is older than GCC 13's). Options: --checkpoint <open_clip hub folder>,
 // --data <one sub-folder per class>, --work <output folder>. Writes loss.html and confusion.html there.
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Datasets;
 using CoCa.MLNet.Samples;
 using CoCa.MLNet.Training.Pooling;
 using Microsoft.ML;

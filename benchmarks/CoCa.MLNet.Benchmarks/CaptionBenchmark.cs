@@ -4,6 +4,7 @@ using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Runtime;
+using CoCa.MLNet.Samples;
 
 namespace CoCa.MLNet.Benchmarks;
 

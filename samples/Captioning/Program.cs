@@ -1,6 +1,5 @@
 using CoCa.MLNet.Captioning;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Datasets;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

@@ -2,6 +2,7 @@ using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.IO;
 using CoCa.MLNet.Onnx;
+using CoCa.MLNet.Samples;
 using Xunit.Abstractions;
 
 namespace CoCa.MLNet.Tests.Onnx;

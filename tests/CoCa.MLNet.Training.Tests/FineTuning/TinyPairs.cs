@@ -1,5 +1,5 @@
 using CoCa.MLNet.Configuration;
-using CoCa.MLNet.Datasets;
+using CoCa.MLNet.Samples;
 using CoCa.MLNet.Training.FineTuning;
 
 namespace CoCa.MLNet.Training.Tests.FineTuning;

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace CoCa.MLNet.Datasets;
+namespace CoCa.MLNet.Samples;
 
 /// <summary>
 /// Writes a small folder-per-class image dataset (PNG) for demos and tests: each class is a shape

@@ -1,7 +1,9 @@
 using CoCa.MLNet.Preprocessing;
+using CoCa.MLNet.Samples;
+using CoCa.MLNet.Tests.Video;
 using CoCa.MLNet.Video;
 
-namespace CoCa.MLNet.Tests.Video;
+namespace CoCa.MLNet.Tests.SampleKit;
 
 public class VideoDatasetGeneratorTests
 {

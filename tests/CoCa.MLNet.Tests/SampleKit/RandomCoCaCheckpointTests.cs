@@ -1,8 +1,10 @@
 using System.Text.RegularExpressions;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Samples;
+using CoCa.MLNet.Tests.Checkpoints;
 
-namespace CoCa.MLNet.Tests.Checkpoints;
+namespace CoCa.MLNet.Tests.SampleKit;
 
 public sealed class RandomCoCaCheckpointTests
 {

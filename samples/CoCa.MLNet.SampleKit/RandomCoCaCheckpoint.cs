@@ -1,6 +1,7 @@
+using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 
-namespace CoCa.MLNet.Checkpoints;
+namespace CoCa.MLNet.Samples;
 
 /// <summary>
 /// Deterministic random CoCa weights with exactly open_clip's keys and shapes (<c>visual.*</c>, optionally <c>text.*</c>

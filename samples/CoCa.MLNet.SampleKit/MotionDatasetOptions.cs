@@ -1,4 +1,6 @@
-namespace CoCa.MLNet.Video;
+using CoCa.MLNet.Video;
+
+namespace CoCa.MLNet.Samples;
 
 /// <summary>Settings of <see cref="VideoDatasetGenerator.GenerateMotionDataset"/>.</summary>
 public sealed record MotionDatasetOptions

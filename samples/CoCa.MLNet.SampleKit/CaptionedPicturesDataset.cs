@@ -1,7 +1,7 @@
 using System.Globalization;
 using SkiaSharp;
 
-namespace CoCa.MLNet.Datasets;
+namespace CoCa.MLNet.Samples;
 
 /// <summary>One generated picture and what its caption says about it.</summary>
 public sealed record CaptionedPicture(string Path, string Caption, string Colour, string Shape, string Place);
