@@ -119,10 +119,17 @@ public static class CoCaModel
         }
     }
 
+    /// <summary>Transformer types that moved namespace: packages saved before the move name the old one.</summary>
+    private static readonly Dictionary<string, string> MovedTypes = new(StringComparer.Ordinal)
+    {
+        ["CoCa.MLNet.Scoring.AttentionalPoolerTransformer"] = "CoCa.MLNet.Pooling.AttentionalPoolerTransformer",
+    };
+
     private static ITransformer LoadOurs(PartEntry entry, CoCaPackageReader reader)
     {
         Type? type;
-        try { type = Assembly.Load(entry.Assembly!).GetType(entry.Type, throwOnError: false); }
+        string typeName = MovedTypes.GetValueOrDefault(entry.Type, entry.Type);
+        try { type = Assembly.Load(entry.Assembly!).GetType(typeName, throwOnError: false); }
         catch (Exception e) when (e is FileNotFoundException or FileLoadException)
         {
             throw new InvalidDataException($"Model package '{reader.Source}' needs assembly '{entry.Assembly}' (for {entry.Type}); reference it from your application.", e);

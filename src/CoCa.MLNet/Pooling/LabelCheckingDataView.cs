@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace CoCa.MLNet.Scoring;
+namespace CoCa.MLNet.Pooling;
 
 /// <summary>
 /// Passes data through unchanged, except that reading the training label column fails with a clear error on a row

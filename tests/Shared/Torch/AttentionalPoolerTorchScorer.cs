@@ -1,16 +1,17 @@
-using CoCa.MLNet.Scoring;
+using CoCa.MLNet.Pooling;
 using CoCa.MLNet.Training.Devices;
+using CoCa.MLNet.Training.Pooling;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CoCa.MLNet.Training.Pooling;
+namespace CoCa.MLNet.Tests.Shared;
 
 /// <summary>
 /// Scores trained pooler weights with TorchSharp (the training-time implementation): tokens → class probabilities.
 /// Deployment uses the ONNX model of <see cref="AttentionalPoolerTransformer"/>; this one is the reference it is
-/// checked against.
+/// checked against. Test support (the training tests and the defaults benchmark compile it in), not shipped.
 /// </summary>
-public sealed class AttentionalPoolerTorchScorer : IDisposable
+internal sealed class AttentionalPoolerTorchScorer : IDisposable
 {
     private readonly AttentionalPoolerModule _module;
     private readonly Device _device;

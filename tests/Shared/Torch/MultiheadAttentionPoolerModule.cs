@@ -1,14 +1,16 @@
-using CoCa.MLNet.Scoring;
+using CoCa.MLNet.Pooling;
+using CoCa.MLNet.Training;
+using CoCa.MLNet.Training.Pooling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace CoCa.MLNet.Training.Pooling;
+namespace CoCa.MLNet.Tests.Shared;
 
 /// <summary>
 /// The textbook formulation of the same pooler, built on <c>torch.nn.MultiheadAttention</c>: every token goes through
 /// the affine ln_k and is projected to a key and a value. It is the reference that <see cref="AttentionalPoolerModule"/>'s
-/// reassociated attention is tested against, and the baseline of the pooler benchmark.
+/// reassociated attention is tested against, and the baseline of the pooler benchmark: test support, not shipped.
 /// </summary>
 internal sealed class MultiheadAttentionPoolerModule : nn.Module<Tensor, Tensor>
 {

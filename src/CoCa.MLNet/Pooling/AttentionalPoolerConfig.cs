@@ -1,4 +1,4 @@
-namespace CoCa.MLNet.Scoring;
+namespace CoCa.MLNet.Pooling;
 
 /// <summary>
 /// The shape of an attentional pooler over frozen tokens: <see cref="Frames"/> × <see cref="TokensPerFrame"/> tokens of

@@ -1,6 +1,6 @@
 using CoCa.MLNet.Runtime;
 
-namespace CoCa.MLNet.Scoring;
+namespace CoCa.MLNet.Pooling;
 
 /// <summary>What a trained attentional pooler needs besides its weights: columns, classes and how to run it.</summary>
 public sealed record AttentionalPoolerModelInfo

@@ -4,7 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 
-namespace CoCa.MLNet.Scoring;
+namespace CoCa.MLNet.Pooling;
 
 /// <summary>
 /// A trained attentional pooler + classifier over frozen tokens, scored by ONNX Runtime in batches (no libtorch).

@@ -2,7 +2,7 @@ using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Runtime;
 using Microsoft.ML.OnnxRuntime;
 
-namespace CoCa.MLNet.Scoring;
+namespace CoCa.MLNet.Pooling;
 
 /// <summary>
 /// A trained attentional pooler + classifier as an ONNX Runtime session: tokens [B, F·T, D] → class probabilities

@@ -1,9 +1,9 @@
 using CoCa.MLNet.IO;
 using System.Text.Json;
 using CoCa.MLNet.Onnx.Blocks;
-using CoCa.MLNet.Scoring;
+using CoCa.MLNet.Onnx;
 
-namespace CoCa.MLNet.Onnx;
+namespace CoCa.MLNet.Pooling;
 
 /// <summary>
 /// Writes a trained attentional pooler + classifier (<see cref="AttentionalPoolerWeights"/>) as an ONNX model:

@@ -1,6 +1,6 @@
 using CoCa.MLNet.Checkpoints;
 
-namespace CoCa.MLNet.Scoring;
+namespace CoCa.MLNet.Pooling;
 
 /// <summary>
 /// The trained parameters of an attentional pooler and its classifier, as plain float arrays (row-major; linear weights
