@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CoCa.MLNet.Captioning;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Runtime;
 using CoCa.MLNet.Samples;

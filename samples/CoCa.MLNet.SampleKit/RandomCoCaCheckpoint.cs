@@ -13,7 +13,7 @@ namespace CoCa.MLNet.Samples;
 /// Every tensor has its own random stream derived from (seed, key), so the values are identical across runs,
 /// platforms and thread schedules, and do not depend on which other tensors are created.
 /// </summary>
-public static class RandomCoCaCheckpoint
+internal static class RandomCoCaCheckpoint
 {
     private const double BiasStd = 0.02;
     private const double NormWeightNoise = 0.05;

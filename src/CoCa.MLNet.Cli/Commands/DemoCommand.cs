@@ -38,8 +38,7 @@ internal static class DemoCommand
 
         Step("1/7", $"making a small random CoCa ({config.Name}) in open_clip's hub layout");
         var checkpointDir = Path.Combine(workDir, "checkpoint");
-        SafetensorsWriter.Write(Path.Combine(checkpointDir, "open_clip_model.safetensors"), RandomCoCaCheckpoint.Create(config, seed));
-        OpenClipConfigWriter.Write(config, checkpointDir);
+        SmallCoCa.WriteHubFolder(checkpointDir, config, seed);
         Console.WriteLine($"      {checkpointDir}/open_clip_config.json + open_clip_model.safetensors");
 
         Step("2/7", "converting it to ONNX (coca convert)");

@@ -5,7 +5,7 @@ namespace CoCa.MLNet.Pooling;
 /// width <see cref="Dim"/> (one frame for images), <see cref="Queries"/> learnable queries attending with
 /// <see cref="Heads"/> heads, and a linear classifier over <see cref="Classes"/> classes.
 /// </summary>
-public sealed record AttentionalPoolerConfig
+internal sealed record AttentionalPoolerConfig
 {
     /// <summary>F: frames per example (1 for images).</summary>
     public int Frames { get; init; } = 1;

@@ -3,7 +3,7 @@ using CoCa.MLNet.Runtime;
 namespace CoCa.MLNet.Pooling;
 
 /// <summary>What a trained attentional pooler needs besides its weights: columns, classes and how to run it.</summary>
-public sealed record AttentionalPoolerModelInfo
+internal sealed record AttentionalPoolerModelInfo
 {
     public required AttentionalPoolerConfig Config { get; init; }
 

@@ -15,7 +15,7 @@ namespace CoCa.MLNet.Pooling;
 /// mean over the queries → ln_post → head → softmax; the same function as the TorchSharp module that trained it,
 /// written in the plain projected form with the shared blocks (ONNX Runtime folds the constant query projection).
 /// </summary>
-public static class AttentionalPoolerOnnx
+internal static class AttentionalPoolerOnnx
 {
     public const string FeaturesInput = "features";
     public const string ProbabilitiesOutput = "probabilities";

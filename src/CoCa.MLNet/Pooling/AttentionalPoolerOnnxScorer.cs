@@ -8,7 +8,7 @@ namespace CoCa.MLNet.Pooling;
 /// A trained attentional pooler + classifier as an ONNX Runtime session: tokens [B, F·T, D] → class probabilities
 /// [B, K]. Needs no libtorch. Thread-safe (ONNX Runtime sessions may be run concurrently).
 /// </summary>
-public sealed class AttentionalPoolerOnnxScorer : IDisposable
+internal sealed class AttentionalPoolerOnnxScorer : IDisposable
 {
     public const string FeaturesInput = AttentionalPoolerOnnx.FeaturesInput;
     public const string ProbabilitiesOutput = AttentionalPoolerOnnx.ProbabilitiesOutput;

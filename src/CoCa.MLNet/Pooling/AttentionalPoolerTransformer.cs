@@ -36,18 +36,18 @@ public sealed class AttentionalPoolerTransformer : ICoCaSavableTransformer, IDis
         _scorer = new AttentionalPoolerOnnxScorer(onnxModel, info.Config, info.Execution);
     }
 
-    public AttentionalPoolerModelInfo Info { get; }
+    internal AttentionalPoolerModelInfo Info { get; }
 
-    public AttentionalPoolerConfig Config => Info.Config;
+    internal AttentionalPoolerConfig Config => Info.Config;
 
     /// <summary>The trained parameters (e.g. to score with TorchSharp, or to keep training).</summary>
-    public AttentionalPoolerWeights Weights { get; }
+    internal AttentionalPoolerWeights Weights { get; }
 
     /// <summary>The ONNX model scored here (pooler + classifier + softmax).</summary>
     public byte[] OnnxModel => _scorer.OnnxModel;
 
     /// <summary>Class names (the training label's key values), or null.</summary>
-    public ClassLabelValues? ClassLabels { get; }
+    internal ClassLabelValues? ClassLabels { get; }
 
     public bool IsRowToRowMapper => true;
 
@@ -96,7 +96,7 @@ public sealed class AttentionalPoolerTransformer : ICoCaSavableTransformer, IDis
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => throw PersistenceErrors.UseSaveCoCa(nameof(AttentionalPoolerTransformer));
 
-    public void SaveTo(CoCaPackageWriter writer)
+    void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
         writer.WriteJson(InfoEntry, Info);
@@ -105,7 +105,7 @@ public sealed class AttentionalPoolerTransformer : ICoCaSavableTransformer, IDis
         Weights.WriteSafetensors(s);
     }
 
-    public static ITransformer LoadFrom(CoCaPackageReader reader)
+    static ITransformer ICoCaSavableTransformer.LoadFrom(CoCaPackageReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
         var info = reader.ReadJson<AttentionalPoolerModelInfo>(InfoEntry);

@@ -10,7 +10,7 @@ namespace CoCa.MLNet.Pooling;
 /// There is no key-projection bias: q·(W_k x + b_k) differs from q·W_k x by a constant over the tokens, which cancels in
 /// the attention softmax.
 /// </remarks>
-public sealed class AttentionalPoolerWeights
+internal sealed class AttentionalPoolerWeights
 {
     private readonly Dictionary<string, float[]> _tensors;
 

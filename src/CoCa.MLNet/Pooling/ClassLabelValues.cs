@@ -9,7 +9,7 @@ namespace CoCa.MLNet.Pooling;
 /// that a trained classifier can hand them on: KeyValues on PredictedLabel (MapKeyToValue works), SlotNames and
 /// TrainingLabelValues on Score (the evaluator names classes). Stored as invariant text with the item type's name.
 /// </summary>
-public sealed class ClassLabelValues
+internal sealed class ClassLabelValues
 {
     public const string KeyValuesAnnotation = "KeyValues";
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using CoCa.MLNet.Featurization;
 using CoCa.MLNet.IO;
 using CoCa.MLNet.MLNet;
 using CoCa.MLNet.Samples;

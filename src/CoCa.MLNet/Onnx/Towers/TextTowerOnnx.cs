@@ -2,7 +2,7 @@ using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Onnx.Blocks;
 
-namespace CoCa.MLNet.Onnx;
+namespace CoCa.MLNet.Onnx.Towers;
 
 /// <summary>
 /// Writes open_clip's CoCa unimodal text tower (<c>TextTransformer</c> with <c>embed_cls</c>, <c>text.*</c> keys) as an ONNX model.
@@ -19,7 +19,7 @@ namespace CoCa.MLNet.Onnx;
 /// Every weight is read with its expected shape; a missing, mis-shaped or unexpected <c>text.</c> tensor throws
 /// <see cref="CheckpointException"/> naming it. The config JSON and kind "text" go into the model's metadata.
 /// </summary>
-public static class TextTowerOnnx
+internal static class TextTowerOnnx
 {
     public const string InputIds = "input_ids";
     public const string TextEmbedding = "text_embedding";

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace CoCa.MLNet.Checkpoints.Pickle;
+namespace CoCa.MLNet.Checkpoints;
 
 // The Python values the pickle VM builds. Python int → long (or BigInteger when wider), float → double,
 // str → string, bytes → byte[], bool → bool, None → null, list → List<object?>.

@@ -2,10 +2,10 @@ using CoCa.MLNet.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CoCa.MLNet.Training.Checkpoints;
+namespace CoCa.MLNet.Training.Modules;
 
 /// <summary>Copies an open_clip <see cref="StateDict"/> into a TorchSharp module whose parameter names match it.</summary>
-public static class ModuleStateLoader
+internal static class ModuleStateLoader
 {
     /// <summary>
     /// For every parameter and buffer <c>name</c> of <paramref name="module"/>, copies the checkpoint tensor

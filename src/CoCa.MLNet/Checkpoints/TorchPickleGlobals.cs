@@ -1,4 +1,4 @@
-namespace CoCa.MLNet.Checkpoints.Pickle;
+namespace CoCa.MLNet.Checkpoints;
 
 /// <summary>A tensor storage named by a torch.save persistent id: <c>('storage', torch.FloatStorage, key, location, numel)</c>.</summary>
 internal sealed record TorchStorageRef(string Key, CheckpointDType DType, string TypeName, string Location, long Numel);

@@ -2,7 +2,7 @@ using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Onnx.Blocks;
 
-namespace CoCa.MLNet.Onnx;
+namespace CoCa.MLNet.Onnx.Towers;
 
 /// <summary>
 /// Writes open_clip's CoCa captioner — the multimodal text decoder (<c>text_decoder.*</c>) fed by the unimodal text
@@ -26,7 +26,7 @@ namespace CoCa.MLNet.Onnx;
 /// last position; <c>text_decoder.text_projection</c>. open_clip can caption only when text width = multimodal width =
 /// embed_dim; other checkpoints get a <see cref="CoCaConfigException"/> saying so.
 /// </summary>
-public static class CaptionDecoderOnnx
+internal static class CaptionDecoderOnnx
 {
     public const string CaptionTokens = "caption_tokens";
     public const string InputIds = "input_ids";

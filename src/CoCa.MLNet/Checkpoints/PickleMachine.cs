@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 
-namespace CoCa.MLNet.Checkpoints.Pickle;
+namespace CoCa.MLNet.Checkpoints;
 
 /// <summary>
 /// A pickle virtual machine for the subset of protocols 0–5 that <c>torch.save</c> state dicts use. It builds plain

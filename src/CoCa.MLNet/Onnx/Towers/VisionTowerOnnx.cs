@@ -2,7 +2,7 @@ using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Onnx.Blocks;
 
-namespace CoCa.MLNet.Onnx;
+namespace CoCa.MLNet.Onnx.Towers;
 
 /// <summary>
 /// Writes open_clip's CoCa image tower (VisionTransformer + AttentionalPooler, <c>visual.*</c> keys) as an ONNX model.
@@ -15,21 +15,7 @@ namespace CoCa.MLNet.Onnx;
 /// Every weight is read with its expected shape; a missing, mis-shaped or unexpected <c>visual.</c> tensor throws
 /// <see cref="CheckpointException"/> naming it. The config JSON and kind "vision" go into the model's metadata.
 /// </summary>
-/// <summary>Numbers of the written vision tower.</summary>
-public enum VisionPrecision
-{
-    /// <summary>float32 throughout: open_clip's numbers (the default).</summary>
-    Float32,
-
-    /// <summary>
-    /// Opt-in, faster on CPUs with int8 dot products (VNNI): every nn.Linear of the transformer and the attentional
-    /// pooler with int8 weights per output channel and activations quantized at run time; the patch embedding,
-    /// LayerNorms, attention products and the projection stay float32. Not open_clip's numbers.
-    /// </summary>
-    Int8,
-}
-
-public static class VisionTowerOnnx
+internal static class VisionTowerOnnx
 {
     public const string PixelValues = "pixel_values";
     public const string Tokens = "tokens";

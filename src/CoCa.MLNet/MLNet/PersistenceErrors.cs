@@ -1,4 +1,4 @@
-namespace CoCa.MLNet.Persistence;
+namespace CoCa.MLNet.MLNet;
 
 internal static class PersistenceErrors
 {
