@@ -7,7 +7,6 @@
 // --work <output folder>. Without them: a small random CoCa (random captions) on generated shapes.
 using CoCa.MLNet.Captioning;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Datasets;
 using CoCa.MLNet.Samples;
 using Microsoft.ML;
 using Microsoft.ML.Data;

@@ -8,7 +8,6 @@
 // --data <one sub-folder per class>, --work <output folder>. Writes loss.html and confusion.html there.
 using CoCa.MLNet;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Datasets;
 using CoCa.MLNet.Samples;
 using CoCa.MLNet.Training.Pooling;
 using Microsoft.ML;

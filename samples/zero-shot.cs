@@ -6,7 +6,6 @@
 // hub folder with the text tower> and --vocab <bpe_simple_vocab_16e6.txt.gz>, --data <one sub-folder per class, named
 // after the class>, --work <output folder>. Without them: a small random CoCa (chance-level results) on generated shapes.
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Datasets;
 using CoCa.MLNet.Samples;
 using Microsoft.ML;
 

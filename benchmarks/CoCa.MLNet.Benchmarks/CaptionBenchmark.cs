@@ -2,8 +2,10 @@ using System.Diagnostics;
 using CoCa.MLNet.Captioning;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Runtime;
+using CoCa.MLNet.Samples;
 
 namespace CoCa.MLNet.Benchmarks;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using CoCa.MLNet.Tests.Shared;
 using CoCa.MLNet.Training.Pooling;
 using Microsoft.ML;
 using Microsoft.ML.Data;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Samples;
 using CoCa.MLNet.Training.FineTuning;
 using CoCa.MLNet.Training.Modules;
 using CoCa.MLNet.Training.Optimization;
@@ -21,7 +22,7 @@ internal static class FineTuneBenchmark
         string name = StringArg(args, "--model", "coca_ViT-B-32");
         int batch = IntArg(args, "--batch", 32);
         int steps = IntArg(args, "--steps", 3);
-        var config = name == "tiny" ? Tiny : CoCaConfigs.Get(name);
+        var config = name == "tiny" ? TinyCoCa.Config : CoCaConfigs.Get(name);
         Console.WriteLine($"machine: {MachineInfo.Describe()}, libtorch threads {torch.get_num_threads()}");
         torch.manual_seed(0);
         using var model = new CoCaModel(config);
@@ -71,14 +72,4 @@ internal static class FineTuneBenchmark
         Console.WriteLine($"| {name} | {batch} | {mean:F2} s | {batch / mean:F1} | {ours:F3} s vs {peer:F3} s | {MachineInfo.PeakRssMiB():F0} MiB |");
         return 0;
     }
-
-    private static CoCaModelConfig Tiny { get; } = new()
-    {
-        Name = "tiny",
-        EmbedDim = 32,
-        Vision = new VisionConfig { ImageSize = 32, Layers = 2, Width = 48, PatchSize = 8, HeadWidth = 16, AttnPoolerQueries = 5, AttnPoolerHeads = 2 },
-        Text = new TextConfig { ContextLength = 12, VocabSize = 49408, Width = 32, Heads = 2, Layers = 2 },
-        Multimodal = new MultimodalConfig { ContextLength = 12, VocabSize = 49408, Width = 32, Heads = 2, Layers = 1 },
-        Preprocess = new PreprocessConfig { ImageSize = 32 },
-    };
 }

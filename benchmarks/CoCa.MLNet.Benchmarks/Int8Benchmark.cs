@@ -1,9 +1,9 @@
+using CoCa.MLNet.Samples;
 using CoCa.MLNet.Scoring;
 using System.Diagnostics;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Datasets;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Runtime;

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using CoCa.MLNet.Pooling;
 using CoCa.MLNet.Scoring;
+using CoCa.MLNet.Tests.Shared;
 using CoCa.MLNet.Training.Pooling;
 using Microsoft.ML;
 using Microsoft.ML.Data;

@@ -1,6 +1,5 @@
 using CoCa.MLNet.Captioning;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Datasets;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -35,7 +34,7 @@ public static class Program
             ?? SmallCoCa.WriteHubFolder(Path.Combine(work, "checkpoint"), SmallCoCa.Config(), seed: 0, includeDecoder: true);
         var model = CoCaConverter.Convert(checkpoint, Path.Combine(work, "model"));
         if (!model.HasCaptioner)
-            throw new InvalidDataException($"Checkpoint '{checkpoint}' cannot caption: {Onnx.CaptionDecoderOnnx.WhyCannotCaption(model.Config) ?? "it has no text_decoder.* weights"}.");
+            throw new InvalidDataException($"Checkpoint '{checkpoint}' cannot caption: {CoCaConverter.WhyCannotCaption(model.Config) ?? "it has no text_decoder.* weights"}.");
         string vocab = arguments.GetExistingPath("vocab")
             ?? (arguments.Get("checkpoint") is null
                 ? ByteLevelVocabulary.Write(Path.Combine(work, "vocab"))

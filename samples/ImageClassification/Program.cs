@@ -1,5 +1,4 @@
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Datasets;
 using CoCa.MLNet.Training.Pooling;
 using Microsoft.ML;
 

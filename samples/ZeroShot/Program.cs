@@ -1,5 +1,4 @@
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Datasets;
 using Microsoft.ML;
 
 namespace CoCa.MLNet.Samples.ZeroShot;

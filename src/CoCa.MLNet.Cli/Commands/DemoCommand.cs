@@ -3,9 +3,9 @@ using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Cli.Pooling;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Datasets;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.Persistence;
+using CoCa.MLNet.Samples;
 using CoCa.MLNet.Training.Pooling;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -20,21 +20,6 @@ namespace CoCa.MLNet.Cli.Commands;
 /// </summary>
 internal static class DemoCommand
 {
-    /// <summary>A small CoCa with open_clip's architecture (the shape of coca_ViT-B-32, scaled down).</summary>
-    internal static CoCaModelConfig SmallConfig()
-    {
-        var b32 = CoCaConfigs.Get("coca_ViT-B-32");
-        return b32 with
-        {
-            Name = "coca_demo_small",
-            EmbedDim = 64,
-            Vision = b32.Vision with { ImageSize = 96, PatchSize = 16, Width = 96, Layers = 3, HeadWidth = 32, AttnPoolerQueries = 16, AttnPoolerHeads = 4 },
-            Text = b32.Text with { Width = 64, Heads = 2, Layers = 2 },
-            Multimodal = b32.Multimodal with { Width = 64, Heads = 2, Layers = 2 },
-            Preprocess = b32.Preprocess with { ImageSize = 96 },
-        };
-    }
-
     public static Command Create()
     {
         var work = new Option<string>("--work", "-w") { Description = "Folder for the demo's checkpoint, model, data and outputs", DefaultValueFactory = _ => "coca-demo" };
@@ -49,12 +34,11 @@ internal static class DemoCommand
     private static int Run(string workDir, int classCount, int perClass, int seed)
     {
         Directory.CreateDirectory(workDir);
-        var config = SmallConfig();
+        var config = SmallCoCa.Config();
 
         Step("1/7", $"making a small random CoCa ({config.Name}) in open_clip's hub layout");
         var checkpointDir = Path.Combine(workDir, "checkpoint");
-        SafetensorsWriter.Write(Path.Combine(checkpointDir, "open_clip_model.safetensors"), RandomCoCaCheckpoint.Create(config, seed));
-        OpenClipConfigWriter.Write(config, checkpointDir);
+        SmallCoCa.WriteHubFolder(checkpointDir, config, seed);
         Console.WriteLine($"      {checkpointDir}/open_clip_config.json + open_clip_model.safetensors");
 
         Step("2/7", "converting it to ONNX (coca convert)");

@@ -1,6 +1,7 @@
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.MLNet;
 using CoCa.MLNet.Persistence;
+using CoCa.MLNet.Pooling;
 using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Training.Pooling;
 using Microsoft.ML;

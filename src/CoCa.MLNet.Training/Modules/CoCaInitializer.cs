@@ -12,7 +12,7 @@ namespace CoCa.MLNet.Training.Modules;
 /// token embedding N(0, 0.02), positions and cls N(0, 0.01), in_proj N(0, w^-½), out_proj and c_proj
 /// N(0, w^-½·(2·layers)^-½), c_fc N(0, (2w)^-½), projections N(0, w^-½); <c>logit_scale</c> = ln(1/0.07).
 /// </summary>
-public static class CoCaInitializer
+internal static class CoCaInitializer
 {
     public static void Initialize(CoCaModel model, long seed)
     {

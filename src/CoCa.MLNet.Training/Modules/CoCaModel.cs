@@ -92,7 +92,7 @@ public sealed class CoCaModel : nn.Module<Tensor, Tensor, CoCaForward>
     /// open_clip name; a missing or mis-shaped tensor, or a checkpoint tensor the model has no place for, is a
     /// <see cref="CheckpointException"/> naming it. Returned in train mode on CPU (CoCa has no dropout).
     /// </summary>
-    public static CoCaModel FromStateDict(CoCaModelConfig config, StateDict stateDict)
+    internal static CoCaModel FromStateDict(CoCaModelConfig config, StateDict stateDict)
     {
         ArgumentNullException.ThrowIfNull(stateDict);
         var model = new CoCaModel(config);
@@ -109,7 +109,7 @@ public sealed class CoCaModel : nn.Module<Tensor, Tensor, CoCaForward>
     }
 
     /// <summary>Every parameter as an open_clip state-dict entry (float32, row-major), in the module's order.</summary>
-    public StateDict ToStateDict(string source = "CoCa.MLNet")
+    internal StateDict ToStateDict(string source = "CoCa.MLNet")
     {
         var tensors = new List<CheckpointTensor>();
         using (torch.no_grad())

@@ -79,7 +79,7 @@ public sealed class CoCaVisionModel : VisionTransformerTower<(Tensor Tokens, Ten
     /// missing or mis-shaped tensor, and listing the <c>visual.</c> keys the model did not use (a config that does not
     /// fit the checkpoint, e.g. fewer layers). The model is returned in eval mode on <paramref name="device"/> (CPU by default).
     /// </summary>
-    public static CoCaVisionModel FromStateDict(CoCaModelConfig config, StateDict stateDict, Device? device = null)
+    internal static CoCaVisionModel FromStateDict(CoCaModelConfig config, StateDict stateDict, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(stateDict);
         var model = new CoCaVisionModel(config);

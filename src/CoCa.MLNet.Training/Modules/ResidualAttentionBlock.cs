@@ -8,7 +8,7 @@ namespace CoCa.MLNet.Training.Modules;
 /// open_clip's pre-LN transformer block: <c>x + attn(ln_1(x))</c>, then <c>x + mlp(ln_2(x))</c>.
 /// Layer norms use eps 1e-5; CoCa sets no layer scale, so the residual adds are plain.
 /// </summary>
-public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor>
+internal sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor>
 {
     private readonly LayerNorm ln_1;
     private readonly PackedMultiheadAttention attn;

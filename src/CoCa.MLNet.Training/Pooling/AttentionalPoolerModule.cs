@@ -1,4 +1,4 @@
-using CoCa.MLNet.Scoring;
+using CoCa.MLNet.Pooling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using CoCa.MLNet.MLNet;
 using CoCa.MLNet.Onnx;
-using CoCa.MLNet.Scoring;
+using CoCa.MLNet.Pooling;
 using CoCa.MLNet.Training.Devices;
 using Microsoft.ML;
 using Microsoft.ML.Data;

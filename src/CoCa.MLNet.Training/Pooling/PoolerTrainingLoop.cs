@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using CoCa.MLNet.Scoring;
+using CoCa.MLNet.Pooling;
 using CoCa.MLNet.Training.Optimization;
 using TorchSharp;
 using static TorchSharp.torch;

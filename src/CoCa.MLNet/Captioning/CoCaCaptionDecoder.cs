@@ -1,4 +1,5 @@
 using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Runtime;
 using Microsoft.ML.OnnxRuntime;
@@ -11,7 +12,7 @@ namespace CoCa.MLNet.Captioning;
 /// per image, and the step model with its key/value cache; plus open_clip's decoding (<see cref="Generate"/>).
 /// Thread-safe: every call keeps its own cache.
 /// </summary>
-public sealed class CoCaCaptionDecoder : IDisposable
+internal sealed class CoCaCaptionDecoder : IDisposable
 {
     private readonly InferenceSession _image;
     private readonly InferenceSession _step;

@@ -55,7 +55,7 @@ public sealed class CoCaCaptionTransformer : BatchedTransformer, ICoCaSavableTra
 
     private protected override IBatchMapper CreateMapper() => new Mapper(this);
 
-    public void SaveTo(CoCaPackageWriter writer)
+    void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {
         writer.WriteJson("options.json", new SavedOptions
         {
@@ -75,7 +75,7 @@ public sealed class CoCaCaptionTransformer : BatchedTransformer, ICoCaSavableTra
         _captioner.Vocabulary.SaveTo(writer);
     }
 
-    public static ITransformer LoadFrom(CoCaPackageReader reader)
+    static ITransformer ICoCaSavableTransformer.LoadFrom(CoCaPackageReader reader)
     {
         var saved = reader.ReadJson<SavedOptions>("options.json");
         var options = new CoCaCaptionOptions

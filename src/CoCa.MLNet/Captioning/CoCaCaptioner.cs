@@ -1,5 +1,6 @@
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Featurization;
+using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Runtime;
 using CoCa.MLNet.Text;
@@ -51,7 +52,7 @@ public sealed class CoCaCaptioner : IDisposable
     }
 
     internal CoCaImageFeatureExtractor Images { get; }
-    public CoCaCaptionDecoder Decoder { get; }
+    internal CoCaCaptionDecoder Decoder { get; }
     public ClipTokenizer Tokenizer { get; }
     internal ClipVocabularyFiles Vocabulary { get; }
 

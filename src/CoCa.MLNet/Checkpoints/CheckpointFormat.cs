@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace CoCa.MLNet.Checkpoints;
 
 /// <summary>What a checkpoint file is, judged by its first bytes (its extension may lie: open_clip's .bin is a zip).</summary>
-public enum CheckpointFileKind
+internal enum CheckpointFileKind
 {
     /// <summary>Not recognised.</summary>
     Unknown,
@@ -16,7 +16,7 @@ public enum CheckpointFileKind
 }
 
 /// <summary>Sniffs a checkpoint file's format from its magic bytes.</summary>
-public static class CheckpointFormat
+internal static class CheckpointFormat
 {
     public static CheckpointFileKind Detect(string path)
     {

@@ -3,7 +3,7 @@ using CoCa.MLNet.Configuration;
 namespace CoCa.MLNet.Checkpoints;
 
 /// <summary>A checkpoint's weights, the open_clip config found beside them (if any) and where both came from.</summary>
-public sealed record LoadedCheckpoint(StateDict Weights, CoCaModelConfig? Config, string WeightsPath)
+internal sealed record LoadedCheckpoint(StateDict Weights, CoCaModelConfig? Config, string WeightsPath)
 {
     /// <summary>The <c>open_clip_config.json</c> the config was read from, or null.</summary>
     public string? ConfigPath { get; init; }
@@ -15,7 +15,7 @@ public sealed record LoadedCheckpoint(StateDict Weights, CoCaModelConfig? Config
 /// <c>open_clip_model.safetensors</c>, else <c>open_clip_pytorch_model.bin</c>, else the folder's only weights file).
 /// An <c>open_clip_config.json</c> next to the weights is parsed into <see cref="LoadedCheckpoint.Config"/>.
 /// </summary>
-public static class CheckpointLoader
+internal static class CheckpointLoader
 {
     public const string HubConfigFile = "open_clip_config.json";
     public const string HubSafetensorsFile = "open_clip_model.safetensors";

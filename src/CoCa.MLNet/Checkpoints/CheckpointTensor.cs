@@ -1,10 +1,10 @@
 namespace CoCa.MLNet.Checkpoints;
 
 /// <summary>Element type a tensor had in the checkpoint file (values are always handed out as float32).</summary>
-public enum CheckpointDType { Float32, Float16, BFloat16, Float64, Int64, Int32, UInt8, Bool }
+internal enum CheckpointDType { Float32, Float16, BFloat16, Float64, Int64, Int32, UInt8, Bool }
 
 /// <summary>One named tensor of a state dict, converted to contiguous row-major float32.</summary>
-public sealed class CheckpointTensor
+internal sealed class CheckpointTensor
 {
     public CheckpointTensor(string name, long[] shape, float[] data, CheckpointDType sourceType = CheckpointDType.Float32)
     {

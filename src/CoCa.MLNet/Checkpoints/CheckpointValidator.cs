@@ -10,7 +10,7 @@ namespace CoCa.MLNet.Checkpoints;
 /// Every tensor of a validated tower must hold finite numbers: a NaN or ±Inf (a damaged file, or weights saved after
 /// training diverged) is refused naming the tensor, instead of becoming NaN features.
 /// </summary>
-public static class CheckpointValidator
+internal static class CheckpointValidator
 {
     /// <summary>Validates <c>visual.*</c>.</summary>
     /// <exception cref="CheckpointException">A tensor is missing, mis-shaped, unexpected, or the block count differs.</exception>

@@ -3,7 +3,7 @@ using CoCa.MLNet.Configuration;
 namespace CoCa.MLNet.Checkpoints;
 
 /// <summary>One state-dict entry a config implies: its open_clip key and shape.</summary>
-public sealed record TensorSpec(string Name, long[] Shape)
+internal sealed record TensorSpec(string Name, long[] Shape)
 {
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
@@ -14,7 +14,7 @@ public sealed record TensorSpec(string Name, long[] Shape)
 /// <c>visual.*</c> and <c>text.*</c> towers and <c>logit_scale</c> (the captioning decoder, <c>text_decoder.*</c>,
 /// is not listed). Key order follows open_clip's <c>state_dict()</c>. Used to validate checkpoints and to make random ones.
 /// </summary>
-public static class CoCaStateDictLayout
+internal static class CoCaStateDictLayout
 {
     public const string LogitScale = "logit_scale";
 

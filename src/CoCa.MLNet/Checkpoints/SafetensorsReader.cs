@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace CoCa.MLNet.Checkpoints;
 
 /// <summary>Reads Hugging Face .safetensors files (8-byte header length, JSON header, raw little-endian data).</summary>
-public static class SafetensorsReader
+internal static class SafetensorsReader
 {
     public static StateDict Read(string path) => Read(path, include: null);
 
@@ -104,7 +104,7 @@ public static class SafetensorsReader
 }
 
 /// <summary>Little-endian raw element bytes → float32.</summary>
-public static class TensorConversion
+internal static class TensorConversion
 {
     public static int ElementSize(CheckpointDType t) => t switch
     {

@@ -8,7 +8,7 @@ namespace CoCa.MLNet.Checkpoints;
 /// with spaces to a multiple of 8, then the raw little-endian data in header order). The file appears atomically:
 /// it is written to a temporary file beside the target and renamed over it.
 /// </summary>
-public static class SafetensorsWriter
+internal static class SafetensorsWriter
 {
     public static void Write(string path, StateDict stateDict, IReadOnlyDictionary<string, string>? metadata = null) =>
         Write(path, stateDict.Values, metadata);

@@ -4,7 +4,7 @@ namespace CoCa.MLNet.Checkpoints;
 /// An open_clip state dict: parameter name → tensor. The names are the compatibility contract
 /// (e.g. <c>visual.transformer.resblocks.0.attn.in_proj_weight</c>).
 /// </summary>
-public sealed class StateDict : IReadOnlyDictionary<string, CheckpointTensor>
+internal sealed class StateDict : IReadOnlyDictionary<string, CheckpointTensor>
 {
     private readonly Dictionary<string, CheckpointTensor> _tensors;
 

@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Runtime.InteropServices;
-using CoCa.MLNet.Checkpoints.Pickle;
 
 namespace CoCa.MLNet.Checkpoints;
 
@@ -12,7 +11,7 @@ namespace CoCa.MLNet.Checkpoints;
 /// Tensors of any stride/offset are materialised as contiguous row-major float32 (float16/bfloat16/float64/int64 converted).
 /// Only allow-listed pickle globals (OrderedDict, torch tensor/parameter rebuilders, storage classes) are honoured.
 /// </summary>
-public static class TorchCheckpointReader
+internal static class TorchCheckpointReader
 {
     public static StateDict Read(string path) => Read(path, include: null);
 

@@ -1,5 +1,6 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
 
 namespace CoCa.MLNet.Conversion;
@@ -33,7 +34,7 @@ public static class CoCaConverter
     /// (<see cref="CaptionDecoderOnnx.WhyCannotCaption"/>). A checkpoint with some but not
     /// all of the text tensors is rejected, naming the first missing one.
     /// </summary>
-    public static ConvertedModel Convert(StateDict weights, CoCaModelConfig config, string outputDirectory, string? source = null, VisionPrecision precision = VisionPrecision.Float32)
+    internal static ConvertedModel Convert(StateDict weights, CoCaModelConfig config, string outputDirectory, string? source = null, VisionPrecision precision = VisionPrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(weights);
         CheckpointValidator.ValidateVision(config, weights);
@@ -64,7 +65,13 @@ public static class CoCaConverter
     }
 
     /// <summary>True when the checkpoint carries the unimodal text tower (<c>text.*</c>; <c>text_decoder.*</c> does not count).</summary>
-    public static bool HasTextTower(StateDict weights) => weights.KeysWithPrefix("text.").Any();
+    /// <summary>
+    /// Why a checkpoint of <paramref name="config"/> cannot caption (open_clip's requirement: text width = multimodal
+    /// width = embed_dim), or null when it can.
+    /// </summary>
+    public static string? WhyCannotCaption(CoCaModelConfig config) => CaptionDecoderOnnx.WhyCannotCaption(config);
+
+    internal static bool HasTextTower(StateDict weights) => weights.KeysWithPrefix("text.").Any();
 
     internal static void WriteAtomically(string path, Action<Stream> write)
     {

@@ -12,7 +12,7 @@ public sealed class CoCaImageFeatureExtractor : IDisposable
 {
     private readonly CoCaImagePreprocessor _preprocessor;
 
-    public CoCaImageFeatureExtractor(CoCaVisionEncoder encoder)
+    internal CoCaImageFeatureExtractor(CoCaVisionEncoder encoder)
     {
         Encoder = encoder;
         _preprocessor = new CoCaImagePreprocessor(encoder.Config.Preprocess with { ImageSize = encoder.Config.Vision.ImageSize });
@@ -25,7 +25,7 @@ public sealed class CoCaImageFeatureExtractor : IDisposable
         return new CoCaImageFeatureExtractor(new CoCaVisionEncoder(File.ReadAllBytes(model.VisionModelPath), model.Config, options));
     }
 
-    public CoCaVisionEncoder Encoder { get; }
+    internal CoCaVisionEncoder Encoder { get; }
 
     /// <summary>Features of image files (decoded and preprocessed in parallel; one encoder call).</summary>
     public (float[]? Tokens, float[]? Embeddings) Extract(IReadOnlyList<string> imagePaths, bool tokens, bool embeddings) =>

@@ -59,7 +59,7 @@ public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSa
 
     private protected override IBatchMapper CreateMapper() => new Mapper(this);
 
-    public void SaveTo(CoCaPackageWriter writer)
+    void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {
         writer.WriteJson("options.json", new SavedOptions
         {
@@ -74,7 +74,7 @@ public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSa
         writer.WriteBytes(ConvertedModel.VisionFile, _extractor.Encoder.OnnxModel);
     }
 
-    public static ITransformer LoadFrom(CoCaPackageReader reader)
+    static ITransformer ICoCaSavableTransformer.LoadFrom(CoCaPackageReader reader)
     {
         var saved = reader.ReadJson<SavedOptions>("options.json");
         var options = new CoCaImageFeaturizerOptions

@@ -53,7 +53,7 @@ public sealed class CoCaTextEmbeddingTransformer : BatchedTransformer, ICoCaSava
 
     private protected override IBatchMapper CreateMapper() => new Mapper(this);
 
-    public void SaveTo(CoCaPackageWriter writer)
+    void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {
         var vocabulary = _extractor.Vocabulary
             ?? throw new InvalidOperationException("This text transformer was built without its vocabulary file's bytes, so it cannot be saved.");
@@ -70,7 +70,7 @@ public sealed class CoCaTextEmbeddingTransformer : BatchedTransformer, ICoCaSava
         vocabulary.SaveTo(writer);
     }
 
-    public static ITransformer LoadFrom(CoCaPackageReader reader)
+    static ITransformer ICoCaSavableTransformer.LoadFrom(CoCaPackageReader reader)
     {
         var saved = reader.ReadJson<SavedOptions>("options.json");
         var options = new CoCaTextEmbeddingOptions

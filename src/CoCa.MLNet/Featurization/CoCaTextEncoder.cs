@@ -1,5 +1,6 @@
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Runtime;
 using Microsoft.ML.OnnxRuntime;
@@ -10,7 +11,7 @@ namespace CoCa.MLNet.Featurization;
 /// The CoCa text tower as an ONNX Runtime session: token ids [N, L] (open_clip's tokenizer output) → the contrastive
 /// text embedding [N, E], not normalized. Thread-safe: ONNX Runtime sessions may be run concurrently.
 /// </summary>
-public sealed class CoCaTextEncoder : IDisposable
+internal sealed class CoCaTextEncoder : IDisposable
 {
     public const string InputIdsInput = TextTowerOnnx.InputIds;
     public const string EmbeddingOutput = TextTowerOnnx.TextEmbedding;

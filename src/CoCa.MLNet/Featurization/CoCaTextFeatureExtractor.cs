@@ -9,7 +9,7 @@ namespace CoCa.MLNet.Featurization;
 /// </summary>
 public sealed class CoCaTextFeatureExtractor : IDisposable
 {
-    public CoCaTextFeatureExtractor(CoCaTextEncoder encoder, ClipTokenizer tokenizer)
+    internal CoCaTextFeatureExtractor(CoCaTextEncoder encoder, ClipTokenizer tokenizer)
         : this(encoder, tokenizer, null)
     {
     }
@@ -40,7 +40,7 @@ public sealed class CoCaTextFeatureExtractor : IDisposable
     internal static CoCaTextFeatureExtractor Create(CoCaTextEncoder encoder, ClipVocabularyFiles vocabulary) =>
         new(encoder, vocabulary.CreateTokenizer(), vocabulary);
 
-    public CoCaTextEncoder Encoder { get; }
+    internal CoCaTextEncoder Encoder { get; }
 
     public ClipTokenizer Tokenizer { get; }
 

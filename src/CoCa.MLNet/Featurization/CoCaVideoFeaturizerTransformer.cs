@@ -58,13 +58,13 @@ public sealed class CoCaVideoFeaturizerTransformer : BatchedTransformer, ICoCaSa
 
     private protected override IBatchMapper CreateMapper() => new Mapper(this);
 
-    public void SaveTo(CoCaPackageWriter writer)
+    void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {
         writer.WriteJson("options.json", new SavedOptions { Options = _options, Config = Config });
         writer.WriteBytes(ConvertedModel.VisionFile, _images.Encoder.OnnxModel);
     }
 
-    public static ITransformer LoadFrom(CoCaPackageReader reader)
+    static ITransformer ICoCaSavableTransformer.LoadFrom(CoCaPackageReader reader)
     {
         var saved = reader.ReadJson<SavedOptions>("options.json");
         saved.Options.ModelPath = reader.Source;

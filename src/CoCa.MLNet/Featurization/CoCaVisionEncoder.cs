@@ -9,7 +9,7 @@ namespace CoCa.MLNet.Featurization;
 /// and/or the contrastive embedding [N,E]. Only the requested outputs are computed.
 /// Thread-safe: ONNX Runtime sessions may be run concurrently.
 /// </summary>
-public sealed class CoCaVisionEncoder : IDisposable
+internal sealed class CoCaVisionEncoder : IDisposable
 {
     public const string PixelsInput = "pixel_values";
     public const string TokensOutput = "tokens";

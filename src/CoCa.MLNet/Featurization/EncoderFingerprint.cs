@@ -11,7 +11,7 @@ namespace CoCa.MLNet.Featurization;
 /// count, ...). The attentional pooler trainer keys its feature cache with it, so a cached dataset is reused
 /// without running the encoder at all, and a different encoder never reuses it.
 /// </summary>
-public static class EncoderFingerprint
+internal static class EncoderFingerprint
 {
     /// <summary>The annotation's name (a text value: hex SHA-256).</summary>
     public const string AnnotationName = "CoCa.EncoderFingerprint";

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace CoCa.MLNet.IO;
 
 /// <summary>An n-dimensional array read from or written to NumPy's .npy format (little-endian, C order).</summary>
-public sealed class NpyArray<T> where T : unmanaged
+internal sealed class NpyArray<T> where T : unmanaged
 {
     public NpyArray(long[] shape, T[] data)
     {
@@ -17,7 +17,7 @@ public sealed class NpyArray<T> where T : unmanaged
 }
 
 /// <summary>Reads and writes NumPy .npy files (format 1.0/2.0) of float32, float64, int64 and int32.</summary>
-public static partial class Npy
+internal static partial class Npy
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
@@ -115,7 +115,7 @@ public static partial class Npy
 /// Writes a .npy file in pieces (e.g. one batch of features at a time) into a temporary file that
 /// <see cref="Commit"/> renames into place: an interrupted run leaves no half-written output.
 /// </summary>
-public sealed class NpyStreamWriter : IDisposable
+internal sealed class NpyStreamWriter : IDisposable
 {
     private readonly string _path;
     private readonly string _tmp;

@@ -11,7 +11,7 @@ namespace CoCa.MLNet.MLNet;
 /// With an <see cref="IPipelinedBatchMapper"/> the second cursor and the CPU half of the mapping run one batch ahead
 /// on a background thread (<see cref="Prefetch"/>), so decoding overlaps the encoder; rows keep their order.
 /// </summary>
-public sealed class BatchedMappingDataView : IDataView
+internal sealed class BatchedMappingDataView : IDataView
 {
     private readonly IDataView _input;
     private readonly IBatchMapper _mapper;

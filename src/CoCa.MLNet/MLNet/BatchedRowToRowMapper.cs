@@ -7,7 +7,7 @@ namespace CoCa.MLNet.MLNet;
 /// The row-at-a-time face of a batched mapper, for <c>PredictionEngine</c> (which needs
 /// <see cref="IRowToRowMapper"/>): each row is mapped as a batch of one when its output is first read.
 /// </summary>
-public sealed class BatchedRowToRowMapper : IRowToRowMapper
+internal sealed class BatchedRowToRowMapper : IRowToRowMapper
 {
     private readonly IBatchMapper _mapper;
 

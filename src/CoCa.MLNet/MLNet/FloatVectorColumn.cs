@@ -4,7 +4,7 @@ using Microsoft.ML.Data;
 namespace CoCa.MLNet.MLNet;
 
 /// <summary>Reads a float-vector column (tokens, embeddings, scores) out of an <see cref="IDataView"/>.</summary>
-public static class FloatVectorColumn
+internal static class FloatVectorColumn
 {
     /// <summary>The column <paramref name="column"/> of every row, in order, as dense arrays.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The column is missing or is not a float vector.</exception>

@@ -4,13 +4,13 @@ using Microsoft.ML.Data;
 namespace CoCa.MLNet.MLNet;
 
 /// <summary>One column a batched mapper adds: float vectors, or a key derived from them.</summary>
-public sealed record OutputColumn(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations = null);
+internal sealed record OutputColumn(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations = null);
 
 /// <summary>
 /// The work of a batched transformer: read one input column, map many rows at once (one ONNX Runtime call per
 /// batch), hand out per-row values. <see cref="BatchedMappingDataView"/> does the ML.NET plumbing around it.
 /// </summary>
-public interface IBatchMapper
+internal interface IBatchMapper
 {
     /// <summary>The input column this mapper reads.</summary>
     string InputColumnName { get; }

@@ -6,7 +6,7 @@ using CoCa.MLNet.Configuration;
 namespace CoCa.MLNet.Onnx;
 
 /// <summary>The metadata_props keys CoCa.MLNet writes into its ONNX models.</summary>
-public static class CoCaOnnxMetadata
+internal static class CoCaOnnxMetadata
 {
     /// <summary>Which part of CoCa the model is: "vision", later "text", "pooler".</summary>
     public const string KindKey = "coca.mlnet.kind";

@@ -6,7 +6,7 @@ namespace CoCa.MLNet.Onnx;
 /// A named float32 tensor view (row-major) used as a model weight: a checkpoint tensor or a slice of one,
 /// e.g. the W_q rows of a packed <c>in_proj_weight</c>. Holds no copy of the values.
 /// </summary>
-public readonly record struct NamedTensor
+internal readonly record struct NamedTensor
 {
     public NamedTensor(string name, ReadOnlyMemory<float> data, params long[] shape)
     {

@@ -1,7 +1,7 @@
 namespace CoCa.MLNet.Onnx;
 
 /// <summary>onnx.proto's <c>AttributeProto.AttributeType</c> values this writer emits.</summary>
-public enum OnnxAttributeType
+internal enum OnnxAttributeType
 {
     Float = 1,
     Int = 2,
@@ -11,7 +11,7 @@ public enum OnnxAttributeType
 }
 
 /// <summary>A node attribute (e.g. <c>OnnxAttribute.Int("axis", -1)</c>).</summary>
-public sealed class OnnxAttribute
+internal sealed class OnnxAttribute
 {
     private OnnxAttribute(string name, OnnxAttributeType type)
     {

@@ -1,7 +1,7 @@
 namespace CoCa.MLNet.Onnx;
 
 /// <summary>ONNX tensor element types (the values of onnx.proto's <c>TensorProto.DataType</c>) this writer emits.</summary>
-public enum OnnxDataType
+internal enum OnnxDataType
 {
     Float = 1,
     Int8 = 3,

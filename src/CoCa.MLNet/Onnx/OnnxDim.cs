@@ -5,7 +5,7 @@ namespace CoCa.MLNet.Onnx;
 /// Converts implicitly from <see cref="long"/>, <see cref="int"/> and <see cref="string"/>, so shapes read
 /// naturally: <c>builder.Input("pixel_values", OnnxDataType.Float, "batch", 3, 224, 224)</c>.
 /// </summary>
-public readonly record struct OnnxDim
+internal readonly record struct OnnxDim
 {
     private OnnxDim(long? value, string? symbol)
     {

@@ -17,7 +17,7 @@ namespace CoCa.MLNet.Onnx;
 /// </code>
 /// Initializer values are referenced, not copied, and streamed when the model is written.
 /// </summary>
-public sealed class OnnxGraphBuilder
+internal sealed class OnnxGraphBuilder
 {
     /// <summary>Protobuf's hard limit for one serialized message (ONNX Runtime refuses larger models).</summary>
     public const long MaxModelBytes = int.MaxValue;

@@ -1,7 +1,7 @@
 namespace CoCa.MLNet.Onnx;
 
 /// <summary>Typed shorthands for the ONNX operators the CoCa graphs use (opset 17 signatures).</summary>
-public static class OnnxOps
+internal static class OnnxOps
 {
     public static string Add(this OnnxGraphBuilder g, string a, string b) => g.Node("Add", [a, b]);
     public static string Sub(this OnnxGraphBuilder g, string a, string b) => g.Node("Sub", [a, b]);

@@ -9,7 +9,7 @@ namespace CoCa.MLNet.Onnx;
 /// source arrays and stream bytes on demand: a model's weights are never copied into an intermediate buffer,
 /// and transposed weights are produced block by block while writing.
 /// </summary>
-public abstract class OnnxTensorData
+internal abstract class OnnxTensorData
 {
     private const int ChunkElements = 1 << 16;
 

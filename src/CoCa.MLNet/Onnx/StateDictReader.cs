@@ -7,7 +7,7 @@ namespace CoCa.MLNet.Onnx;
 /// can reject a checkpoint with unexpected tensors (e.g. a resblock index beyond the configured depth)
 /// instead of silently ignoring them.
 /// </summary>
-public sealed class StateDictReader
+internal sealed class StateDictReader
 {
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 

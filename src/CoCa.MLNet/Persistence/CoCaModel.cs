@@ -11,7 +11,7 @@ namespace CoCa.MLNet.Persistence;
 /// with nothing else needed. ML.NET's own transformers inside the model are stored with ML.NET's own
 /// <c>mlContext.Model.Save</c>; ours with <see cref="ICoCaSavableTransformer"/>.
 /// </summary>
-public static class CoCaModel
+internal static class CoCaModel
 {
     private const string FormatName = "coca.mlnet.model";
     private const int FormatVersion = 1;
@@ -119,18 +119,26 @@ public static class CoCaModel
         }
     }
 
+    /// <summary>Transformer types that moved namespace: packages saved before the move name the old one.</summary>
+    private static readonly Dictionary<string, string> MovedTypes = new(StringComparer.Ordinal)
+    {
+        ["CoCa.MLNet.Scoring.AttentionalPoolerTransformer"] = "CoCa.MLNet.Pooling.AttentionalPoolerTransformer",
+    };
+
+    private static ITransformer LoadAs<T>(CoCaPackageReader reader) where T : ICoCaSavableTransformer => T.LoadFrom(reader);
+
     private static ITransformer LoadOurs(PartEntry entry, CoCaPackageReader reader)
     {
         Type? type;
-        try { type = Assembly.Load(entry.Assembly!).GetType(entry.Type, throwOnError: false); }
+        string typeName = MovedTypes.GetValueOrDefault(entry.Type, entry.Type);
+        try { type = Assembly.Load(entry.Assembly!).GetType(typeName, throwOnError: false); }
         catch (Exception e) when (e is FileNotFoundException or FileLoadException)
         {
             throw new InvalidDataException($"Model package '{reader.Source}' needs assembly '{entry.Assembly}' (for {entry.Type}); reference it from your application.", e);
         }
         if (type is null || !typeof(ICoCaSavableTransformer).IsAssignableFrom(type))
             throw new InvalidDataException($"Model package '{reader.Source}' names transformer type '{entry.Type}' that this CoCa.MLNet does not know.");
-        var load = type.GetMethod(nameof(ICoCaSavableTransformer.LoadFrom), BindingFlags.Public | BindingFlags.Static, [typeof(CoCaPackageReader)])
-            ?? throw new InvalidDataException($"Transformer type '{entry.Type}' has no public static LoadFrom(CoCaPackageReader).");
+        var load = typeof(CoCaModel).GetMethod(nameof(LoadAs), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(type);
         try { return (ITransformer)load.Invoke(null, [reader])!; }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {

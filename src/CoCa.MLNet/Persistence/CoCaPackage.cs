@@ -7,7 +7,7 @@ using Microsoft.ML.Runtime;
 namespace CoCa.MLNet.Persistence;
 
 /// <summary>Writes the entries of one transformer into a model package (a folder inside the zip).</summary>
-public sealed class CoCaPackageWriter
+internal sealed class CoCaPackageWriter
 {
     private readonly ZipArchive _zip;
     private readonly string _prefix;
@@ -32,7 +32,7 @@ public sealed class CoCaPackageWriter
 }
 
 /// <summary>Reads the entries one transformer wrote with <see cref="CoCaPackageWriter"/>.</summary>
-public sealed class CoCaPackageReader
+internal sealed class CoCaPackageReader
 {
     private readonly ZipArchive _zip;
     private readonly string _prefix;

@@ -10,7 +10,7 @@ namespace CoCa.MLNet.Persistence;
 /// LoadableClass are internal), so a transformer from outside Microsoft.ML cannot take part in mlContext.Model.Save.
 /// A CoCa model package holds our transformers in this format and ML.NET's own transformers in ML.NET's format.
 /// </remarks>
-public interface ICoCaSavableTransformer : ITransformer
+internal interface ICoCaSavableTransformer : ITransformer
 {
     /// <summary>Writes everything needed to rebuild this transformer (ONNX bytes, options, label names...).</summary>
     void SaveTo(CoCaPackageWriter writer);

@@ -10,7 +10,7 @@ namespace CoCa.MLNet.Preprocessing;
 /// float32) → Normalize ((x − mean) / std in float32). Output is planar [3, S, S] float32.
 /// Immutable and thread-safe: call it from as many threads as you like.
 /// </summary>
-public sealed class CoCaImagePreprocessor
+internal sealed class CoCaImagePreprocessor
 {
     private readonly float[][] _lookup;
 

@@ -5,7 +5,7 @@ namespace CoCa.MLNet.Preprocessing;
 /// family its file opens as, which <see cref="CoCaImagePreprocessor"/> needs to resize exactly as open_clip does.
 /// <see cref="ToRgb"/> gives what PIL's <c>convert("RGB")</c> gives.
 /// </summary>
-public sealed class DecodedImage
+internal sealed class DecodedImage
 {
     /// <param name="width">Width in pixels.</param>
     /// <param name="height">Height in pixels.</param>

@@ -17,7 +17,7 @@ namespace CoCa.MLNet.Preprocessing;
 /// values, clipped to 255 by the RGB conversion), except interlaced ones. Known differences from PIL: CMYK JPEGs, GIFs
 /// whose first frame is smaller than the canvas, and interlaced 16-bit greyscale PNGs.
 /// </remarks>
-public static class ImageDecoder
+internal static class ImageDecoder
 {
     /// <summary>The formats decoded here, for error messages.</summary>
     public const string ExpectedFormats = "PNG, JPEG, BMP, GIF, WebP or TIFF";

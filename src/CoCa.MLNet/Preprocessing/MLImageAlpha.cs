@@ -1,7 +1,7 @@
 namespace CoCa.MLNet.Preprocessing;
 
 /// <summary>How the colour bytes of an <see cref="Microsoft.ML.Data.MLImage"/> relate to its alpha.</summary>
-public enum MLImageAlpha
+internal enum MLImageAlpha
 {
     /// <summary>
     /// Colours are premultiplied by alpha: what <c>MLImage.CreateFromFile</c>/<c>CreateFromStream</c> (and ML.NET's

@@ -1,7 +1,7 @@
 namespace CoCa.MLNet.Preprocessing;
 
 /// <summary>open_clip's <c>preprocess_cfg.resize_mode</c> for the eval transform.</summary>
-public enum OpenClipResizeMode
+internal enum OpenClipResizeMode
 {
     /// <summary>Resize the shortest side to S (long side truncated), then center crop S×S. open_clip's default.</summary>
     Shortest,
@@ -12,7 +12,7 @@ public enum OpenClipResizeMode
 }
 
 /// <summary>Parses open_clip's resize-mode names.</summary>
-public static class OpenClipResizeModes
+internal static class OpenClipResizeModes
 {
     public static OpenClipResizeMode FromOpenClipName(string resizeMode)
     {

@@ -4,7 +4,7 @@ namespace CoCa.MLNet.Preprocessing;
 /// The family of PIL mode an image file opens as. It matters because open_clip's eval transform resizes (and crops)
 /// BEFORE <c>convert("RGB")</c>, and PIL's <c>Image.resize</c> treats the families differently.
 /// </summary>
-public enum PilImageMode
+internal enum PilImageMode
 {
     /// <summary>"RGB" or "L" (and JPEG's YCbCr): every channel resampled with the requested filter.</summary>
     Rgb,

@@ -10,7 +10,7 @@ namespace CoCa.MLNet.Preprocessing;
 /// only the source rows the vertical pass needs, each pass skipped when its dimension does not change; and PIL's
 /// nearest-neighbour scaling (libImaging/Geometry.c, ImagingScaleAffine) for <see cref="ResamplingFilter.Nearest"/>.
 /// </summary>
-public static class PilResize
+internal static class PilResize
 {
     /// <summary>Resizes an RGB image to <paramref name="width"/> x <paramref name="height"/> exactly as PIL does.</summary>
     public static RgbImage Resize(RgbImage source, int width, int height, ResamplingFilter filter)

@@ -1,7 +1,7 @@
 namespace CoCa.MLNet.Preprocessing;
 
 /// <summary>The PIL resampling filters open_clip's eval transform can use.</summary>
-public enum ResamplingFilter
+internal enum ResamplingFilter
 {
     /// <summary>PIL <c>NEAREST</c>; PIL forces it for palette ("P") and bilevel ("1") images whatever was asked.</summary>
     Nearest,
@@ -12,7 +12,7 @@ public enum ResamplingFilter
 }
 
 /// <summary>Maps open_clip's <c>preprocess_cfg.interpolation</c> names to <see cref="ResamplingFilter"/>.</summary>
-public static class ResamplingFilters
+internal static class ResamplingFilters
 {
     /// <summary>
     /// "bicubic" → Bicubic, "bilinear" → Bilinear, "random" → Bicubic (open_clip ignores "random" outside training and

@@ -4,7 +4,7 @@ namespace CoCa.MLNet.Runtime;
 /// The cores this process may use, and how our work shares them: ONNX Runtime's intra-op threads take the cores,
 /// and preprocessing that overlaps a running session takes what they leave (at least one thread).
 /// </summary>
-public static class CpuBudget
+internal static class CpuBudget
 {
     /// <summary>
     /// Cores available to this process: <see cref="Environment.ProcessorCount"/>, which on Linux counts the CPUs of

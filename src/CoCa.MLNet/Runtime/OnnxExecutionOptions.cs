@@ -50,7 +50,7 @@ public sealed record OnnxExecutionOptions
 }
 
 /// <summary>Creates ONNX Runtime sessions from <see cref="OnnxExecutionOptions"/>.</summary>
-public static class OnnxSessions
+internal static class OnnxSessions
 {
     public static InferenceSession Create(byte[] model, OnnxExecutionOptions? options, string what) => Create(model, options, what, out _);
 

@@ -10,7 +10,7 @@ namespace CoCa.MLNet.Runtime;
 /// an exception in the producer surfaces to the consumer at the position where it happened; disposing the
 /// enumerator early stops the producer after its current item.
 /// </summary>
-public static class Prefetch
+internal static class Prefetch
 {
     public static IEnumerable<T> Ahead<T>(IEnumerable<T> source, int capacity = 1)
     {

@@ -95,7 +95,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
 
     private protected override IBatchMapper CreateMapper() => new Mapper(this);
 
-    public void SaveTo(CoCaPackageWriter writer)
+    void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {
         writer.WriteJson("options.json", new Saved
         {
@@ -111,7 +111,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
         writer.WriteBytes(ClassEmbeddingsEntry, MemoryMarshal.AsBytes(_classEmbeddings.AsSpan()));
     }
 
-    public static ITransformer LoadFrom(CoCaPackageReader reader)
+    static ITransformer ICoCaSavableTransformer.LoadFrom(CoCaPackageReader reader)
     {
         var saved = reader.ReadJson<Saved>("options.json");
         var bytes = reader.ReadBytes(ClassEmbeddingsEntry);

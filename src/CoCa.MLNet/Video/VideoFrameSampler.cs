@@ -9,7 +9,7 @@ namespace CoCa.MLNet.Video;
 /// increasing; for N &lt; F the same formula repeats each source frame ⌊F/N⌋ or ⌈F/N⌉ times, in order (e.g. N = 3,
 /// F = 8 → 0 0 0 1 1 2 2 2), so every video yields a [F, …] block whatever its length.
 /// </remarks>
-public static class VideoFrameSampler
+internal static class VideoFrameSampler
 {
     /// <summary>The number of frames CoCa samples per video by default (open_clip/CoCa zero-shot video: 16).</summary>
     public const int DefaultFrameCount = 16;

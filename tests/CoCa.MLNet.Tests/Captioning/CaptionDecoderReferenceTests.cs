@@ -1,7 +1,9 @@
 using CoCa.MLNet.Captioning;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
+using CoCa.MLNet.Samples;
 using CoCa.MLNet.Tests.Onnx;
 using Microsoft.ML.OnnxRuntime;
 

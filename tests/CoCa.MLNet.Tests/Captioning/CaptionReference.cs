@@ -2,6 +2,7 @@ using System.Text.Json;
 using CoCa.MLNet.Captioning;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.IO;
+using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
 
 namespace CoCa.MLNet.Tests.Captioning;

@@ -1,5 +1,6 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Samples;
 
 namespace CoCa.MLNet.Tests.Checkpoints;
 

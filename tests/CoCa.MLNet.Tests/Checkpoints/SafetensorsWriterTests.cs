@@ -1,5 +1,6 @@
 using System.Text;
 using CoCa.MLNet.Checkpoints;
+using CoCa.MLNet.Samples;
 
 namespace CoCa.MLNet.Tests.Checkpoints;
 

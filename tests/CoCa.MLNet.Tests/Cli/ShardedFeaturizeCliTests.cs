@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
-using CoCa.MLNet.Datasets;
+using CoCa.MLNet.Featurization;
 using CoCa.MLNet.IO;
 using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Samples;
 using Microsoft.ML.Data;
 
 namespace CoCa.MLNet.Tests.Cli;

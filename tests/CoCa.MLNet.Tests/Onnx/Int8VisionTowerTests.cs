@@ -1,5 +1,6 @@
 using CoCa.MLNet.Scoring;
 using Xunit.Abstractions;
+using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.IO;

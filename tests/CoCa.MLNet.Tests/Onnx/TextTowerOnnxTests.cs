@@ -1,7 +1,9 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.IO;
+using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
+using CoCa.MLNet.Samples;
 using Xunit.Abstractions;
 
 namespace CoCa.MLNet.Tests.Onnx;

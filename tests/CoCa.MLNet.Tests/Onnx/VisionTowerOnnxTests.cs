@@ -1,6 +1,7 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.IO;
+using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
 using Xunit.Abstractions;
 

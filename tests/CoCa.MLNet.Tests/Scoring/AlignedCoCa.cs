@@ -1,8 +1,8 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Datasets;
 using CoCa.MLNet.Featurization;
+using CoCa.MLNet.Samples;
 using CoCa.MLNet.Scoring;
 using Microsoft.ML;
 

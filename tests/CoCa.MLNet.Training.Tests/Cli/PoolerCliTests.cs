@@ -2,7 +2,7 @@ using System.Globalization;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Datasets;
+using CoCa.MLNet.Samples;
 using CoCa.MLNet.Video;
 
 namespace CoCa.MLNet.Training.Tests.Cli;
@@ -25,7 +25,7 @@ public sealed class PoolerCliFixture : IDisposable
         };
         var weights = RandomCoCaCheckpoint.Create(config, seed: 3, includeText: false);
         ModelDir = CoCaConverter.Convert(weights, config, Path.Combine(Root, "model")).Directory;
-        Int8ModelDir = CoCaConverter.Convert(weights, config, Path.Combine(Root, "model-int8"), precision: CoCa.MLNet.Onnx.VisionPrecision.Int8).Directory;
+        Int8ModelDir = CoCaConverter.Convert(weights, config, Path.Combine(Root, "model-int8"), precision: CoCa.MLNet.Configuration.VisionPrecision.Int8).Directory;
         DataDir = Path.Combine(Root, "data");
         Images = SyntheticImageDataset.Generate(DataDir, classCount: 5, perClass: 6, width: 64, height: 64, seed: 2);
     }

@@ -1,5 +1,5 @@
 using CoCa.MLNet.Configuration;
-using CoCa.MLNet.Datasets;
+using CoCa.MLNet.Samples;
 using CoCa.MLNet.Training.FineTuning;
 
 namespace CoCa.MLNet.Training.Tests.FineTuning;
@@ -26,16 +26,8 @@ internal static class TinyPairs
         return folder;
     }
 
-    /// <summary>A tiny CoCa that can caption (embed_dim = text width = decoder width) with CLIP's vocabulary, 32² images.</summary>
-    public static CoCaModelConfig Config { get; } = new()
-    {
-        Name = "coca_tiny_pictures",
-        EmbedDim = 32,
-        Vision = new VisionConfig { ImageSize = 32, Layers = 2, Width = 48, PatchSize = 8, HeadWidth = 16, AttnPoolerQueries = 5, AttnPoolerHeads = 2 },
-        Text = new TextConfig { ContextLength = 12, VocabSize = 49408, Width = 32, Heads = 2, Layers = 2 },
-        Multimodal = new MultimodalConfig { ContextLength = 12, VocabSize = 49408, Width = 32, Heads = 2, Layers = 1 },
-        Preprocess = new PreprocessConfig { ImageSize = 32 },
-    };
+    /// <summary>The kit's tiny captioning CoCa (32² images, CLIP vocabulary).</summary>
+    public static CoCaModelConfig Config => TinyCoCa.Config;
 
     public static CoCaFineTuneOptions Options(string checkpoint, string output, bool resume = false, Action<CoCaFineTuneProgress>? progress = null,
         CancellationToken cancellation = default, bool freezeVision = false, int epochs = 2) => new()

@@ -88,6 +88,21 @@ public class PoolerScoringTests(ITestOutputHelper output)
             Assert.Equal(rows.Select(r => r.PredictedClass), again.Select(r => r.PredictedClass));
             for (int i = 0; i < rows.Count; i++)
                 Assert.True(rows[i].Score.AsSpan().SequenceEqual(again[i].Score), $"row {i}: loaded scores differ from in-memory ones");
+
+            // A package saved before the pooler moved to CoCa.MLNet.Pooling names CoCa.MLNet.Scoring: it still loads.
+            using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update))
+            {
+                var entry = zip.GetEntry("manifest.json")!;
+                string manifest;
+                using (var reader = new StreamReader(entry.Open())) manifest = reader.ReadToEnd();
+                Assert.Contains("CoCa.MLNet.Pooling.AttentionalPoolerTransformer", manifest);
+                entry.Delete();
+                using var writer = new StreamWriter(zip.CreateEntry("manifest.json").Open());
+                writer.Write(manifest.Replace("CoCa.MLNet.Pooling.AttentionalPoolerTransformer", "CoCa.MLNet.Scoring.AttentionalPoolerTransformer"));
+            }
+            var old = new MLContext(seed: 7).Model.LoadCoCa(path, out _);
+            var oldRows = fresh.Data.CreateEnumerable<ScoredRow>(old.Transform(SyntheticTokens.ToDataView(fresh, test, ImageDims)), reuseRowObject: false).ToList();
+            Assert.Equal(rows.Select(r => r.PredictedClass), oldRows.Select(r => r.PredictedClass));
         }
         finally { File.Delete(path); }
     }

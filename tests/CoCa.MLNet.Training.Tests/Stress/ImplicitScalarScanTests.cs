@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Reflection.Emit;
 using CoCa.MLNet.Training.Pooling;
 using TorchSharp;
 
@@ -78,45 +77,5 @@ public class ImplicitScalarScanTests
 
     private static string Name(MethodBase m) => $"{m.DeclaringType?.Name}.{m.Name}({string.Join(", ", m.GetParameters().Select(p => p.ParameterType.Name))})";
 
-    private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
-        .Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
-
-    /// <summary>The methods called (call, callvirt, newobj, ldftn) by a method's IL body.</summary>
-    private static IEnumerable<MethodBase> Calls(MethodBase context)
-    {
-        byte[]? il;
-        try { il = context.GetMethodBody()?.GetILAsByteArray(); }
-        catch (Exception e) when (e is BadImageFormatException or InvalidOperationException) { yield break; }
-        if (il is null) yield break;
-        var module = context.Module;
-        int i = 0;
-        while (i < il.Length)
-        {
-            short value = il[i] == 0xFE ? (short)(0xFE00 | il[i + 1]) : il[i];
-            i += il[i] == 0xFE ? 2 : 1;
-            var op = OpCodesByValue[value];
-            int operand = op.OperandType switch
-            {
-                OperandType.InlineNone => 0,
-                OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
-                OperandType.InlineVar => 2,
-                OperandType.InlineI8 or OperandType.InlineR => 8,
-                OperandType.InlineSwitch => 4 + 4 * BitConverter.ToInt32(il, i),
-                _ => 4,
-            };
-            if (op.OperandType == OperandType.InlineMethod)
-            {
-                MethodBase? callee = null;
-                try
-                {
-                    callee = module.ResolveMethod(BitConverter.ToInt32(il, i),
-                        context.DeclaringType is { IsGenericType: true } t ? t.GetGenericArguments() : null,
-                        context.IsGenericMethod ? context.GetGenericArguments() : null);
-                }
-                catch (ArgumentException) { }
-                if (callee is not null) yield return callee;
-            }
-            i += operand;
-        }
-    }
+    private static IEnumerable<MethodBase> Calls(MethodBase method) => IlReader.Calls(method);
 }

@@ -4,7 +4,7 @@ namespace CoCa.MLNet.Onnx.Blocks;
 /// The parameters of a PyTorch <c>nn.MultiheadAttention</c> (or open_clip's custom <c>Attention</c>, same keys),
 /// as separate q/k/v projections. Weights are PyTorch [out, in]; EmbedDim is the output width of each projection.
 /// </summary>
-public sealed record AttentionWeights(
+internal sealed record AttentionWeights(
     NamedTensor QueryWeight, NamedTensor QueryBias,
     NamedTensor KeyWeight, NamedTensor KeyBias,
     NamedTensor ValueWeight, NamedTensor ValueBias,

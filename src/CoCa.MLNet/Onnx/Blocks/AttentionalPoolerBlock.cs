@@ -7,7 +7,7 @@ namespace CoCa.MLNet.Onnx.Blocks;
 /// <c>{prefix}.attn.{q,k,v}_proj_weight</c>, <c>{prefix}.attn.in_proj_bias</c>, <c>{prefix}.attn.out_proj</c>.
 /// When contextWidth equals dModel PyTorch packs the projections as <c>in_proj_weight</c> [3·dModel, dModel] instead.
 /// </summary>
-public static class AttentionalPoolerBlock
+internal static class AttentionalPoolerBlock
 {
     public static string Apply(OnnxGraphBuilder g, StateDictReader weights, string prefix, string tokens,
         int contextWidth, int dModel, int queries, int heads)

@@ -11,7 +11,7 @@ namespace CoCa.MLNet.Onnx.Blocks;
 /// Both are pre-LN blocks with the MLP (x = x + attn(ln_1(x)); x = x + c_proj(GELU(c_fc(ln_2(x))))), the same
 /// arithmetic as <see cref="ResidualAttentionBlock"/>.
 /// </summary>
-public static class CachedAttentionBlocks
+internal static class CachedAttentionBlocks
 {
     /// <summary>A self-attention block step; returns the block output and the present keys/values.</summary>
     public static (string Output, string Key, string Value) SelfAttention(OnnxGraphBuilder g, StateDictReader weights, string prefix,

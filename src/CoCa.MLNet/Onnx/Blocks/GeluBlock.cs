@@ -1,7 +1,7 @@
 namespace CoCa.MLNet.Onnx.Blocks;
 
 /// <summary>Activation functions of open_clip's MLPs.</summary>
-public static class GeluBlock
+internal static class GeluBlock
 {
     /// <summary>
     /// Exact GELU, PyTorch's <c>nn.GELU()</c>: 0.5·x·(1 + erf(x/√2)). Written in the node order ONNX Runtime's

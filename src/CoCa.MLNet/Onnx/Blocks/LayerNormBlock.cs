@@ -1,7 +1,7 @@
 namespace CoCa.MLNet.Onnx.Blocks;
 
 /// <summary>PyTorch <c>nn.LayerNorm</c> over the last axis: one opset-17 LayerNormalization node.</summary>
-public static class LayerNormBlock
+internal static class LayerNormBlock
 {
     /// <summary>PyTorch's default epsilon (open_clip uses it everywhere).</summary>
     public const float DefaultEpsilon = 1e-5f;

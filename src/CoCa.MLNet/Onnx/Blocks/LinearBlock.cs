@@ -4,7 +4,7 @@ namespace CoCa.MLNet.Onnx.Blocks;
 /// PyTorch <c>nn.Linear</c> (y = x Wᵀ + b) as MatMul with the weight transposed at build time, then Add.
 /// Works on inputs of any rank ≥ 1 (the last axis is the feature axis); ONNX Runtime runs the MatMul as one GEMM.
 /// </summary>
-public static class LinearBlock
+internal static class LinearBlock
 {
     /// <remarks>
     /// <paramref name="weight"/>: PyTorch layout [out, in].<br/>

@@ -6,7 +6,7 @@ namespace CoCa.MLNet.Onnx.Blocks;
 /// Shapes: query [B, Tq, Dq] (or [Tq, Dq] when shared by every batch item, e.g. learned pooler queries),
 /// keyValue [B, Tk, Dk] → output [B, Tq, E].
 /// </summary>
-public static class MultiHeadAttentionBlock
+internal static class MultiHeadAttentionBlock
 {
     /// <remarks>
     /// <paramref name="additiveMask"/>: Optional float mask added to the attention logits, broadcastable to [B, heads, Tq, Tk]: e.g. [Tq, Tk] for a causal mask or [B, 1, Tq, Tk] for per-item padding (use a large negative value, or -inf, to block a key). <br/>

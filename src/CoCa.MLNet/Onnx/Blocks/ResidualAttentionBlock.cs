@@ -6,7 +6,7 @@ namespace CoCa.MLNet.Onnx.Blocks;
 /// Reads <c>{prefix}.ln_1</c>, <c>{prefix}.attn.in_proj_*</c>, <c>{prefix}.attn.out_proj</c>, <c>{prefix}.ln_2</c>,
 /// <c>{prefix}.mlp.c_fc</c>, <c>{prefix}.mlp.c_proj</c>. No layer scale (CoCa's ls_init_value is None).
 /// </summary>
-public static class ResidualAttentionBlock
+internal static class ResidualAttentionBlock
 {
     /// <remarks>
     /// <paramref name="additiveMask"/>: Optional attention mask, see <see cref="MultiHeadAttentionBlock.Apply"/> (the text tower's causal/padding mask).<br/>

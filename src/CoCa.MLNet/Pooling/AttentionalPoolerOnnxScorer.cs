@@ -1,0 +1,51 @@
+using CoCa.MLNet.Onnx;
+using CoCa.MLNet.Runtime;
+using Microsoft.ML.OnnxRuntime;
+
+namespace CoCa.MLNet.Pooling;
+
+/// <summary>
+/// A trained attentional pooler + classifier as an ONNX Runtime session: tokens [B, F·T, D] → class probabilities
+/// [B, K]. Needs no libtorch. Thread-safe (ONNX Runtime sessions may be run concurrently).
+/// </summary>
+internal sealed class AttentionalPoolerOnnxScorer : IDisposable
+{
+    public const string FeaturesInput = AttentionalPoolerOnnx.FeaturesInput;
+    public const string ProbabilitiesOutput = AttentionalPoolerOnnx.ProbabilitiesOutput;
+
+    private readonly InferenceSession _session;
+
+    public AttentionalPoolerOnnxScorer(byte[] onnxModel, AttentionalPoolerConfig config, OnnxExecutionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(onnxModel);
+        ArgumentNullException.ThrowIfNull(config);
+        Config = config;
+        OnnxModel = onnxModel;
+        _session = OnnxSessions.Create(onnxModel, options, "the attentional pooler");
+        if (!_session.InputMetadata.ContainsKey(FeaturesInput) || !_session.OutputMetadata.ContainsKey(ProbabilitiesOutput))
+            throw new InvalidDataException($"The ONNX model is not a CoCa.MLNet attentional pooler: it needs input '{FeaturesInput}' and output '{ProbabilitiesOutput}'.");
+    }
+
+    public AttentionalPoolerConfig Config { get; }
+
+    /// <summary>The ONNX model bytes (kept for saving).</summary>
+    public byte[] OnnxModel { get; }
+
+    /// <summary>Values per example: F·T·D.</summary>
+    public int RowLength => Config.Tokens * Config.Dim;
+
+    /// <summary>Class probabilities [count, K] for <paramref name="count"/> examples of F·T·D values each, back to back.</summary>
+    public float[] Run(float[] tokens, int count)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "At least one example is needed.");
+        if (tokens.LongLength < (long)count * RowLength)
+            throw new ArgumentException($"{count} examples of {Config.Tokens}×{Config.Dim} tokens need {(long)count * RowLength} values, got {tokens.LongLength}.", nameof(tokens));
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, tokens.AsMemory(0, count * RowLength), [count, Config.Tokens, Config.Dim]);
+        using var runOptions = new RunOptions();
+        using var outputs = _session.Run(runOptions, [FeaturesInput], [input], [ProbabilitiesOutput]);
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    public void Dispose() => _session.Dispose();
+}
