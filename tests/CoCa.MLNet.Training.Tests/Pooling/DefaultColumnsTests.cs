@@ -1,3 +1,4 @@
+using CoCa.MLNet.Pooling;
 using CoCa.MLNet.Persistence;
 using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Training.Pooling;
