@@ -73,6 +73,43 @@ public static class TinyCoCa
         CaptionedPicturesDataset.Generate(folder, count, size: ImageSize, seed: seed, csvName: csvName);
 
     /// <summary>
+    /// Generated pictures sorted into one sub-folder per class of <paramref name="attribute"/> ("colour", "shape" or
+    /// "place": the folder names are the class names, e.g. <c>red/</c>), as image datasets are usually laid out; about
+    /// <paramref name="count"/> pictures in all. Returns <paramref name="folder"/>.
+    /// </summary>
+    public static string PicturesByClass(string folder, string attribute, int count, int seed)
+    {
+        Func<CaptionedPicture, string> classOf = attribute switch
+        {
+            "colour" => p => p.Colour,
+            "shape" => p => p.Shape,
+            "place" => p => p.Place.Split(' ')[^1],
+            _ => throw new ArgumentException($"Attribute '{attribute}': expected colour, shape or place.", nameof(attribute)),
+        };
+        var staging = Path.Combine(folder, ".generated");
+        foreach (var picture in CaptionedPicturesDataset.Generate(staging, count, size: ImageSize, seed: seed))
+        {
+            var classFolder = Path.Combine(folder, classOf(picture));
+            Directory.CreateDirectory(classFolder);
+            File.Move(picture.Path, Path.Combine(classFolder, Path.GetFileName(picture.Path)), overwrite: true);
+        }
+        Directory.Delete(staging, recursive: true);
+        return folder;
+    }
+
+    /// <summary>
+    /// Zero-shot prompt templates for the classes of <paramref name="attribute"/> ("colour" or "shape"): every caption
+    /// the generator writes with the class's word replaced by <c>{c}</c> (16 each, e.g. "a {c} circle on the left"). The
+    /// class embedding is their mean (prompt ensembling, as CLIP's zero-shot evaluation does).
+    /// </summary>
+    public static IReadOnlyList<string> Prompts(string attribute) => attribute switch
+    {
+        "colour" => CaptionedPicturesDataset.Shapes.SelectMany(s => CaptionedPicturesDataset.Places.Select(p => CaptionedPicturesDataset.Caption("{c}", s, p))).ToList(),
+        "shape" => CaptionedPicturesDataset.Colours.SelectMany(c => CaptionedPicturesDataset.Places.Select(p => CaptionedPicturesDataset.Caption(c, "{c}", p))).ToList(),
+        _ => throw new ArgumentException($"Attribute '{attribute}': expected colour or shape.", nameof(attribute)),
+    };
+
+    /// <summary>
     /// Trains a tiny CoCa from scratch into <paramref name="folder"/> (which must not hold one yet) and converts it to ONNX:
     /// writes the vocabulary, generates the training pictures, trains (<paramref name="progress"/> gets the trainer's
     /// reports), converts, and deletes the per-epoch checkpoints.
@@ -119,11 +156,12 @@ public static class TinyCoCa
     /// variable overrides it), in a sub-folder named by a hash of the recipe and the architecture. Processes that ask at
     /// the same time train it once: a file lock lets one train while the others wait, and it is trained in a temporary
     /// folder and renamed into place when complete, so a killed run leaves no half-written model (its leftovers are
-    /// deleted by the next run).
+    /// deleted by the next run). <paramref name="log"/> gets what happens (and each epoch, when <paramref name="progress"/> is null).
     /// </summary>
     public static TinyCoCaModel Get(string? cacheFolder = null, TinyCoCaRecipe? recipe = null, IProgress<CoCaFineTuneProgress>? progress = null, Action<string>? log = null)
     {
         recipe ??= new TinyCoCaRecipe();
+        progress ??= log is null ? null : new InlineProgress<CoCaFineTuneProgress>(p => log($"  {p}"));
         cacheFolder = Path.GetFullPath(cacheFolder ?? DefaultCacheFolder());
         Directory.CreateDirectory(cacheFolder);
         var name = "tiny-coca-" + RecipeHash(recipe);

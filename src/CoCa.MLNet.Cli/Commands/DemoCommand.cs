@@ -27,7 +27,7 @@ internal static class DemoCommand
     {
         var work = new Option<string>("--work", "-w") { Description = "Folder for the demo's model, data and outputs", DefaultValueFactory = _ => "coca-demo" };
         var classes = new Option<int>("--classes") { Description = "Shapes the attentional pooler learns to tell apart (2 to 4)", DefaultValueFactory = _ => 4 };
-        var perClass = new Option<int>("--per-class") { Description = "Pictures per shape for the attentional pooler (a quarter held out)", DefaultValueFactory = _ => 40 };
+        var perClass = new Option<int>("--per-class") { Description = "Pictures per shape for the attentional pooler (a quarter held out)", DefaultValueFactory = _ => 100 };
         var seed = new Option<int>("--seed") { Description = "Seed for weights and data", DefaultValueFactory = _ => 0 };
         var command = new Command("demo", "Train a tiny CoCa from scratch on generated captioned pictures, then show zero-shot classification, retrieval, captions and an attentional pooler on held-out pictures") { work, classes, perClass, seed };
         command.SetAction(parse => Run(parse.GetValue(work)!, parse.GetValue(classes), parse.GetValue(perClass), parse.GetValue(seed)));
@@ -77,10 +77,8 @@ internal static class DemoCommand
 
         // 3. Zero-shot: no training on labels; each class is the mean text embedding of captions naming it (prompt ensemble).
         Step("3/7", "zero-shot classification of the held-out pictures (CoCaZeroShot: closest class prompt, no labels used)");
-        Result("zero-shot colour", ZeroShot(ml, tiny, images, "Colour", CaptionedPicturesDataset.Colours,
-            CaptionedPicturesDataset.Shapes.SelectMany(s => CaptionedPicturesDataset.Places.Select(p => CaptionedPicturesDataset.Caption("{c}", s, p))).ToList()), 0.25);
-        Result("zero-shot shape", ZeroShot(ml, tiny, images, "Shape", CaptionedPicturesDataset.Shapes,
-            CaptionedPicturesDataset.Colours.SelectMany(c => CaptionedPicturesDataset.Places.Select(p => CaptionedPicturesDataset.Caption(c, "{c}", p))).ToList()), 0.25);
+        Result("zero-shot colour", ZeroShot(ml, tiny, images, "Colour", CaptionedPicturesDataset.Colours, TinyCoCa.Prompts("colour")), 0.25);
+        Result("zero-shot shape", ZeroShot(ml, tiny, images, "Shape", CaptionedPicturesDataset.Shapes, TinyCoCa.Prompts("shape")), 0.25);
 
         // 4. Retrieval between the held-out pictures and all 64 captions the generator can write.
         Step("4/7", "retrieval (CoCaRetrieval): each picture's caption among all 64 captions, and each caption's pictures among the held-out ones");
