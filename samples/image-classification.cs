@@ -27,9 +27,9 @@ var checkpoint = arguments.GetExistingPath("checkpoint") ?? TinyCoCa.Get(log: Co
 var model = CoCaConverter.Convert(checkpoint, Path.Combine(work, "model"));
 Console.WriteLine($"model: {model.Directory}, tokens [{model.Config.Vision.TokenCount}, {model.Config.Vision.Width}]");
 
-// 3. The images: one sub-folder per class; new generated pictures, a folder per shape, when none is given.
+// 3. The images: one sub-folder per class; new generated pictures, a folder per place of the shape, when none is given.
 var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
-if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "shape", count: 320, seed: seed + 10);
+if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "place", count: 320, seed: seed + 10);
 var images = LabelledFolder.Read(dataFolder, [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"]);
 var split = ml.Data.TrainTestSplit(ml.Data.LoadFromEnumerable(images), testFraction: 0.25, seed: seed);
 

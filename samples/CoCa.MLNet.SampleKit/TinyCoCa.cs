@@ -29,7 +29,7 @@ public sealed record TinyCoCaRecipe
     public double WarmupFraction { get; init; } = 0.1;
     public double WeightDecay { get; init; } = 0.05;
     /// <summary>Seed of the weights' initialisation and of the shuffling.</summary>
-    public int Seed { get; init; } = 3;
+    public int Seed { get; init; }
     /// <summary>Seed of the generated training pictures.</summary>
     public int DataSeed { get; init; } = 1;
 }

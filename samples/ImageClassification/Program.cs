@@ -15,7 +15,7 @@ public static class Program
     public static int Main(string[] args) => SampleArguments.RunMain(args, "ImageClassification", "train an image classifier on frozen CoCa features",
         new Dictionary<string, string>
         {
-            ["data"] = "folder with one sub-folder of images per class (default: generated pictures, one folder per shape)",
+            ["data"] = "folder with one sub-folder of images per class (default: generated pictures, one folder per place of the shape)",
             ["checkpoint"] = "open_clip CoCa checkpoint: hub folder, .safetensors or .bin (default: the tiny CoCa trained from scratch on generated captioned pictures, cached)",
             ["work"] = "output folder (default: <temp>/coca-mlnet-samples/image-classification)",
             ["epochs"] = "maximum training epochs (default 25)",
@@ -36,8 +36,8 @@ public static class Program
         Console.WriteLine($"converted: {model.Directory} ({model.Config.Vision.ImageSize}px images → tokens [{model.Config.Vision.TokenCount}, {model.Config.Vision.Width}])");
 
         string data = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
-        // Without --data: new generated pictures, one sub-folder per shape (what the tiny CoCa's captions named).
-        if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(data, "shape", count: 320, seed: seed + 10);
+        // Without --data: new generated pictures, one sub-folder per place of the shape (left, right, top, bottom).
+        if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(data, "place", count: 320, seed: seed + 10);
         var inputs = LabelledFolder.Read(data, ImageExtensions);
         Console.WriteLine($"data: {data}: {inputs.Count} images, classes {string.Join(", ", inputs.Select(i => i.Label).Distinct())}");
 

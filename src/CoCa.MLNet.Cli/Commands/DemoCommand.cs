@@ -26,8 +26,8 @@ internal static class DemoCommand
     public static Command Create()
     {
         var work = new Option<string>("--work", "-w") { Description = "Folder for the demo's model, data and outputs", DefaultValueFactory = _ => "coca-demo" };
-        var classes = new Option<int>("--classes") { Description = "Shapes the attentional pooler learns to tell apart (2 to 4)", DefaultValueFactory = _ => 4 };
-        var perClass = new Option<int>("--per-class") { Description = "Pictures per shape for the attentional pooler (a quarter held out)", DefaultValueFactory = _ => 100 };
+        var classes = new Option<int>("--classes") { Description = "Places (left, right, top, bottom) the attentional pooler learns to tell apart (2 to 4)", DefaultValueFactory = _ => 4 };
+        var perClass = new Option<int>("--per-class") { Description = "Pictures per place for the attentional pooler (a quarter held out)", DefaultValueFactory = _ => 80 };
         var seed = new Option<int>("--seed") { Description = "Seed for weights and data", DefaultValueFactory = _ => 0 };
         var command = new Command("demo", "Train a tiny CoCa from scratch on generated captioned pictures, then show zero-shot classification, retrieval, captions and an attentional pooler on held-out pictures") { work, classes, perClass, seed };
         command.SetAction(parse => Run(parse.GetValue(work)!, parse.GetValue(classes), parse.GetValue(perClass), parse.GetValue(seed)));
@@ -36,7 +36,7 @@ internal static class DemoCommand
 
     private static int Run(string workDir, int classCount, int perClass, int seed)
     {
-        if (classCount is < 2 or > 4) { Console.Error.WriteLine($"--classes is {classCount}; expected 2 to 4 (the generated pictures have 4 shapes)."); return 1; }
+        if (classCount is < 2 or > 4) { Console.Error.WriteLine($"--classes is {classCount}; expected 2 to 4 (the generated pictures have 4 places)."); return 1; }
         if (perClass < 4) { Console.Error.WriteLine($"--per-class is {perClass}; expected at least 4 (a quarter is held out)."); return 1; }
         workDir = Path.GetFullPath(workDir);
         Directory.CreateDirectory(workDir);
@@ -107,17 +107,17 @@ internal static class DemoCommand
         Result("captions naming the right shape", Mean(written.Select(r => Words(r.Generated).Contains(r.Shape))), 0.25);
         Result("captions exactly right", Mean(written.Select(r => r.Generated == r.Caption)), 1.0 / captions.Count);
 
-        // 6. The frozen-feature protocol: a new attentional pooler on the trained encoder's tokens, to tell shapes apart.
-        var shapes = CaptionedPicturesDataset.Shapes.Take(classCount).ToArray();
-        var poolerPictures = CaptionedPicturesDataset.Generate(Path.Combine(workDir, "shapes"), perClass * 4 * 2, size: TinyCoCa.ImageSize, seed: seed + 3)
-            .Where(p => shapes.Contains(p.Shape)).GroupBy(p => p.Shape).OrderBy(g => Array.IndexOf(shapes, g.Key))
+        // 6. The frozen-feature protocol: a new attentional pooler on the trained encoder's tokens, to tell places apart.
+        var places = CaptionedPicturesDataset.Places.Take(classCount).Select(PlaceName).ToArray();
+        var poolerPictures = CaptionedPicturesDataset.Generate(Path.Combine(workDir, "places"), perClass * 4 * 2, size: TinyCoCa.ImageSize, seed: seed + 3)
+            .Where(p => places.Contains(PlaceName(p.Place))).GroupBy(p => PlaceName(p.Place)).OrderBy(g => Array.IndexOf(places, g.Key))
             .SelectMany(g => g.Take(perClass)).ToList();
-        var examples = poolerPictures.Select(p => new LabeledExample(p.Path, p.Shape)).ToList();
+        var examples = poolerPictures.Select(p => new LabeledExample(p.Path, PlaceName(p.Place))).ToList();
         var test = examples.Where((_, i) => i % 4 == 3).ToList();
         var train = examples.Where((_, i) => i % 4 != 3).ToList();
-        Step("6/7", $"training an attentional pooler on the frozen tokens of {train.Count} pictures to tell {string.Join(", ", shapes)} apart (coca train), evaluating on {test.Count} held-out ones (coca evaluate)");
+        Step("6/7", $"training an attentional pooler on the frozen tokens of {train.Count} pictures to tell where the shape is ({string.Join(", ", places)}) (coca train), evaluating on {test.Count} held-out ones (coca evaluate)");
         TrainCommand.PrintTrainerLog(ml, Console.Out, indent: "      ");
-        var options = new AttentionalPoolerOptions { NumberOfEpochs = 60, BatchSize = 16, LearningRate = 1e-2, Seed = seed, EarlyStoppingPatience = 10 };
+        var options = new AttentionalPoolerOptions { NumberOfEpochs = 25, BatchSize = 16, LearningRate = 3e-3, ValidationFraction = 0.2, Seed = seed };
         var pipeline = PoolerPipeline.Train(ml, tiny.ModelFolder, train, video: false, frames: 1, options);
         var description = PoolerPipeline.Describe(pipeline, "the demo pipeline");
         var metrics = PoolerPipeline.Evaluate(ml, pipeline, description, test, out _);
@@ -126,7 +126,7 @@ internal static class DemoCommand
             ClassificationReport.Print(report, metrics, description.Classes, test.Count);
             foreach (var line in report.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)) Console.WriteLine("      " + line.TrimEnd());
         }
-        Result("attentional pooler (shape)", metrics.MicroAccuracy, 1.0 / shapes.Length);
+        Result("attentional pooler (place)", metrics.MicroAccuracy, 1.0 / places.Length);
 
         Step("7/7", "saving the whole pipeline as one file, reloading it and predicting (coca predict)");
         var pipelinePath = Path.Combine(workDir, "classifier.zip");
@@ -137,7 +137,7 @@ internal static class DemoCommand
         var after = PoolerPipeline.Predict(ml, loaded, samples.Select(s => s.Path).ToList()).ToList();
         Console.WriteLine($"      saved {pipelinePath} ({new FileInfo(pipelinePath).Length / 1024} KiB); reloaded predictions identical: {before.SequenceEqual(after)}");
         foreach (var ((path, label, probability, _), truth) in after.Zip(samples))
-            Console.WriteLine($"      {Path.GetFileName(path)}: {label} ({probability:P1}), true shape {truth.Label}");
+            Console.WriteLine($"      {Path.GetFileName(path)}: {label} ({probability:P1}), true place {truth.Label}");
 
         Console.WriteLine($"Summary, on held-out pictures (done in {clock.Elapsed:m\\:ss}):");
         foreach (var line in summary) Console.WriteLine("  " + line);
@@ -163,6 +163,9 @@ internal static class DemoCommand
         var list = hits.ToList();
         return list.Count == 0 ? 0 : list.Count(h => h) / (double)list.Count;
     }
+
+    /// <summary>"on the left" → "left": the class name of a place.</summary>
+    private static string PlaceName(string place) => place.Split(' ')[^1];
 
     private static string[] Words(string text) => text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
