@@ -67,15 +67,24 @@ public static class TinyCoCa
 
     /// <summary>
     /// Makes held-out captioned pictures (a seed other than the training pictures'): <c>images/</c> and
-    /// <paramref name="csvName"/> in <paramref name="folder"/>.
+    /// <paramref name="csvName"/> in <paramref name="folder"/>, which is replaced if it exists.
     /// </summary>
-    public static IReadOnlyList<CaptionedPicture> HeldOutPictures(string folder, int count = 64, int seed = 2, string csvName = "test.csv") =>
-        CaptionedPicturesDataset.Generate(folder, count, size: ImageSize, seed: seed, csvName: csvName);
+    public static IReadOnlyList<CaptionedPicture> HeldOutPictures(string folder, int count = 64, int seed = 2, string csvName = "test.csv")
+    {
+        Fresh(folder);
+        return CaptionedPicturesDataset.Generate(folder, count, size: ImageSize, seed: seed, csvName: csvName);
+    }
+
+    // Built-in data goes into a fresh folder: pictures left there by an earlier run (or another version) would mix in.
+    private static void Fresh(string folder)
+    {
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+    }
 
     /// <summary>
     /// Generated pictures sorted into one sub-folder per class of <paramref name="attribute"/> ("colour", "shape" or
     /// "place": the folder names are the class names, e.g. <c>red/</c>), as image datasets are usually laid out; about
-    /// <paramref name="count"/> pictures in all. Returns <paramref name="folder"/>.
+    /// <paramref name="count"/> pictures in all. <paramref name="folder"/> is replaced if it exists. Returns it.
     /// </summary>
     public static string PicturesByClass(string folder, string attribute, int count, int seed)
     {
@@ -86,6 +95,7 @@ public static class TinyCoCa
             "place" => p => p.Place.Split(' ')[^1],
             _ => throw new ArgumentException($"Attribute '{attribute}': expected colour, shape or place.", nameof(attribute)),
         };
+        Fresh(folder);
         var staging = Path.Combine(folder, ".generated");
         foreach (var picture in CaptionedPicturesDataset.Generate(staging, count, size: ImageSize, seed: seed))
         {
@@ -178,6 +188,9 @@ public static class TinyCoCa
             log?.Invoke($"training the tiny CoCa once into the cache ({final})");
             var trained = Train(partial, recipe, progress, log);
             Directory.Move(partial, final);
+            // coca.json names the weights it was converted from: the folder's final name, not the temporary one.
+            var cocaJson = Path.Combine(final, "model", "coca.json");
+            File.WriteAllText(cocaJson, File.ReadAllText(cocaJson).Replace(partial, final, StringComparison.Ordinal));
             log?.Invoke($"cached: {final}");
             return TryOpen(final, recipe) ?? throw new InvalidOperationException($"The tiny CoCa trained into '{final}' cannot be read back.");
         }

@@ -20,7 +20,7 @@ public sealed partial class DemoCliTests(ITestOutputHelper output) : IDisposable
     public void Demo_TrainsATinyCoCa_AndItsNumbersAreFarAboveChance()
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var run = CliProcess.RunFor(TimeSpan.FromMinutes(12), "demo", "--work", _dir);
+        var run = CliProcess.RunFor(TimeSpan.FromMinutes(20), "demo", "--work", _dir);
         output.WriteLine(run.StdOut);
         output.WriteLine(run.StdErr);
         output.WriteLine($"demo took {clock.Elapsed.TotalSeconds:F0} s");
