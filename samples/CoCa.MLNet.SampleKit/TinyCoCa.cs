@@ -215,7 +215,7 @@ public static class TinyCoCa
     // Everything that changes the trained weights: the recipe, the architecture, the vocabulary's words, the picture size.
     private static string RecipeHash(TinyCoCaRecipe recipe)
     {
-        var key = $"v1|{JsonSerializer.Serialize(recipe, JsonOptions)}|{OpenClipConfigWriter.ToJson(Config)}|{string.Join(' ', Words)}|{ImageSize}";
+        var key = $"v2|{JsonSerializer.Serialize(recipe, JsonOptions)}|{OpenClipConfigWriter.ToJson(Config)}|{string.Join(' ', Words)}|{ImageSize}";
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16].ToLowerInvariant();
     }
 
