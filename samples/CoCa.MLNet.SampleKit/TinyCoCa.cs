@@ -22,8 +22,8 @@ public sealed record TinyCoCaModel(string Folder, string HubFolder, string Model
 public sealed record TinyCoCaRecipe
 {
     /// <summary>Generated training pictures (colour × shape × place, 64 possible captions).</summary>
-    public int Pictures { get; init; } = 384;
-    public int Epochs { get; init; } = 10;
+    public int Pictures { get; init; } = 512;
+    public int Epochs { get; init; } = 14;
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 3e-3;
     public double WarmupFraction { get; init; } = 0.1;
@@ -39,7 +39,7 @@ public sealed record TinyCoCaRecipe
 /// ("a red circle on the left"): 32² images, a 2-layer vision tower, 2-layer text tower and 1-layer captioning decoder,
 /// a vocabulary whose words are single tokens (<see cref="CaptionVocabulary"/>). Trained, it names colours and shapes
 /// zero-shot, retrieves pictures from captions, writes captions and gives tokens a pooler can classify — what the demo,
-/// samples and notebooks show. <see cref="Train"/> makes one (about a minute on 2 cores); <see cref="Get"/> makes it once
+/// samples and notebooks show. <see cref="Train"/> makes one (about two minutes on 2 cores); <see cref="Get"/> makes it once
 /// per recipe in a cache folder and reuses it.
 /// </summary>
 public static class TinyCoCa
