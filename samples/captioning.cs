@@ -4,7 +4,8 @@
 
 // The captioning notebook as a C# file-based app: `dotnet run samples/captioning.cs`. Options: --checkpoint <open_clip
 // hub folder with the text tower and decoder> and --vocab <bpe_simple_vocab_16e6.txt.gz>, --data <folder of images>,
-// --work <output folder>. Without them: a small random CoCa (random captions) on generated shapes.
+// --work <output folder>. Without them: the tiny CoCa trained from scratch on generated captioned pictures (trained once,
+// then cached), captioning six new pictures next to their true captions.
 using CoCa.MLNet.Captioning;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Samples;
@@ -18,24 +19,28 @@ var work = Path.GetFullPath(arguments.Get("work") ?? Path.Combine(Path.GetTempPa
 var ml = new MLContext(0);
 
 // 1. A checkpoint with its text tower and decoder → vision.onnx + caption_image.onnx + caption_step.onnx (KV cache).
-var checkpoint = arguments.GetExistingPath("checkpoint") ?? SmallCoCa.WriteHubFolder(Path.Combine(work, "checkpoint"), SmallCoCa.Config(), seed: 0, includeDecoder: true);
+//    Without one: the tiny CoCa (TinyCoCa.Get trains it once).
+TinyCoCaModel? tiny = arguments.Get("checkpoint") is null ? TinyCoCa.Get(log: Console.WriteLine) : null;
+var checkpoint = arguments.GetExistingPath("checkpoint") ?? tiny!.HubFolder;
 var model = CoCaConverter.Convert(checkpoint, Path.Combine(work, "model"));
 Console.WriteLine($"caption decoder converted: {model.HasCaptioner}");
 
-// 2. The CLIP vocabulary (a byte-level stand-in for the random model).
-var vocab = arguments.GetExistingPath("vocab") ?? ByteLevelVocabulary.Write(Path.Combine(work, "vocab"));
+// 2. The CLIP vocabulary: open_clip's bpe_simple_vocab_16e6.txt.gz for a real checkpoint, the tiny CoCa's own otherwise.
+var vocab = arguments.GetExistingPath("vocab") ?? tiny?.VocabularyPath ?? throw new ArgumentException("--vocab bpe_simple_vocab_16e6.txt.gz is needed with --checkpoint");
 
-// 3. Images.
+// 3. Images. Built-in: six new captioned pictures, whose true captions are kept to compare.
 var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
-if (arguments.Get("data") is null) SyntheticImageDataset.Generate(dataFolder, classCount: 3, perClass: 2);
+var truth = arguments.Get("data") is null ? TinyCoCa.HeldOutPictures(dataFolder, count: 6, seed: 2).ToDictionary(p => p.Path, p => p.Caption) : [];
 var paths = Directory.EnumerateFiles(dataFolder, "*.*", SearchOption.AllDirectories).Where(p => p.EndsWith(".png") || p.EndsWith(".jpg")).Order().ToList();
 var images = ml.Data.LoadFromEnumerable(paths.Select(p => new ImageRow { Image = p }));
 
-// 4. Captions, as open_clip's generate() writes them: beam search with 6 beams, 30 tokens at most.
+// 4. Captions, as open_clip's generate() writes them: beam search with 6 beams, 30 tokens at most (fewer when the
+//    text tower's context is shorter: the tiny CoCa's is 8).
 var captioner = ml.Transforms.GenerateCoCaCaption(model.Directory, vocab, inputColumnName: "Image", outputColumnName: "Caption",
-    new CaptionGenerationOptions { Decoding = CaptionDecoding.BeamSearch, Beams = 6, MaxTokens = 30 }).Fit(images);
+    new CaptionGenerationOptions { Decoding = CaptionDecoding.BeamSearch, Beams = 6, MaxTokens = Math.Min(30, model.Config.Text.ContextLength) }).Fit(images);
 var captions = captioner.Transform(images).GetColumn<ReadOnlyMemory<char>>("Caption").Select(c => c.ToString()).ToList();
-for (int i = 0; i < paths.Count; i++) Console.WriteLine($"{Path.GetFileName(paths[i])}\t{(captions[i].Length > 60 ? captions[i][..57] + "..." : captions[i])}");
+for (int i = 0; i < paths.Count; i++)
+    Console.WriteLine($"{Path.GetFileName(paths[i])}\t{(captions[i].Length > 60 ? captions[i][..57] + "..." : captions[i])}" + (truth.TryGetValue(paths[i], out var t) ? $"\t(true: {t})" : ""));
 
 // 5. Saved as one file (vision model, decoder and vocabulary inside) and reloaded.
 var saved = Path.Combine(work, "captioner.zip");

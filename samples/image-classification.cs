@@ -20,16 +20,17 @@ int seed = 0;
 var work = Path.GetFullPath(arguments.Get("work") ?? Path.Combine(Path.GetTempPath(), "coca-mlnet-samples", "image-classification-walkthrough"));
 var ml = new MLContext(seed);
 
-// 1. The checkpoint: a Hugging Face hub folder of open_clip (open_clip_config.json + weights), or a small random CoCa.
-var checkpoint = arguments.GetExistingPath("checkpoint") ?? SmallCoCa.WriteHubFolder(Path.Combine(work, "checkpoint"), SmallCoCa.Config(), seed);
+// 1. The checkpoint: a Hugging Face hub folder of open_clip (open_clip_config.json + weights), or the tiny CoCa trained
+//    from scratch on generated captioned pictures (TinyCoCa.Get trains it once, then reuses it from a cache folder).
+var checkpoint = arguments.GetExistingPath("checkpoint") ?? TinyCoCa.Get(log: Console.WriteLine).HubFolder;
 
 // 2. Convert it to ONNX (coca.json + vision.onnx).
 var model = CoCaConverter.Convert(checkpoint, Path.Combine(work, "model"));
 Console.WriteLine($"model: {model.Directory}, tokens [{model.Config.Vision.TokenCount}, {model.Config.Vision.Width}]");
 
-// 3. The images: one sub-folder per class; generated shapes when none is given.
+// 3. The images: one sub-folder per class; new generated pictures, a folder per place of the shape, when none is given.
 var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
-if (arguments.Get("data") is null) SyntheticImageDataset.Generate(dataFolder, classCount: 3, perClass: 40, seed: seed);
+if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "place", count: 320, seed: seed + 10);
 var images = LabelledFolder.Read(dataFolder, [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"]);
 var split = ml.Data.TrainTestSplit(ml.Data.LoadFromEnumerable(images), testFraction: 0.25, seed: seed);
 

@@ -4,8 +4,10 @@
 
 // The zero-shot notebook as a C# file-based app: `dotnet run samples/zero-shot.cs`. Options: --checkpoint <open_clip
 // hub folder with the text tower> and --vocab <bpe_simple_vocab_16e6.txt.gz>, --data <one sub-folder per class, named
-// after the class>, --work <output folder>. Without them: a small random CoCa (chance-level results) on generated shapes.
+// after the class>, --work <output folder>. Without them: the tiny CoCa trained from scratch on generated captioned
+// pictures (trained once, then cached), naming the colour of new pictures.
 using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Samples;
 using Microsoft.ML;
 
@@ -15,23 +17,26 @@ if (arguments.HelpRequested) { Console.Write(arguments.Usage); return; }
 var work = Path.GetFullPath(arguments.Get("work") ?? Path.Combine(Path.GetTempPath(), "coca-mlnet-samples", "zero-shot-walkthrough"));
 var ml = new MLContext(0);
 
-// 1. A checkpoint with its text tower → vision.onnx + text.onnx.
-var checkpoint = arguments.GetExistingPath("checkpoint") ?? SmallCoCa.WriteHubFolder(Path.Combine(work, "checkpoint"), SmallCoCa.Config(), seed: 0);
+// 1. A checkpoint with its text tower → vision.onnx + text.onnx. Without one: the tiny CoCa (TinyCoCa.Get trains it once).
+TinyCoCaModel? tiny = arguments.Get("checkpoint") is null ? TinyCoCa.Get(log: Console.WriteLine) : null;
+var checkpoint = arguments.GetExistingPath("checkpoint") ?? tiny!.HubFolder;
 var model = CoCaConverter.Convert(checkpoint, Path.Combine(work, "model"));
 
-// 2. The CLIP vocabulary (a byte-level stand-in for the random model).
-var vocab = arguments.GetExistingPath("vocab") ?? ByteLevelVocabulary.Write(Path.Combine(work, "vocab"));
+// 2. The CLIP vocabulary: open_clip's bpe_simple_vocab_16e6.txt.gz for a real checkpoint, the tiny CoCa's own otherwise.
+var vocab = arguments.GetExistingPath("vocab") ?? tiny?.VocabularyPath ?? throw new ArgumentException("--vocab bpe_simple_vocab_16e6.txt.gz is needed with --checkpoint");
 
-// 3. Images, one sub-folder per class; the folder names become the prompts "a photo of a {class}.".
+// 3. Images, one sub-folder per class; the folder names are the class names. Built-in: new pictures, a folder per colour,
+//    and prompts written like the tiny CoCa's captions ("a red circle on the left"), averaged per class.
 var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
-if (arguments.Get("data") is null) SyntheticImageDataset.Generate(dataFolder, classCount: 3, perClass: 10);
+if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "colour", count: 64, seed: 2);
 var inputs = LabelledFolder.Read(dataFolder, [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"]);
 var classNames = inputs.Select(i => i.Label).Distinct().ToArray();
+var templates = tiny is not null && arguments.Get("data") is null ? TinyCoCa.Prompts("colour") : CoCaZeroShotTemplates.Default;
 var images = ml.Data.LoadFromEnumerable(inputs);
 
 // 4. Image embedding → CoCaZeroShot over the class names → class name.
 var zeroShot = ml.Transforms.ExtractCoCaImageFeatures(model.Directory, inputColumnName: "Path", tokensColumnName: null, embeddingColumnName: "Embedding")
-    .Append(ml.MulticlassClassification.Trainers.CoCaZeroShot(model.Directory, vocab, classNames))
+    .Append(ml.MulticlassClassification.Trainers.CoCaZeroShot(model.Directory, vocab, classNames, templates))
     .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedClass", "PredictedLabel"))
     .Fit(images);
 var predictions = ml.Data.CreateEnumerable<Prediction>(zeroShot.Transform(images), reuseRowObject: false).ToList();

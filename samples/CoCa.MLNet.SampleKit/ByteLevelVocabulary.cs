@@ -27,7 +27,7 @@ public static class ByteLevelVocabulary
     }
 
     /// <summary>GPT-2/CLIP's byte → printable character table, in vocabulary order.</summary>
-    private static List<string> ByteCharacters()
+    internal static List<string> ByteCharacters()
     {
         var printable = Enumerable.Range(0, 256).Where(b => b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF).ToList();
         var order = new List<string>(printable.Select(b => ((char)b).ToString()));

@@ -15,8 +15,8 @@ public static class Program
     public static int Main(string[] args) => SampleArguments.RunMain(args, "ImageClassification", "train an image classifier on frozen CoCa features",
         new Dictionary<string, string>
         {
-            ["data"] = "folder with one sub-folder of images per class (default: generated shapes)",
-            ["checkpoint"] = "open_clip CoCa checkpoint: hub folder, .safetensors or .bin (default: small random CoCa)",
+            ["data"] = "folder with one sub-folder of images per class (default: generated pictures, one folder per place of the shape)",
+            ["checkpoint"] = "open_clip CoCa checkpoint: hub folder, .safetensors or .bin (default: the tiny CoCa trained from scratch on generated captioned pictures, cached)",
             ["work"] = "output folder (default: <temp>/coca-mlnet-samples/image-classification)",
             ["epochs"] = "maximum training epochs (default 25)",
             ["seed"] = "seed for the built-in data, split and training (default 0)",
@@ -29,14 +29,15 @@ public static class Program
         Directory.CreateDirectory(work);
         var ml = new MLContext(seed);
 
-        string checkpoint = arguments.GetExistingPath("checkpoint")
-            ?? SmallCoCa.WriteHubFolder(Path.Combine(work, "checkpoint"), SmallCoCa.Config(), seed);
+        // Without --checkpoint: the tiny CoCa trained from scratch on captioned pictures (trained once, then cached).
+        string checkpoint = arguments.GetExistingPath("checkpoint") ?? TinyCoCa.Get(log: Console.WriteLine).HubFolder;
         Console.WriteLine($"checkpoint: {checkpoint}");
         var model = CoCaConverter.Convert(checkpoint, Path.Combine(work, "model"));
         Console.WriteLine($"converted: {model.Directory} ({model.Config.Vision.ImageSize}px images → tokens [{model.Config.Vision.TokenCount}, {model.Config.Vision.Width}])");
 
         string data = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
-        if (arguments.Get("data") is null) SyntheticImageDataset.Generate(data, classCount: 3, perClass: 40, seed: seed);
+        // Without --data: new generated pictures, one sub-folder per place of the shape (left, right, top, bottom).
+        if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(data, "place", count: 320, seed: seed + 10);
         var inputs = LabelledFolder.Read(data, ImageExtensions);
         Console.WriteLine($"data: {data}: {inputs.Count} images, classes {string.Join(", ", inputs.Select(i => i.Label).Distinct())}");
 

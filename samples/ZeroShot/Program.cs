@@ -1,4 +1,5 @@
 using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Scoring;
 using Microsoft.ML;
 
 namespace CoCa.MLNet.Samples.ZeroShot;
@@ -15,9 +16,9 @@ public static class Program
     public static int Main(string[] args) => SampleArguments.RunMain(args, "ZeroShot", "zero-shot image classification with CoCa's text tower",
         new Dictionary<string, string>
         {
-            ["data"] = "folder with one sub-folder of images per class; the folder names are the class names (default: generated shapes)",
-            ["checkpoint"] = "open_clip CoCa checkpoint with its text tower: hub folder, .safetensors or .bin (default: small random CoCa)",
-            ["vocab"] = "CLIP vocabulary: bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt (default: a byte-level one, for the random CoCa)",
+            ["data"] = "folder with one sub-folder of images per class; the folder names are the class names (default: generated pictures, one folder per colour)",
+            ["checkpoint"] = "open_clip CoCa checkpoint with its text tower: hub folder, .safetensors or .bin (default: the tiny CoCa trained from scratch on generated captioned pictures, cached)",
+            ["vocab"] = "CLIP vocabulary: bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt (default: the tiny CoCa's own)",
             ["work"] = "output folder (default: <temp>/coca-mlnet-samples/zero-shot)",
         }, Run);
 
@@ -27,24 +28,28 @@ public static class Program
         Directory.CreateDirectory(work);
         var ml = new MLContext(0);
 
-        string checkpoint = arguments.GetExistingPath("checkpoint") ?? SmallCoCa.WriteHubFolder(Path.Combine(work, "checkpoint"), SmallCoCa.Config(), seed: 0);
+        // Without --checkpoint: the tiny CoCa trained from scratch on captioned pictures (trained once, then cached).
+        TinyCoCaModel? tiny = arguments.Get("checkpoint") is null ? TinyCoCa.Get(log: Console.WriteLine) : null;
+        string checkpoint = arguments.GetExistingPath("checkpoint") ?? tiny!.HubFolder;
         var model = CoCaConverter.Convert(checkpoint, Path.Combine(work, "model"));
         if (!model.HasText) throw new InvalidDataException($"Checkpoint '{checkpoint}' has no text tower (text.*), which zero-shot classification needs.");
         string vocab = arguments.GetExistingPath("vocab")
-            ?? (arguments.Get("checkpoint") is null
-                ? ByteLevelVocabulary.Write(Path.Combine(work, "vocab"))
-                : throw new ArgumentException("A real checkpoint needs its CLIP vocabulary: --vocab bpe_simple_vocab_16e6.txt.gz (from open_clip)."));
+            ?? tiny?.VocabularyPath
+            ?? throw new ArgumentException("A real checkpoint needs its CLIP vocabulary: --vocab bpe_simple_vocab_16e6.txt.gz (from open_clip).");
         Console.WriteLine($"model: {model.Directory} (vision + text), vocabulary: {vocab}");
 
+        // Without --data: held-out pictures (not the tiny CoCa's training ones), one sub-folder per colour.
         string data = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
-        if (arguments.Get("data") is null) SyntheticImageDataset.Generate(data, classCount: 3, perClass: 10);
+        if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(data, "colour", count: 64, seed: 2);
         var inputs = LabelledFolder.Read(data, ImageExtensions);
         var classes = inputs.Select(i => i.Label).Distinct().ToArray();
-        Console.WriteLine($"data: {data}: {inputs.Count} images; prompts: {string.Join(", ", classes.Select(c => $"\"a photo of a {c}.\""))}");
+        // The tiny CoCa's captions read "a red circle on the left": its prompts are such captions, averaged per class.
+        var templates = tiny is not null && arguments.Get("data") is null ? TinyCoCa.Prompts("colour") : CoCaZeroShotTemplates.Default;
+        Console.WriteLine($"data: {data}: {inputs.Count} images; prompts ({templates.Count} per class): {string.Join(", ", classes.Select(c => $"\"{CoCaZeroShotTemplates.Apply(templates[0], c)}\""))}");
 
         var images = ml.Data.LoadFromEnumerable(inputs);
         var pipeline = ml.Transforms.ExtractCoCaImageFeatures(model.Directory, inputColumnName: nameof(LabelledInput.Path), tokensColumnName: null, embeddingColumnName: "Embedding")
-            .Append(ml.MulticlassClassification.Trainers.CoCaZeroShot(model.Directory, vocab, classes))
+            .Append(ml.MulticlassClassification.Trainers.CoCaZeroShot(model.Directory, vocab, classes, templates))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedClass", "PredictedLabel"))
             .Fit(images);
 
@@ -59,7 +64,7 @@ public static class Program
             }
         }
         double correct = Enumerable.Range(0, classes.Length).Sum(i => counts[i][i]);
-        Console.WriteLine($"zero-shot accuracy {correct / inputs.Count:P1} ({correct}/{inputs.Count}){(arguments.Get("checkpoint") is null ? " — random weights: expect chance level" : "")}");
+        Console.WriteLine($"zero-shot accuracy {correct / inputs.Count:P1} ({correct}/{inputs.Count}; chance {1.0 / classes.Length:P1})");
         var confusion = Charts.ConfusionMatrix(classes, counts, "Zero-shot confusion matrix").Save(Path.Combine(work, "confusion.html"));
         var saved = Path.Combine(work, "zero-shot.zip");
         ml.Model.SaveCoCa(pipeline, images.Schema, saved);

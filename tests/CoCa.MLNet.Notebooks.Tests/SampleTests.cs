@@ -11,6 +11,7 @@ namespace CoCa.MLNet.Notebooks.Tests;
 public sealed class SampleTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("coca-samples-").FullName;
+    private readonly Samples.TinyCoCaModel _tiny = TinyCoCaCache.Model;   // trained (once) before any sample runs
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
@@ -62,7 +63,9 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
         var (code, text) = RunInProcess(Samples.ZeroShot.Program.Main, "--work", _work);
         Assert.Equal(0, code);
         AssertOutputs(text, "confusion.html", "zero-shot.zip");
-        Assert.Contains("\"a photo of a circle.\"", text);
+        Assert.Contains("\"a red circle on the left\"", text);             // prompts written like the tiny CoCa's captions
+        var accuracy = System.Text.RegularExpressions.Regex.Match(text, @"zero-shot accuracy ([0-9.]+) ?%");
+        Assert.True(accuracy.Success && double.Parse(accuracy.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 60, text);   // chance 25 %
     }
 
     [Fact]

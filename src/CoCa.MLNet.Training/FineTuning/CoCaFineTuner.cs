@@ -183,7 +183,8 @@ public static class CoCaFineTuner
     private static int[] Shuffled(int count, int seed, int epoch)
     {
         var order = Enumerable.Range(0, count).ToArray();
-        new Random(HashCode.Combine(seed, epoch, 0x5eed)).Shuffle(order);
+        // Not HashCode.Combine: .NET randomizes it per process, so the order (and the weights) changed from run to run.
+        new Random(unchecked(seed * 1_000_003 + epoch * 7_919 + 0x5eed)).Shuffle(order);
         return order;
     }
 

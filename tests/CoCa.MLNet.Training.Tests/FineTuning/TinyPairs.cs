@@ -26,8 +26,15 @@ internal static class TinyPairs
         return folder;
     }
 
-    /// <summary>The kit's tiny captioning CoCa (32² images, CLIP vocabulary).</summary>
-    public static CoCaModelConfig Config => TinyCoCa.Config;
+    /// <summary>
+    /// The kit's tiny captioning CoCa (32² images) with a 12-token context: these tests read captions with CLIP's BPE
+    /// vocabulary, not the kit's one-token-per-word caption vocabulary the context of 8 is sized for.
+    /// </summary>
+    public static CoCaModelConfig Config { get; } = TinyCoCa.Config with
+    {
+        Text = TinyCoCa.Config.Text with { ContextLength = 12 },
+        Multimodal = TinyCoCa.Config.Multimodal with { ContextLength = 12 },
+    };
 
     public static CoCaFineTuneOptions Options(string checkpoint, string output, bool resume = false, Action<CoCaFineTuneProgress>? progress = null,
         CancellationToken cancellation = default, bool freezeVision = false, int epochs = 2) => new()
