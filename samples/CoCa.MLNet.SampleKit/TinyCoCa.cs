@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Datasets;
 using CoCa.MLNet.Training.FineTuning;
 
 namespace CoCa.MLNet.Samples;
