@@ -127,6 +127,12 @@ public static class TinyCoCa
     {
         recipe ??= new TinyCoCaRecipe();
         folder = Path.GetFullPath(folder);
+        return ConvertAndWriteManifest(folder, recipe, TrainWeights(folder, recipe, progress, log), log);
+    }
+
+    /// <summary>Writes the vocabulary and the training pictures into <paramref name="folder"/> and trains; returns the training seconds.</summary>
+    private static double TrainWeights(string folder, TinyCoCaRecipe recipe, IProgress<CoCaFineTuneProgress>? progress, Action<string>? log)
+    {
         Directory.CreateDirectory(folder);
         var vocabulary = CaptionVocabulary.Write(Path.Combine(folder, "vocabulary"), Words);
         log?.Invoke($"vocabulary: {Words.Count} caption words, one token each ({vocabulary})");
@@ -151,12 +157,16 @@ public static class TinyCoCa
         double seconds = clock.Elapsed.TotalSeconds;
         Directory.Delete(Path.Combine(hub, "checkpoints"), recursive: true);   // per-epoch checkpoints with optimizer state: not needed here
         Directory.Delete(scratch, recursive: true);
+        return seconds;
+    }
 
-        var model = CoCaConverter.Convert(hub, Path.Combine(folder, "model"));
+    /// <summary>Converts the trained hub folder under <paramref name="folder"/> to ONNX, then writes the manifest that marks the folder complete.</summary>
+    private static TinyCoCaModel ConvertAndWriteManifest(string folder, TinyCoCaRecipe recipe, double seconds, Action<string>? log)
+    {
+        var model = CoCaConverter.Convert(Path.Combine(folder, "trained"), Path.Combine(folder, "model"));
         log?.Invoke($"converted to ONNX: {model.Directory}");
-        var result = new TinyCoCaModel(folder, hub, model.Directory, vocabulary, pairsPath, recipe, seconds);
         File.WriteAllText(Path.Combine(folder, "tiny-coca.json"), JsonSerializer.Serialize(new { recipe, trainingSeconds = seconds }, JsonOptions));
-        return result;
+        return TryOpen(folder, recipe) ?? throw new InvalidOperationException($"The tiny CoCa made in '{folder}' cannot be read back.");
     }
 
     /// <summary>
@@ -185,13 +195,13 @@ public static class TinyCoCa
 
             var partial = Path.Combine(cacheFolder, $"{name}.partial-{Environment.ProcessId}");
             log?.Invoke($"training the tiny CoCa once into the cache ({final})");
-            var trained = Train(partial, recipe, progress, log);
+            double seconds = TrainWeights(partial, recipe, progress, log);
             Directory.Move(partial, final);
-            // coca.json names the weights it was converted from: the folder's final name, not the temporary one.
-            var cocaJson = Path.Combine(final, "model", "coca.json");
-            File.WriteAllText(cocaJson, File.ReadAllText(cocaJson).Replace(partial, final, StringComparison.Ordinal));
+            // Converted after the move, so the ONNX manifest names the folder's final path; the manifest tiny-coca.json
+            // comes last, so a run killed while converting leaves a folder the next run deletes.
+            var cached = ConvertAndWriteManifest(final, recipe, seconds, log);
             log?.Invoke($"cached: {final}");
-            return TryOpen(final, recipe) ?? throw new InvalidOperationException($"The tiny CoCa trained into '{final}' cannot be read back.");
+            return cached;
         }
     }
 
