@@ -32,14 +32,6 @@ public sealed class PredictionEnginePoolTests(TinyClassifier classifier)
         }
     }
 
-    [Fact]
-    public void MissingFile_IsOneClearLine()
-    {
-        var path = Path.Combine(Path.GetTempPath(), "no-such-classifier.zip");
-        var e = Assert.Throws<FileNotFoundException>(() => new CoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>(new() { ModelPath = path }));
-        Assert.Equal($"Model file '{path}' does not exist; expected a pipeline saved with SaveCoCa (e.g. by coca train).", e.Message);
-    }
-
     private sealed class WrongInput
     {
         public string Photo { get; set; } = "";
@@ -81,5 +73,17 @@ public sealed class PredictionEnginePoolTests(TinyClassifier classifier)
             Assert.Equal(1, pool.Reloads);
         }
         finally { Directory.Delete(dir, recursive: true); }
+    }
+}
+
+/// <summary>Errors that need no trained classifier (outside the collection, whose fixture trains one from ../shared).</summary>
+public sealed class PredictionEnginePoolErrorTests
+{
+    [Fact]
+    public void MissingFile_IsOneClearLine()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "no-such-classifier.zip");
+        var e = Assert.Throws<FileNotFoundException>(() => new CoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>(new() { ModelPath = path }));
+        Assert.Equal($"Model file '{path}' does not exist; expected a pipeline saved with SaveCoCa (e.g. by coca train).", e.Message);
     }
 }

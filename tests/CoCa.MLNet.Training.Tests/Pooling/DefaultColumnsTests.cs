@@ -28,7 +28,7 @@ public class DefaultColumnsTests
         Assert.Equal(CoCaColumnNames.Image, new CoCa.MLNet.Featurization.CoCaImageFeaturizerOptions().InputColumnName);
     }
 
-    [Fact]
+    [FixtureFact]
     public void ImageFeaturizer_AppendedWithTrainer_FitsWithNoColumnNames()
     {
         var ml = new MLContext(seed: 1);
