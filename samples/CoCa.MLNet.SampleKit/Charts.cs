@@ -1,103 +1,71 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using CoCa.MLNet.Training.Pooling;
+using Microsoft.FSharp.Core;
+using Plotly.NET;
+using Plotly.NET.CSharp;
+using PlotlyChart = Plotly.NET.CSharp.Chart;
 
 namespace CoCa.MLNet.Samples;
 
 /// <summary>
-/// A chart drawn by plotly.js: the figure (traces and layout) as plotly.js JSON, shown inline in a notebook
-/// (<c>display(HTML(chart.Html))</c>) or written as an HTML page by the samples (<see cref="Save"/>).
+/// The walkthroughs' charts, drawn with Plotly.NET: the training-loss curve and the confusion matrix. A notebook shows
+/// the returned <see cref="GenericChart"/> inline (with <c>#r "nuget: Plotly.NET.Interactive"</c>); the samples write it
+/// as an HTML page (<see cref="Save"/>).
 /// </summary>
-/// <remarks>
-/// plotly.js, not a .NET plotting package, because none of the served ones loads beside this project's stack: ScottPlot
-/// 5.1 needs SkiaSharp 3, which breaks ML.NET 5's <c>MLImage</c> (SkiaSharp 2.88) in the same process, and Plotly.NET 6
-/// needs FSharp.Core 10.1, newer than the 10.0 that the .NET Interactive kernel (1.0.0-beta.26120) has loaded.
-/// </remarks>
-public sealed class Chart(JsonArray traces, JsonObject layout)
-{
-    /// <summary>The plotly.js version the HTML loads (from its CDN) when the page has no Plotly yet.</summary>
-    public const string PlotlyJsUrl = "https://cdn.plot.ly/plotly-2.35.2.min.js";
-
-    /// <summary>The traces, as plotly.js's <c>data</c> argument.</summary>
-    public JsonArray Traces { get; } = traces;
-
-    /// <summary>The layout, as plotly.js's <c>layout</c> argument.</summary>
-    public JsonObject Layout { get; } = layout;
-
-    /// <summary>A &lt;div&gt; and the script that draws the chart in it (loading plotly.js first when needed).</summary>
-    public string Html
-    {
-        get
-        {
-            var id = "coca-chart-" + Guid.NewGuid().ToString("N");
-            return $$"""
-                <div id="{{id}}" style="width:640px;height:420px"></div>
-                <script>
-                (function () {
-                  var draw = function () { Plotly.newPlot("{{id}}", {{Traces.ToJsonString()}}, {{Layout.ToJsonString()}}); };
-                  if (window.Plotly) { draw(); return; }
-                  var s = document.createElement("script"); s.src = "{{PlotlyJsUrl}}"; s.onload = draw; document.head.appendChild(s);
-                })();
-                </script>
-                """;
-        }
-    }
-
-    /// <summary>Writes the chart as an HTML page and returns the path.</summary>
-    public string Save(string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllText(path, $"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{System.Net.WebUtility.HtmlEncode(Layout["title"]?["text"]?.GetValue<string>() ?? "chart")}</title></head>\n<body>\n{Html}\n</body></html>\n");
-        return path;
-    }
-}
-
-/// <summary>The walkthroughs' charts: the training-loss curve and the confusion matrix.</summary>
 public static class Charts
 {
     /// <summary>Training (and, when there is a validation split, validation) loss per epoch.</summary>
-    public static Chart Loss(IReadOnlyList<AttentionalPoolerProgress> history, string title = "Attentional pooler training")
+    public static GenericChart Loss(IReadOnlyList<AttentionalPoolerProgress> history, string title = "Attentional pooler training")
     {
         var epochs = history.Select(h => h.Epoch).ToArray();
-        var traces = new JsonArray { Line("training loss", epochs, history.Select(h => (double?)h.TrainingLoss)) };
-        if (history.Any(h => h.ValidationLoss is not null))
-            traces.Add(Line("validation loss", epochs, history.Select(h => h.ValidationLoss)));
-        return new Chart(traces, Layout(title, "epoch", "cross-entropy"));
-    }
-
-    /// <summary>A confusion matrix: rows are true classes, columns predicted ones; each cell shows its count.</summary>
-    public static Chart ConfusionMatrix(IReadOnlyList<string> labels, IReadOnlyList<IReadOnlyList<double>> counts, string title = "Confusion matrix")
-    {
-        var heatmap = new JsonObject
+        var curves = new List<GenericChart>
         {
-            ["type"] = "heatmap",
-            ["x"] = Json(labels),
-            ["y"] = Json(labels),
-            ["z"] = Json(counts),
-            ["text"] = Json(counts.Select(r => r.Select(v => v.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))),
-            ["texttemplate"] = "%{text}",
-            ["colorscale"] = "Blues",
-            ["hovertemplate"] = "true %{y}, predicted %{x}: %{z}<extra></extra>",
+            PlotlyChart.Line<int, double, string>(epochs, history.Select(h => h.TrainingLoss).ToArray(), ShowMarkers: true, Name: "training loss"),
         };
-        var layout = Layout(title, "predicted", "true");
-        layout["yaxis"]!["autorange"] = "reversed";                 // first class on top, as the matrix prints
-        return new Chart([heatmap], layout);
+        var validated = history.Where(h => h.ValidationLoss is not null).ToArray();
+        if (validated.Length > 0)
+            curves.Add(PlotlyChart.Line<int, double, string>(validated.Select(h => h.Epoch).ToArray(), validated.Select(h => h.ValidationLoss!.Value).ToArray(), ShowMarkers: true, Name: "validation loss"));
+        return Titled(PlotlyChart.Combine(curves), title, "epoch", "cross-entropy");
     }
 
-    private static JsonObject Line(string name, int[] x, IEnumerable<double?> y) => new()
+    /// <summary>A confusion matrix: rows are true classes (first on top), columns predicted ones; each cell shows its count.</summary>
+    public static GenericChart ConfusionMatrix(IReadOnlyList<string> labels, IReadOnlyList<IReadOnlyList<double>> counts, string title = "Confusion matrix")
     {
-        ["type"] = "scatter", ["mode"] = "lines+markers", ["name"] = name, ["x"] = Json(x), ["y"] = Json(y),
-    };
+        if (counts.Count != labels.Count || counts.Any(r => r.Count != labels.Count))
+            throw new ArgumentException($"Confusion matrix of {counts.Count} rows for {labels.Count} labels; expected {labels.Count}×{labels.Count} counts.", nameof(counts));
+        var z = counts.Select(r => r.ToArray()).ToArray();
+        var text = counts.Select(r => r.Select(v => v.ToString("0", System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToArray();
+        var heatmap = PlotlyChart.Heatmap<double, string, string, string>(z, X: labels.ToArray(), Y: labels.ToArray(),
+            ColorScale: StyleParam.Colorscale.NewCustom([Tuple.Create(0.0, Color.fromString("#f7fbff")), Tuple.Create(1.0, Color.fromString("#08306b"))]),
+            ReverseYAxis: true);
+        // Each cell shows its count: plotly.js's 2-D text + texttemplate, which the C# Heatmap has no parameters for.
+        foreach (var trace in GenericChart.getTraces(heatmap))
+        {
+            trace.SetProperty("text", text);
+            trace.SetProperty("texttemplate", "%{text}");
+            trace.SetProperty("hovertemplate", "true %{y}, predicted %{x}: %{z}<extra></extra>");
+        }
+        return Titled(heatmap, title, "predicted", "true");
+    }
 
-    private static JsonObject Layout(string title, string x, string y) => new()
+    /// <summary>Writes the chart as a standalone HTML page (plotly.js from its CDN) and returns the path.</summary>
+    public static string Save(this GenericChart chart, string path)
     {
-        ["title"] = new JsonObject { ["text"] = title },
-        ["xaxis"] = new JsonObject { ["title"] = new JsonObject { ["text"] = x } },
-        ["yaxis"] = new JsonObject { ["title"] = new JsonObject { ["text"] = y } },
-    };
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        File.WriteAllText(full, GenericChart.toEmbeddedHTML(chart));
+        return path;
+    }
 
-    // An explicit resolver: file-based apps turn reflection-based serialization off by default.
-    private static readonly JsonSerializerOptions JsonOptions = new() { TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver() };
+    private static GenericChart Titled(GenericChart chart, string title, string x, string y) =>
+        Plotly.NET.Chart.withTitle(TitleText(title)).Invoke(chart)
+            .WithXAxisStyle<int, int, int>(TitleText: x)
+            .WithYAxisStyle<int, int, int>(TitleText: y);
 
-    private static JsonNode Json<T>(T value) => JsonSerializer.SerializeToNode(value, JsonOptions)!;
+    // Title.init's optional arguments are F# options that C# must all spell out; the title is plotly.js's {"text": …}.
+    private static Title TitleText(string text)
+    {
+        var t = new Title();
+        t.SetProperty("text", text);
+        return t;
+    }
 }

@@ -37,8 +37,8 @@ public sealed class NotebookTests(ITestOutputHelper output)
         Assert.Contains(outputs, o => o.Text.StartsWith("accuracy ", StringComparison.Ordinal) && o.Text.EndsWith("test images; chance 25 %", StringComparison.Ordinal));
         var charts = Charts(outputs);
         Assert.Equal(2, charts.Count);
-        Assert.Equal(2, Count(charts[0], "\"type\":\"scatter\""));   // training and validation loss
-        Assert.Equal(1, Count(charts[1], "\"type\":\"heatmap\""));
+        Assert.Equal(2, PlotlyFigure.Count(charts[0], "scatter"));   // training and validation loss
+        Assert.Equal(1, PlotlyFigure.Count(charts[1], "heatmap"));
         Assert.Equal(4, MatrixRows(charts[1]));                         // one row per true class (the tiny CoCa's 4 shapes)
         Assert.Contains(outputs, o => o.Text.Contains(" → ", StringComparison.Ordinal) && o.Text.Contains("KiB", StringComparison.Ordinal));
     }
@@ -51,7 +51,7 @@ public sealed class NotebookTests(ITestOutputHelper output)
         Assert.Equal(25, outputs.Count(o => o.Text.StartsWith("epoch ", StringComparison.Ordinal)));   // no validation split
         var charts = Charts(outputs);
         Assert.Equal(2, charts.Count);
-        Assert.Equal(1, Count(charts[0], "\"type\":\"scatter\""));   // training loss only
+        Assert.Equal(1, PlotlyFigure.Count(charts[0], "scatter"));   // training loss only
         Assert.Equal(4, MatrixRows(charts[1]));                         // left, right, up, down
         Assert.Contains(outputs, o => o.Text.Contains("test videos right", StringComparison.Ordinal));
     }
@@ -93,13 +93,7 @@ public sealed class NotebookTests(ITestOutputHelper output)
         Assert.Equal(notebooks, tested);
     }
 
-    /// <summary>The rows of the heatmap's "z" matrix in a chart's plotly.js JSON.</summary>
-    private static int MatrixRows(string chart)
-    {
-        var z = System.Text.RegularExpressions.Regex.Match(chart, "\"z\":(\\[\\[[^\\]]*\\](?:,\\[[^\\]]*\\])*\\])");
-        Assert.True(z.Success, "no heatmap matrix in the chart");
-        return System.Text.Json.JsonDocument.Parse(z.Groups[1].Value).RootElement.GetArrayLength();
-    }
-
-    private static int Count(string text, string what) => (text.Length - text.Replace(what, "", StringComparison.Ordinal).Length) / what.Length;
+    /// <summary>The rows of the heatmap's "z" matrix in a chart's plotly.js data.</summary>
+    private static int MatrixRows(string chart) =>
+        PlotlyFigure.Traces(chart).Single(t => t.GetProperty("type").GetString() == "heatmap").GetProperty("z").GetArrayLength();
 }
