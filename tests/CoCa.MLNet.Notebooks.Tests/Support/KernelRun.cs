@@ -100,8 +100,11 @@ public static class KernelRun
     {
         var start = new ProcessStartInfo(file) { WorkingDirectory = RepositoryPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) start.ArgumentList.Add(a);
-        // The test host's MSBuild variables would point child builds at the test run's MSBuild.
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k == "MSBUILD_EXE_PATH").ToList())
+        // The test host's MSBuild variables would point child builds at the test run's MSBuild. MSBUILDDISABLENODEREUSE
+        // stays: a child build that may reuse nodes can attach to an idle MSBuild node of another build on the machine
+        // (one left by a build outside ./dotnetw's root once hung notebooks/prepare's pack for 10 minutes).
+        foreach (var name in start.Environment.Keys.Where(k => (k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k == "MSBUILD_EXE_PATH")
+                                                               && !k.Equals("MSBUILDDISABLENODEREUSE", StringComparison.OrdinalIgnoreCase)).ToList())
             start.Environment.Remove(name);
         start.Environment["PATH"] = Path.GetDirectoryName(Dotnet) is { Length: > 0 } dir && Path.IsPathRooted(Dotnet)
             ? dir + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH") : Environment.GetEnvironmentVariable("PATH");
