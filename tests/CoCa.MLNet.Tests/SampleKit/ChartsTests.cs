@@ -12,10 +12,12 @@ public sealed class ChartsTests
     {
         string[] labels = ["cat", "dog", "fox"];
         double[][] counts = [[5, 1, 0], [2, 7, 1], [0, 0, 9]];
-        var path = Path.Combine(Directory.CreateTempSubdirectory("coca-charts-").FullName, "confusion.html");
+        var folder = Directory.CreateTempSubdirectory("coca-charts-").FullName;
+        var path = Path.Combine(folder, "confusion.html");
         Assert.Equal(path, Charts.ConfusionMatrix(labels, counts, "Test matrix").Save(path));
-
         var html = File.ReadAllText(path);
+        Directory.Delete(folder, recursive: true);
+
         Assert.Contains("Plotly.newPlot", html);
         Assert.Contains("Test matrix", html);
         var heatmap = Assert.Single(PlotlyFigure.Traces(html));
