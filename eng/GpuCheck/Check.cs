@@ -111,12 +111,12 @@ internal static class Check
         return results;
     }
 
-    /// <summary>Greedy captions of the pictures (one batch), ids only: caption tokens from the vision model, then the cached decoder.</summary>
-    public static Captions Caption(ConvertedModel model, string[] files, OnnxExecutionOptions options)
+    /// <summary>Captions of the pictures (one batch), ids only: caption tokens from the vision model, then the cached decoder.</summary>
+    public static Captions Caption(ConvertedModel model, string[] files, OnnxExecutionOptions options, CaptionDecoding decoding)
     {
         using var extractor = CoCaImageFeatureExtractor.Open(model.Directory, options);
         using var decoder = new CoCaCaptionDecoder(File.ReadAllBytes(model.CaptionImageModelPath), File.ReadAllBytes(model.CaptionStepModelPath), model.Config, options);
-        var generation = new CaptionGenerationOptions { Decoding = CaptionDecoding.Greedy };
+        var generation = new CaptionGenerationOptions { Decoding = decoding };
         var warm = extractor.ExtractCaptionTokens([files[0]]);
         decoder.Generate(warm, 1, generation);
         var sw = Stopwatch.StartNew();

@@ -26,9 +26,13 @@ internal sealed class CachedLogitsSource : ICaptionLogitsSource
     private int _pastLength;
     private int _rows = -1;
 
-    public CachedLogitsSource(CoCaCaptionDecoder decoder, float[] captionTokens, int images)
+    private readonly bool _reordersCache;
+
+    // reordersCache: beam search regathers rows between steps (in .NET, so on CUDA the cache comes back to the host).
+    public CachedLogitsSource(CoCaCaptionDecoder decoder, float[] captionTokens, int images, bool reordersCache = true)
     {
         _decoder = decoder;
+        _reordersCache = reordersCache;
         _cross = decoder.RunImageSide(captionTokens, images);
     }
 
@@ -43,13 +47,17 @@ internal sealed class CachedLogitsSource : ICaptionLogitsSource
         }
         if (rows != _rows || length != _pastLength + (_pastLength == 0 ? length : 1))
             throw new InvalidOperationException($"The cached decoder holds {_pastLength} positions of {_rows} rows; asked for {length} positions of {rows}.");
-        if (parents is not null && _pastLength > 0 && !IsIdentity(parents)) Reorder(parents);
+        if (parents is not null && _pastLength > 0 && !IsIdentity(parents))
+        {
+            if (!_reordersCache) throw new InvalidOperationException("This cache was kept on the device and cannot be reordered; create the source with reordersCache.");
+            Reorder(parents);
+        }
 
         int newTokens = length - _pastLength;
         var ids = new long[rows * newTokens];
         for (int r = 0; r < rows; r++)
             Array.Copy(sequences, r * stride + _pastLength, ids, r * newTokens, newTokens);
-        var (logits, outputs) = _decoder.RunStep(ids, rows, newTokens, _past!, _cross);
+        var (logits, outputs) = _decoder.RunStep(ids, rows, newTokens, _past!, _cross, presentOnHost: _reordersCache);
         _pastOwner?.Dispose();
         _pastOwner = outputs;
         _past = outputs.Skip(1).ToList();

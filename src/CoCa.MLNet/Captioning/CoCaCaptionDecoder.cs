@@ -20,6 +20,10 @@ internal sealed class CoCaCaptionDecoder : IDisposable
     private readonly string[] _crossNames;
     private readonly string[] _stepInputNames;
     private readonly string[] _stepOutputNames;
+    // On CUDA the image side's cross-attention keys/values (the largest tensors: layers × images × N × E, 200 MB for 16
+    // images of coca_ViT-B-32) and, unless the caller reorders them, the step's present keys/values stay on the device
+    // between runs through IO binding; only the ids go in and the logits come out. Null on the CPU.
+    private readonly OrtMemoryInfo? _device;
 
     public CoCaCaptionDecoder(byte[] imageModel, byte[] stepModel, CoCaModelConfig config, OnnxExecutionOptions? options = null)
     {
@@ -36,10 +40,12 @@ internal sealed class CoCaCaptionDecoder : IDisposable
             .Concat(_cache.SelectMany(c => new[] { c.PastKey, c.PastValue })).Concat(_crossNames).ToArray();
         _stepOutputNames = new[] { CaptionDecoderOnnx.Logits }
             .Concat(_cache.SelectMany(c => new[] { c.PresentKey, c.PresentValue })).ToArray();
-        _image = OnnxSessions.Create(imageModel, options, $"the CoCa caption decoder (image side) of '{config.Name}'");
+        _image = OnnxSessions.Create(imageModel, options, $"the CoCa caption decoder (image side) of '{config.Name}'", out bool imageOnGpu);
         try
         {
-            _step = OnnxSessions.Create(stepModel, options, $"the CoCa caption decoder (step) of '{config.Name}'");
+            _step = OnnxSessions.Create(stepModel, options, $"the CoCa caption decoder (step) of '{config.Name}'", out bool stepOnGpu);
+            options ??= new OnnxExecutionOptions();
+            _device = imageOnGpu && stepOnGpu ? OnnxSessions.CudaMemory(options.ComputeDevice.CudaIndex, pinnedHost: false) : null;
         }
         catch
         {
@@ -81,7 +87,7 @@ internal sealed class CoCaCaptionDecoder : IDisposable
             throw new ArgumentException($"{images} images need {needed} caption-token values ([{images}, {CaptionTokenCount}, {EmbedDim}]), got {captionTokens.Length}.", nameof(captionTokens));
         if (images == 0) return [];
         using ICaptionLogitsSource source = options.UseCache
-            ? new CachedLogitsSource(this, captionTokens, images)
+            ? new CachedLogitsSource(this, captionTokens, images, reordersCache: options.Decoding == CaptionDecoding.BeamSearch)
             : new RecomputingLogitsSource(this, captionTokens, images);
         return options.Decoding == CaptionDecoding.BeamSearch
             ? CaptionSearch.Beam(source, images, options, VocabularySize)
@@ -94,7 +100,12 @@ internal sealed class CoCaCaptionDecoder : IDisposable
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
             captionTokens.AsMemory(0, images * CaptionTokenCount * EmbedDim), [images, CaptionTokenCount, EmbedDim]);
         using var runOptions = new RunOptions();
-        return _image.Run(runOptions, [CaptionDecoderOnnx.CaptionTokens], [input], _crossNames);
+        if (_device is null) return _image.Run(runOptions, [CaptionDecoderOnnx.CaptionTokens], [input], _crossNames);
+        using var binding = _image.CreateIoBinding();
+        binding.BindInput(CaptionDecoderOnnx.CaptionTokens, input);
+        foreach (var name in _crossNames) binding.BindOutputToDevice(name, _device);
+        _image.RunWithBinding(runOptions, binding);
+        return binding.GetOutputValues();
     }
 
     /// <summary>Empty self-attention caches (P = 0) for <paramref name="rows"/> rows, in input order (key, value per layer).</summary>
@@ -107,16 +118,33 @@ internal sealed class CoCaCaptionDecoder : IDisposable
     /// <summary>
     /// One step: <paramref name="ids"/> [rows, newTokens] after <paramref name="past"/> (key, value per cache layer).
     /// Returns the logits of the last new position [rows, V] (copied) and the present keys/values (caller disposes).
+    /// <paramref name="presentOnHost"/>: the caller reads the present keys/values in .NET (beam search reorders them),
+    /// so on CUDA they come back to the host; otherwise they stay on the device for the next step.
     /// </summary>
     internal (float[] Logits, IDisposableReadOnlyCollection<OrtValue> Outputs) RunStep(long[] ids, int rows, int newTokens,
-        IReadOnlyList<OrtValue> past, IReadOnlyList<OrtValue> cross)
+        IReadOnlyList<OrtValue> past, IReadOnlyList<OrtValue> cross, bool presentOnHost = true)
     {
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ids.AsMemory(0, rows * newTokens), [rows, newTokens]);
         var inputs = new List<OrtValue>(_stepInputNames.Length) { input };
         inputs.AddRange(past);
         inputs.AddRange(cross);
         using var runOptions = new RunOptions();
-        var outputs = _step.Run(runOptions, _stepInputNames, inputs, _stepOutputNames);
+        IDisposableReadOnlyCollection<OrtValue> outputs;
+        if (_device is null)
+        {
+            outputs = _step.Run(runOptions, _stepInputNames, inputs, _stepOutputNames);
+        }
+        else
+        {
+            using var binding = _step.CreateIoBinding();
+            for (int i = 0; i < inputs.Count; i++) binding.BindInput(_stepInputNames[i], inputs[i]);
+            binding.BindOutputToDevice(_stepOutputNames[0], OrtMemoryInfo.DefaultInstance);
+            for (int i = 1; i < _stepOutputNames.Length; i++)
+                binding.BindOutputToDevice(_stepOutputNames[i], presentOnHost ? OrtMemoryInfo.DefaultInstance : _device);
+            _step.RunWithBinding(runOptions, binding);
+            binding.SynchronizeBoundOutputs();
+            outputs = binding.GetOutputValues();
+        }
         return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs);
     }
 
@@ -127,5 +155,6 @@ internal sealed class CoCaCaptionDecoder : IDisposable
     {
         _image?.Dispose();
         _step?.Dispose();
+        _device?.Dispose();
     }
 }

@@ -81,6 +81,16 @@ internal static class OnnxSessions
         }
     }
 
+    /// <summary>
+    /// Where a session's outputs should live when it runs on CUDA device <paramref name="device"/> (null on the CPU):
+    /// on the device (inputs of the next run: no trip through the host) or in pinned host memory (read by .NET: one
+    /// direct copy, no pageable staging).
+    /// </summary>
+    internal static OrtMemoryInfo? CudaMemory(int? device, bool pinnedHost) => device is int d
+        ? new OrtMemoryInfo(pinnedHost ? OrtMemoryInfo.allocatorCUDA_PINNED : OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, d,
+            pinnedHost ? OrtMemType.CpuOutput : OrtMemType.Default)
+        : null;
+
     /// <summary>Whether the CUDA execution provider is present in the loaded ONNX Runtime.</summary>
     public static bool CudaAvailable => OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
 
