@@ -26,11 +26,16 @@ public sealed class TransformerStack : nn.Module<Tensor, Tensor>
 
     /// <param name="x">Tokens [N, L, w].</param>
     /// <param name="mask">Additive attention mask for every block ([L, L] or [N, 1, L, L]), or null.</param>
-    public Tensor forward(Tensor x, Tensor? mask)
+    public Tensor forward(Tensor x, Tensor? mask) => forward(x, mask, 0, resblocks.Count);
+
+    /// <summary>Blocks <paramref name="first"/> … <paramref name="first"/> + <paramref name="count"/> − 1 only (a fine-tuned classifier trains the top blocks over the cached output of the lower ones).</summary>
+    public Tensor forward(Tensor x, Tensor? mask, int first, int count)
     {
+        if (first < 0 || count < 0 || first + count > resblocks.Count)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Blocks {first}..{first + count - 1} of a {resblocks.Count}-block transformer.");
         using var scope = NewDisposeScope();
         var h = x;
-        foreach (var block in resblocks) h = block.forward(h, mask);
-        return scope.MoveToOuter(h);
+        for (int i = first; i < first + count; i++) h = resblocks[i].forward(h, mask);
+        return ReferenceEquals(h, x) ? h : scope.MoveToOuter(h);
     }
 }

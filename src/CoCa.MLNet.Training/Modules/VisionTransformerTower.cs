@@ -51,14 +51,38 @@ public abstract class VisionTransformerTower<TOutput> : nn.Module<Tensor, TOutpu
             throw new ArgumentException(
                 $"Pixels must have shape [N, 3, {s}, {s}], got [{string.Join(", ", pixels.shape)}].", nameof(pixels));
         using var scope = NewDisposeScope();
+        var tokens = transformer.forward(Embed(pixels));
+        return scope.MoveToOuter(tokens);
+    }
+
+    /// <summary>The stem: patchify, class token, positions, <c>ln_pre</c> → the first block's input [N, 1+g², w].</summary>
+    internal Tensor Embed(Tensor pixels)
+    {
+        using var scope = NewDisposeScope();
         long n = pixels.shape[0];
         // [N, w, g, g] → [N, g², w]: patches in row-major (y, x) order, as open_clip's reshape + permute.
         var patches = conv1.forward(pixels).flatten(2).transpose(1, 2);
         var cls = class_embedding.view(1, 1, -1).expand(n, 1, -1);
         var x = TorchScalars.Add(torch.cat([cls, patches], 1), positional_embedding);
-        var tokens = transformer.forward(ln_pre.forward(x));
-        return scope.MoveToOuter(tokens);
+        return scope.MoveToOuter(ln_pre.forward(x));
     }
+
+    /// <summary>Residual blocks <paramref name="first"/> … <paramref name="first"/> + <paramref name="count"/> − 1 of the trunk.</summary>
+    internal Tensor RunBlocks(Tensor x, int first, int count) => transformer.forward(x, null, first, count);
+
+    /// <summary>The stem's parameters (state-dict names), trained with the first block.</summary>
+    internal IEnumerable<(string Name, Parameter Parameter)> StemParameters() =>
+        named_parameters().Where(p => !p.name.StartsWith("transformer.", StringComparison.Ordinal) && IsTrunk(p.name));
+
+    /// <summary>Block <paramref name="index"/>'s parameters (state-dict names).</summary>
+    internal IEnumerable<(string Name, Parameter Parameter)> BlockParameters(int index)
+    {
+        var prefix = $"transformer.resblocks.{index}.";
+        return named_parameters().Where(p => p.name.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
+    private static bool IsTrunk(string name) =>
+        name.StartsWith("conv1.", StringComparison.Ordinal) || name is "class_embedding" or "positional_embedding" || name.StartsWith("ln_pre.", StringComparison.Ordinal);
 
     private static void Validate(VisionConfig v)
     {

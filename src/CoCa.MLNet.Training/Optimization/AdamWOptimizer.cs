@@ -105,12 +105,16 @@ internal sealed class AdamWOptimizer : IDisposable
         using var scope = NewDisposeScope();
         using var sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
         using var eps = _eps.ToScalar();
-        using var negativeStepSize = (-(lr / biasCorrection1)).ToScalar();
+        var negativeStepSize = new Scalar[_groups.Count];
         var decay = new Scalar?[_groups.Count];
         try
         {
             for (int g = 0; g < _groups.Count; g++)
-                if (_groups[g].WeightDecay != 0) decay[g] = (1 - lr * _groups[g].WeightDecay).ToScalar();
+            {
+                double groupLr = lr * _groups[g].LearningRateScale;
+                negativeStepSize[g] = (-(groupLr / biasCorrection1)).ToScalar();
+                if (_groups[g].WeightDecay != 0) decay[g] = (1 - groupLr * _groups[g].WeightDecay).ToScalar();
+            }
 
             foreach (var state in _states)
             {
@@ -121,12 +125,13 @@ internal sealed class AdamWOptimizer : IDisposable
                 state.ExpAvg.mul_(_beta1Scalar).add_(grad, _oneMinusBeta1);
                 state.ExpAvgSq.mul_(_beta2Scalar).addcmul_(grad, grad, _oneMinusBeta2);
                 var denom = state.ExpAvgSq.sqrt().div_(sqrtBiasCorrection2).add_(eps, TorchScalars.One);
-                p.addcdiv_(state.ExpAvg, denom, negativeStepSize);
+                p.addcdiv_(state.ExpAvg, denom, negativeStepSize[state.Group]);
             }
         }
         finally
         {
             foreach (var d in decay) d?.Dispose();
+            foreach (var n in negativeStepSize) n?.Dispose();
         }
     }
 

@@ -45,6 +45,19 @@ internal sealed class AdamWParameterGroup
     /// <summary>Decoupled weight decay: every step multiplies the parameters by 1 − learning rate × decay.</summary>
     public double WeightDecay { get; }
 
+    /// <summary>
+    /// This group's learning rate relative to the optimizer's (1: the same). A fine-tuned encoder learns slower than
+    /// the new head on top of it, and its lower blocks slower than its upper ones (layer-wise decay).
+    /// </summary>
+    public double LearningRateScale
+    {
+        get => _learningRateScale;
+        init => _learningRateScale = value > 0 && double.IsFinite(value) ? value
+            : throw new ArgumentOutOfRangeException(nameof(LearningRateScale), value, "A learning-rate scale must be a finite number > 0.");
+    }
+
+    private readonly double _learningRateScale = 1.0;
+
     internal bool IsNamed { get; }
 
     private static IEnumerable<(string, Parameter)> Named(IEnumerable<Parameter> parameters)

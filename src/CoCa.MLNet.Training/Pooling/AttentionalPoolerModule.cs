@@ -94,10 +94,14 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
     {
         CheckTokens(tokens);
         using var scope = NewDisposeScope();
-        // ln_k without its affine part: a function of the frozen tokens alone, so autograd records nothing here.
+        // ln_k without its affine part: over frozen tokens a function of the input alone, so autograd records nothing
+        // here; when the encoder trains with the pooler (fine-tuning), its gradient flows through.
         Tensor normalized;
-        using (torch.no_grad())
+        if (tokens.requires_grad)
             normalized = nn.functional.layer_norm(tokens, [Config.Dim], null, null, Config.LayerNormEpsilon);
+        else
+            using (torch.no_grad())
+                normalized = nn.functional.layer_norm(tokens, [Config.Dim], null, null, Config.LayerNormEpsilon);
         var attended = UseReassociation ?? Config.ReassociationIsCheaper
             ? PoolReassociated(normalized)
             : PoolProjected(normalized);

@@ -31,12 +31,14 @@ internal sealed record PoolerTrainingPlan(int BatchSize, int BatchesPerEpoch, in
     /// <param name="epochs">The user's maximum number of epochs, or null to plan it.</param>
     /// <param name="warmupSteps">The user's warmup, or null to plan it.</param>
     /// <param name="patience">The user's early-stopping patience in epochs (0: off), or null to plan it.</param>
-    public static PoolerTrainingPlan Create(int trainingExamples, int? batchSize = null, int? epochs = null, int? warmupSteps = null, int? patience = null)
+    /// <param name="lengths">How long the default plan trains: <see cref="PlanLengths.FrozenFeatures"/> (null) or <see cref="PlanLengths.FineTuning"/>.</param>
+    public static PoolerTrainingPlan Create(int trainingExamples, int? batchSize = null, int? epochs = null, int? warmupSteps = null, int? patience = null, PlanLengths? lengths = null)
     {
         if (trainingExamples < 1) throw new ArgumentOutOfRangeException(nameof(trainingExamples), trainingExamples, "Training needs at least one example.");
+        lengths ??= PlanLengths.FrozenFeatures;
         int batch = Math.Min(batchSize ?? Math.Clamp(FloorPowerOfTwo(trainingExamples / 10), SmallestBatch, LargestBatch), trainingExamples);
         int perEpoch = (trainingExamples + batch - 1) / batch;
-        int planned = epochs ?? Math.Clamp((MinimumSteps + perEpoch - 1) / perEpoch, MinimumEpochs, MaximumEpochs);
+        int planned = epochs ?? Math.Clamp((lengths.MinimumSteps + perEpoch - 1) / perEpoch, lengths.MinimumEpochs, lengths.MaximumEpochs);
         int total = checked(perEpoch * planned);
         int warmup = Math.Min(warmupSteps ?? Math.Min(total / 10, MaximumWarmupSteps), total);
         int wait = patience ?? Math.Max(MinimumPatience, (planned + 4) / 5);
@@ -48,4 +50,16 @@ internal sealed record PoolerTrainingPlan(int BatchSize, int BatchesPerEpoch, in
     public override string ToString() =>
         $"batch {BatchSize}, {BatchesPerEpoch} steps per epoch, at most {Epochs} epochs ({TotalSteps} steps), warmup {WarmupSteps} steps, " +
         (EarlyStoppingPatience > 0 ? $"early stopping after {EarlyStoppingPatience} epochs without a better validation loss" : "no early stopping");
+}
+
+/// <summary>
+/// How long a default plan trains. Over frozen features a step costs microseconds per example, so the plan aims for
+/// 2,000 steps; fine-tuning runs the encoder forward and backward (about a second per 224² image for ViT-B/32 on
+/// one CPU core), so it aims for 500 steps in 10 to 100 epochs, as fine-tuning recipes do.
+/// </summary>
+internal sealed record PlanLengths(int MinimumSteps, int MinimumEpochs, int MaximumEpochs)
+{
+    public static PlanLengths FrozenFeatures { get; } = new(PoolerTrainingPlan.MinimumSteps, PoolerTrainingPlan.MinimumEpochs, PoolerTrainingPlan.MaximumEpochs);
+
+    public static PlanLengths FineTuning { get; } = new(500, 10, 100);
 }

@@ -91,6 +91,10 @@ public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSa
         return new CoCaImageFeaturizerTransformer(reader.Environment, options, new CoCaImageFeatureExtractor(encoder));
     }
 
+    /// <summary>A featurizer over an in-memory vision model (a fine-tuned encoder written by the ONNX writer); <see cref="CoCaImageFeaturizerOptions.ModelPath"/> is not read.</summary>
+    internal static CoCaImageFeaturizerTransformer FromOnnx(IHostEnvironment env, CoCaImageFeaturizerOptions options, byte[] visionOnnx, CoCaModelConfig config) =>
+        new(env, options, new CoCaImageFeatureExtractor(new CoCaVisionEncoder(visionOnnx, config, options.Execution)));
+
     public void Dispose() => _extractor.Dispose();
 
     private sealed class SavedOptions

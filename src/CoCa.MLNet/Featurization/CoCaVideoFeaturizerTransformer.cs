@@ -72,6 +72,10 @@ public sealed class CoCaVideoFeaturizerTransformer : BatchedTransformer, ICoCaSa
         return new CoCaVideoFeaturizerTransformer(saved.Options, new CoCaImageFeatureExtractor(encoder));
     }
 
+    /// <summary>A featurizer over an in-memory vision model (a fine-tuned encoder written by the ONNX writer); <see cref="CoCaVideoFeaturizerOptions.ModelPath"/> is not read.</summary>
+    internal static CoCaVideoFeaturizerTransformer FromOnnx(CoCaVideoFeaturizerOptions options, byte[] visionOnnx, CoCaModelConfig config) =>
+        new(options, new CoCaImageFeatureExtractor(new CoCaVisionEncoder(visionOnnx, config, options.Execution)));
+
     public void Dispose() => _images.Dispose();
 
     private sealed class SavedOptions

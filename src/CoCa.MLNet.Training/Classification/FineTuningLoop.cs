@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using CoCa.MLNet.Pooling;
+using CoCa.MLNet.Training.Optimization;
+using CoCa.MLNet.Training.Pooling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CoCa.MLNet.Training.Classification;
+
+/// <summary>Hyper-parameters of one fine-tuning run (validated <see cref="FineTunedCoCaOptions"/>).</summary>
+internal sealed record FineTuningSettings(
+    double LearningRate,
+    double EncoderLearningRate,
+    double LayerDecay,
+    double WeightDecay,
+    double GradientClipNorm,
+    PoolerTrainingPlan Plan,
+    double LabelSmoothing,
+    double EarlyStoppingMinDelta,
+    Device Device);
+
+/// <summary>The best epoch (of validation, else the last) and every epoch's metrics; the model holds the best weights.</summary>
+internal sealed record FineTuningResult(AttentionalPoolerWeights Pooler, IReadOnlyList<AttentionalPoolerProgress> History, int BestEpoch);
+
+/// <summary>
+/// Mini-batch fine-tuning of <see cref="FineTunedCoCaModule"/>: AdamW with the new head at the full learning rate and
+/// the encoder's blocks at a lower one (optionally decaying with depth), open_clip's weight-decay groups, global
+/// gradient clipping, linear warmup + cosine decay, softmax cross-entropy, early stopping on validation loss.
+/// </summary>
+internal static class FineTuningLoop
+{
+    public static FineTuningResult Run(FineTunedCoCaModule model, IExampleBatches batches, IReadOnlyList<int> labels, int[] trainRows, int[] validationRows,
+        FineTuningSettings settings, int seed, Action<AttentionalPoolerProgress>? report = null, Action? checkAlive = null)
+    {
+        if (trainRows.Length == 0) throw new ArgumentException("No training examples.", nameof(trainRows));
+        using var optimizer = new AdamWOptimizer(ParameterGroups(model, settings));
+        var plan = settings.Plan;
+        int batch = plan.BatchSize;
+        var schedule = new LearningRateSchedule(settings.LearningRate, plan.TotalSteps, plan.WarmupSteps);
+        using var labelTensor = torch.tensor(labels.Select(l => (long)l).ToArray(), device: settings.Device);
+        var trained = model.parameters().Where(p => p.requires_grad).ToArray();
+
+        var shuffle = new Random(seed);
+        var order = (int[])trainRows.Clone();
+        var history = new List<AttentionalPoolerProgress>();
+        (Dictionary<string, float[]> Encoder, AttentionalPoolerWeights Pooler)? best = null;
+        double bestLoss = double.PositiveInfinity;
+        int bestEpoch = 0, sinceBest = 0, step = 0;
+        double lr = 0;
+
+        for (int epoch = 1; epoch <= plan.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            model.train();
+            shuffle.Shuffle(order);
+            double lossSum = 0;
+            long correct = 0;
+            for (int start = 0; start < order.Length; start += batch)
+            {
+                checkAlive?.Invoke();
+                var rows = order.AsSpan(start, Math.Min(batch, order.Length - start));
+                lr = schedule.At(step++);
+                optimizer.LearningRate = lr;
+
+                using var scope = NewDisposeScope();
+                var logits = Forward(model, batches, rows, training: true);
+                var y = labelTensor.index_select(0, torch.tensor(rows.ToArray(), device: settings.Device));
+                var loss = nn.functional.cross_entropy(logits, y, label_smoothing: settings.LabelSmoothing);
+                double lossValue = loss.item<float>();
+                if (!double.IsFinite(lossValue))
+                    throw Diverged(epoch, step, $"loss {lossValue}", settings);
+                optimizer.ZeroGrad();
+                loss.backward();
+                if (settings.GradientClipNorm > 0)
+                {
+                    double norm = nn.utils.clip_grad_norm_(trained, settings.GradientClipNorm);
+                    if (!double.IsFinite(norm)) throw Diverged(epoch, step, $"gradient norm {norm}", settings);
+                }
+                optimizer.Step();
+                lossSum += lossValue * rows.Length;
+                correct += logits.argmax(1).eq(y).sum().item<long>();
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+
+            double? valLoss = null, valAccuracy = null;
+            bool isBest = false;
+            if (validationRows.Length > 0)
+            {
+                (valLoss, valAccuracy) = Evaluate(model, batches, labelTensor, validationRows, batch, settings.Device);
+                if (valLoss < bestLoss - settings.EarlyStoppingMinDelta || best is null)
+                {
+                    bestLoss = Math.Min(bestLoss, valLoss.Value);
+                    bestEpoch = epoch;
+                    best = (model.ExportEncoder(), model.ExportPooler());
+                    sinceBest = 0;
+                    isBest = true;
+                }
+                else if (step > schedule.WarmupSteps)
+                {
+                    sinceBest++;
+                }
+            }
+
+            var progress = new AttentionalPoolerProgress(epoch, plan.Epochs, lossSum / order.Length, (double)correct / order.Length,
+                valLoss, valAccuracy, order.Length / Math.Max(seconds, 1e-9), lr, isBest);
+            history.Add(progress);
+            report?.Invoke(progress);
+            if (validationRows.Length > 0 && plan.EarlyStoppingPatience > 0 && sinceBest >= plan.EarlyStoppingPatience) break;
+        }
+
+        if (best is { } kept)
+        {
+            model.LoadEncoder(kept.Encoder);
+            model.Pooler.LoadWeights(kept.Pooler);
+            return new FineTuningResult(kept.Pooler, history, bestEpoch);
+        }
+        return new FineTuningResult(model.ExportPooler(), history, history.Count);
+    }
+
+    private static InvalidOperationException Diverged(int epoch, int step, string what, FineTuningSettings settings) =>
+        new($"Fine-tuning diverged at epoch {epoch}, step {step} ({what}); the learning rate is probably too high " +
+            $"(head {settings.LearningRate:G3}, encoder {settings.EncoderLearningRate:G3}): lower it.");
+
+    private static Tensor Forward(FineTunedCoCaModule model, IExampleBatches batches, ReadOnlySpan<int> rows, bool training)
+    {
+        var input = batches.Load(rows, training);
+        return batches.GivesLowerBlocks ? model.FromLowerBlocks(input) : model.forward(input);
+    }
+
+    /// <summary>
+    /// The new pooler and head at the full learning rate; each trained encoder block at the encoder's, times the layer
+    /// decay per block below the top. In each, open_clip's weight-decay rule: parameters of fewer than two dimensions,
+    /// biases and norms are not decayed (open_clip's <c>exclude</c>: ndim &lt; 2, "bn", "ln", "bias", "logit_scale").
+    /// </summary>
+    internal static IEnumerable<AdamWParameterGroup> ParameterGroups(FineTunedCoCaModule model, FineTuningSettings settings)
+    {
+        static bool Decays(string name, Tensor p) =>
+            p.ndim >= 2 && !name.Contains("bn", StringComparison.Ordinal) && !name.Contains("ln", StringComparison.Ordinal)
+            && !name.Contains("bias", StringComparison.Ordinal) && !name.Contains("logit_scale", StringComparison.Ordinal);
+
+        var head = model.Pooler.NamedTensors().Select(t => ("pooler." + t.Name, t.Tensor)).ToList();
+        yield return new AdamWParameterGroup(head.Where(t => t.Item2.ndim >= 2), settings.WeightDecay);
+        yield return new AdamWParameterGroup(head.Where(t => t.Item2.ndim < 2), 0.0);
+
+        double encoderScale = settings.EncoderLearningRate / settings.LearningRate;
+        foreach (var depth in model.TrainableEncoderParameters().GroupBy(p => p.Depth).OrderBy(g => g.Key))
+        {
+            double scale = encoderScale * Math.Pow(settings.LayerDecay, depth.Key);
+            var named = depth.Select(p => ("visual." + p.Name, p.Parameter)).ToList();
+            yield return new AdamWParameterGroup(named.Where(t => Decays(t.Item1, t.Parameter)), settings.WeightDecay) { LearningRateScale = scale };
+            yield return new AdamWParameterGroup(named.Where(t => !Decays(t.Item1, t.Parameter)), 0.0) { LearningRateScale = scale };
+        }
+    }
+
+    /// <summary>Mean (unsmoothed) cross-entropy and accuracy over <paramref name="rows"/>, in eval mode.</summary>
+    internal static (double Loss, double Accuracy) Evaluate(FineTunedCoCaModule model, IExampleBatches batches, Tensor labels, int[] rows, int batch, Device device)
+    {
+        model.eval();
+        using var _ = torch.no_grad();
+        double lossSum = 0;
+        long correct = 0;
+        for (int start = 0; start < rows.Length; start += batch)
+        {
+            var part = rows.AsSpan(start, Math.Min(batch, rows.Length - start));
+            using var scope = NewDisposeScope();
+            var logits = Forward(model, batches, part, training: false);
+            var y = labels.index_select(0, torch.tensor(part.ToArray(), device: device));
+            lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
+            correct += logits.argmax(1).eq(y).sum().item<long>();
+        }
+        model.train();
+        return (lossSum / rows.Length, (double)correct / rows.Length);
+    }
+}
