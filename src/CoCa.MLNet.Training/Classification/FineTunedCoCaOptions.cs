@@ -66,7 +66,7 @@ public sealed class FineTunedCoCaOptions
     /// <summary>Peak learning rate of AdamW for the new pooler and classifier.</summary>
     public double LearningRate { get; set; } = 1e-3;
 
-    /// <summary>Peak learning rate of the encoder's trained blocks (fine-tuning moves pretrained weights gently). Null: <see cref="LearningRate"/> / 100.</summary>
+    /// <summary>Peak learning rate of the encoder's trained blocks (fine-tuning moves pretrained weights gently). Null: <see cref="LearningRate"/> / 10.</summary>
     public double? EncoderLearningRate { get; set; }
 
     /// <summary>
@@ -151,7 +151,7 @@ public sealed class FineTunedCoCaOptions
         if (NumberOfHeads is < 1) throw Bad(nameof(NumberOfHeads), NumberOfHeads, "must be at least 1.");
         if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout)) throw Bad(nameof(Dropout), Dropout, "must be in [0, 1).");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw Bad(nameof(LearningRate), LearningRate, "must be a positive number.");
-        if (EncoderLearningRate is { } e && (!(e > 0) || !double.IsFinite(e))) throw Bad(nameof(EncoderLearningRate), e, "must be a positive number (or null: LearningRate / 100).");
+        if (EncoderLearningRate is { } e && (!(e > 0) || !double.IsFinite(e))) throw Bad(nameof(EncoderLearningRate), e, "must be a positive number (or null: LearningRate / 10).");
         if (!(LayerDecay > 0 && LayerDecay <= 1)) throw Bad(nameof(LayerDecay), LayerDecay, "must be in (0, 1].");
         if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw Bad(nameof(WeightDecay), WeightDecay, "must be ≥ 0.");
         if (!(GradientClipNorm >= 0) || !double.IsFinite(GradientClipNorm)) throw Bad(nameof(GradientClipNorm), GradientClipNorm, "must be ≥ 0 (0: no clipping).");

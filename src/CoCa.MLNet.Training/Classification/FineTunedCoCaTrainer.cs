@@ -102,7 +102,7 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
         };
         var plan = PoolerTrainingPlan.Create(trainRows.Length, o.BatchSize, o.NumberOfEpochs, o.WarmupSteps,
             validationRows.Length > 0 ? o.EarlyStoppingPatience : 0, PlanLengths.FineTuning);
-        var settings = new FineTuningSettings(o.LearningRate, o.EncoderLearningRate ?? o.LearningRate / 100, o.LayerDecay, o.WeightDecay,
+        var settings = new FineTuningSettings(o.LearningRate, o.EncoderLearningRate ?? o.LearningRate / 10, o.LayerDecay, o.WeightDecay,
             o.GradientClipNorm, plan, o.LabelSmoothing, o.EarlyStoppingMinDelta, device);
         CatalogEnvironment.Info(ch,
             $"Fine-tuned CoCa: {labels.Length} {(IsVideo ? $"videos of {shape.Frames} frames" : "images")} ({trainRows.Length} training, {validationRows.Length} validation), " +
