@@ -5,12 +5,8 @@ internal static class InputPaths
 {
     public static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"];
 
-    /// <summary>Video containers ffmpeg reads (every one a user is likely to have; the decoder is ffmpeg's, not ours).</summary>
-    public static readonly string[] VideoExtensions =
-    [
-        ".mp4", ".m4v", ".mov", ".qt", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".m2v", ".ts", ".mts", ".m2ts", ".vob",
-        ".3gp", ".3g2", ".wmv", ".asf", ".flv", ".f4v", ".ogv", ".ogg", ".mxf", ".dv", ".rm", ".rmvb", ".divx", ".y4m",
-    ];
+    /// <summary>Video containers ffmpeg reads (the library's list, which also tells the video rows of a pairs file).</summary>
+    public static readonly string[] VideoExtensions = CoCa.MLNet.Video.VideoFiles.Extensions;
 
     /// <summary>Image formats PIL (open_clip) may read that coca does not decode: a folder holding them is refused.</summary>
     public static readonly string[] UnreadableImageExtensions =

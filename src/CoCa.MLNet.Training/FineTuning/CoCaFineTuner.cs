@@ -135,18 +135,25 @@ public static class CoCaFineTuner
     }
 
     /// <summary>
-    /// The unweighted losses and recall@1/@5 of the CoCa in <paramref name="checkpoint"/> on <paramref name="pairs"/>
-    /// (what <c>coca evaluate-pairs</c> prints).
+    /// The unweighted losses and image↔text recall@1/@5/@10 of the CoCa in <paramref name="checkpoint"/> (an open_clip
+    /// checkpoint folder) on <paramref name="pairs"/>, what <c>coca evaluate-pairs</c> prints: rows naming the same image
+    /// are one image with several captions; a video row is the mean of <paramref name="frames"/> uniformly sampled frame
+    /// embeddings. A model giving a non-finite loss or embedding is refused (<see cref="InvalidDataException"/>).
     /// </summary>
-    public static CoCaPairMetrics Evaluate(string checkpoint, string vocabularyPath, IReadOnlyList<ImageCaptionPair> pairs, int batchSize = 64, string device = "cpu")
+    public static CoCaPairMetrics Evaluate(string checkpoint, string vocabularyPath, IReadOnlyList<ImageCaptionPair> pairs, int batchSize = 64, string device = "cpu",
+        int frames = 16)
     {
         ArgumentNullException.ThrowIfNull(pairs);
         if (pairs.Count == 0) throw new ArgumentException("There are no pairs to evaluate.", nameof(pairs));
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(frames, 1);
         var torchDevice = TorchDevices.Parse(device);
+        CoCaCheckpointFolder.RequireCheckpointFolder(checkpoint);
         var tokenizer = ClipTokenizer.FromFile(vocabularyPath);
         using var model = CoCaCheckpointFolder.Load(checkpoint);
         if (torchDevice.type != DeviceType.CPU) model.to(torchDevice);
-        return CoCaPairEvaluator.Evaluate(model, pairs, new PairBatchLoader(model.Config, tokenizer), batchSize, torchDevice, model.Config.Text.PadId);
+        return CoCaPairEvaluator.Evaluate(model, pairs, new PairBatchLoader(model.Config, tokenizer), batchSize, torchDevice, model.Config.Text.PadId,
+            frames, $"the CoCa in '{Path.GetFullPath(checkpoint)}'");
     }
 
     /// <summary>Marks the frozen towers' parameters as not requiring gradients; returns the trainable ones by name.</summary>

@@ -1,6 +1,7 @@
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Preprocessing;
 using CoCa.MLNet.Text;
+using CoCa.MLNet.Video;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,13 +9,15 @@ namespace CoCa.MLNet.Training.FineTuning;
 
 /// <summary>
 /// Turns a batch of <see cref="ImageCaptionPair"/>s into model inputs: pixels [B, 3, S, S] after open_clip's eval
-/// preprocessing (decoded on demand, so memory is bounded by the batch, not the data set) and token ids [B, context].
+/// preprocessing (decoded on demand, so memory is bounded by the batch, not the data set) and token ids [B, context];
+/// for evaluation, the sampled frames of a video row too.
 /// </summary>
 internal sealed class PairBatchLoader
 {
     private readonly CoCaImagePreprocessor _preprocessor;
     private readonly ClipTokenizer _tokenizer;
     private readonly CoCaModelConfig _config;
+    private readonly VideoReader _videoReader = new();
 
     public PairBatchLoader(CoCaModelConfig config, ClipTokenizer tokenizer)
     {
@@ -26,9 +29,16 @@ internal sealed class PairBatchLoader
                 $"The tokenizer's vocabulary has {tokenizer.VocabularySize} tokens but the model's text vocab_size is {config.Text.VocabSize}; use the model's own vocabulary.");
     }
 
-    public (Tensor Pixels, Tensor Ids) Load(IReadOnlyList<ImageCaptionPair> pairs, Device device)
+    public (Tensor Pixels, Tensor Ids) Load(IReadOnlyList<ImageCaptionPair> pairs, Device device) => (LoadPixels(pairs, device), LoadIds(pairs, device));
+
+    /// <summary>Pixels [n, 3, S, S] of the pairs' images (videos are refused: they are evaluated through <see cref="LoadFrames"/>).</summary>
+    public Tensor LoadPixels(IReadOnlyList<ImageCaptionPair> pairs, Device device)
     {
         int n = pairs.Count, length = _preprocessor.OutputLength, size = _config.Vision.ImageSize;
+        foreach (var pair in pairs)
+            if (pair.IsVideo)
+                throw new InvalidDataException(
+                    $"Line {pair.Line}: '{pair.ImagePath}' is a video; CoCa trains on images (coca evaluate-pairs evaluates videos, as the mean of their frames' embeddings).");
         var pixels = new float[n * length];
         Parallel.For(0, n, i =>
         {
@@ -41,7 +51,34 @@ internal sealed class PairBatchLoader
                 throw new InvalidDataException($"Line {pairs[i].Line}: image '{pairs[i].ImagePath}' cannot be read: {e.Message}", e);
             }
         });
+        return torch.tensor(pixels, [n, 3, size, size], device: device);
+    }
+
+    /// <summary>Token ids [n, context] of the pairs' captions.</summary>
+    public Tensor LoadIds(IReadOnlyList<ImageCaptionPair> pairs, Device device)
+    {
         var ids = _tokenizer.EncodeBatch(pairs.Select(p => p.Caption).ToList(), _config.Text.ContextLength);
-        return (torch.tensor(pixels, [n, 3, size, size], device: device), torch.tensor(ids, [n, _config.Text.ContextLength], device: device));
+        return torch.tensor(ids, [pairs.Count, _config.Text.ContextLength], device: device);
+    }
+
+    /// <summary>
+    /// Pixels [F, 3, S, S] of <paramref name="frameCount"/> frames sampled uniformly over the pair's video (a video file
+    /// or a folder of frame images), decoded and preprocessed as the video featurizer does (<see cref="VideoReader"/>).
+    /// </summary>
+    public Tensor LoadFrames(ImageCaptionPair video, int frameCount, Device device)
+    {
+        int length = _preprocessor.OutputLength, size = _config.Vision.ImageSize;
+        SampledFrames sampled;
+        try
+        {
+            sampled = _videoReader.SampleFrames(video.ImagePath, frameCount);
+        }
+        catch (Exception e) when (e is IOException or VideoDecodingException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"Line {video.Line}: video '{video.ImagePath}' cannot be read: {e.Message}", e);
+        }
+        var pixels = new float[sampled.Count * length];
+        Parallel.For(0, sampled.Count, f => _preprocessor.Preprocess(sampled.Frames[f], pixels.AsSpan(f * length, length)));
+        return torch.tensor(pixels, [sampled.Count, 3, size, size], device: device);
     }
 }

@@ -70,10 +70,37 @@ public sealed class CoCaModel : nn.Module<Tensor, Tensor, CoCaForward>
             throw new ArgumentException($"Got {pixels.shape[0]} images but {ids.shape[0]} texts; CoCa trains on pairs.");
         using var scope = NewDisposeScope();
         var (_, imageEmbedding, captionTokens) = visual.Encode(pixels);
+        var (ie, te, lg) = TextHalf(imageEmbedding, captionTokens, ids);
+        var (i, t, l) = scope.MoveToOuter(ie, te, lg);
+        return new CoCaForward(i, t, l, logit_scale);
+    }
+
+    /// <summary>
+    /// <see cref="forward"/> for pairs whose images repeat (several captions per image): the distinct images
+    /// <paramref name="pixels"/> [M, 3, S, S] go through the vision tower once, and row n of <paramref name="ids"/> [N, L]
+    /// is paired with image <paramref name="imageOfRow"/>[n] (int64 [N]). The outputs are per row, as forward's.
+    /// </summary>
+    public CoCaForward ForwardSharedImages(Tensor pixels, Tensor ids, Tensor imageOfRow)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(imageOfRow);
+        if (ids.dim() != 2 || ids.shape[1] < 2)
+            throw new ArgumentException($"Text ids must have shape [N, L] with L ≥ 2 (a caption needs a next token), got [{string.Join(", ", ids.shape)}].", nameof(ids));
+        if (imageOfRow.dim() != 1 || imageOfRow.shape[0] != ids.shape[0])
+            throw new ArgumentException($"Got {ids.shape[0]} texts but {imageOfRow.shape[0]} image indices; give one image index per text.", nameof(imageOfRow));
+        using var scope = NewDisposeScope();
+        var (_, imageEmbedding, captionTokens) = visual.Encode(pixels);
+        var (ie, te, lg) = TextHalf(imageEmbedding.index_select(0, imageOfRow), captionTokens.index_select(0, imageOfRow), ids);
+        var (i, t, l) = scope.MoveToOuter(ie, te, lg);
+        return new CoCaForward(i, t, l, logit_scale);
+    }
+
+    // The unimodal text tower and the multimodal decoder over the vision tower's outputs, one row per pair.
+    private (Tensor ImageEmbedding, Tensor TextEmbedding, Tensor Logits) TextHalf(Tensor imageEmbedding, Tensor captionTokens, Tensor ids)
+    {
         var (textEmbedding, tokenOutputs) = text.forward(ids);
         var logits = text_decoder.forward(captionTokens, tokenOutputs.narrow(1, 0, tokenOutputs.shape[1] - 1));
-        var (i, t, l) = scope.MoveToOuter(imageEmbedding, textEmbedding, logits);
-        return new CoCaForward(i, t, l, logit_scale);
+        return (imageEmbedding, textEmbedding, logits);
     }
 
     /// <summary>

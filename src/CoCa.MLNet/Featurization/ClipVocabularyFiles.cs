@@ -13,7 +13,14 @@ internal sealed class ClipVocabularyFiles
     private const string Folder = "vocab/";
     private const string MergesFile = "merges.txt";
 
-    private ClipVocabularyFiles(IReadOnlyList<(string Name, byte[] Bytes)> files) => Files = files;
+    private ClipVocabularyFiles(IReadOnlyList<(string Name, byte[] Bytes)> files, string origin)
+    {
+        Files = files;
+        Origin = origin;
+    }
+
+    /// <summary>The folder the files came from (the user's, or <c>vocab</c> inside a model package): errors name it.</summary>
+    private string Origin { get; }
 
     /// <summary>The files; the first is the one <see cref="ClipTokenizer.FromFile"/> is given.</summary>
     public IReadOnlyList<(string Name, byte[] Bytes)> Files { get; }
@@ -32,7 +39,7 @@ internal sealed class ClipVocabularyFiles
             var merges = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(vocabPath))!, MergesFile);
             if (File.Exists(merges)) files.Add((MergesFile, File.ReadAllBytes(merges)));
         }
-        return new ClipVocabularyFiles(files);
+        return new ClipVocabularyFiles(files, Path.GetDirectoryName(Path.GetFullPath(vocabPath))!);
     }
 
     /// <summary>Builds the tokenizer from the stored bytes (through a temporary folder: the tokenizer reads files).</summary>
@@ -43,6 +50,17 @@ internal sealed class ClipVocabularyFiles
         {
             foreach (var (name, bytes) in Files) File.WriteAllBytes(Path.Combine(dir.FullName, name), bytes);
             return ClipTokenizer.FromFile(Path.Combine(dir.FullName, Files[0].Name));
+        }
+        catch (Exception e) when (e.Message.Contains(dir.FullName, StringComparison.Ordinal))
+        {
+            // The user knows their own files (or the model package), not this temporary copy.
+            var message = e.Message.Replace(dir.FullName, Origin, StringComparison.Ordinal);
+            throw e switch
+            {
+                FileNotFoundException f => new FileNotFoundException(message, f.FileName?.Replace(dir.FullName, Origin, StringComparison.Ordinal), e),
+                ArgumentException => new ArgumentException(message, e),
+                _ => new InvalidDataException(message, e),
+            };
         }
         finally
         {
@@ -62,6 +80,6 @@ internal sealed class ClipVocabularyFiles
         foreach (var name in names)
             if (name.Length == 0 || name != Path.GetFileName(name))
                 throw new InvalidDataException($"Model package '{reader.Source}' names an invalid vocabulary file '{name}'.");
-        return new ClipVocabularyFiles(names.Select(n => (n, reader.ReadBytes(Folder + n))).ToList());
+        return new ClipVocabularyFiles(names.Select(n => (n, reader.ReadBytes(Folder + n))).ToList(), Path.Combine(reader.Source, Folder.TrimEnd('/')));
     }
 }

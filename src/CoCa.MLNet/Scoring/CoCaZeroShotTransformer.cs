@@ -44,6 +44,8 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
         _classNames = [.. classNames];
         _templates = [.. templates];
         EmbeddingDim = classEmbeddings.Length / classNames.Count;
+        for (int c = 0; c < _classNames.Length; c++)
+            EmbeddingMath.RequireFinite(classEmbeddings.AsSpan(c * EmbeddingDim, EmbeddingDim), $"class embedding of '{_classNames[c]}'");
         _classEmbeddings = new float[classEmbeddings.Length];
         for (int c = 0; c < _classNames.Length; c++)
             EmbeddingMath.Normalized(classEmbeddings.AsSpan(c * EmbeddingDim, EmbeddingDim)).CopyTo(_classEmbeddings.AsSpan(c * EmbeddingDim));
@@ -84,6 +86,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
     {
         if (embedding.Length != EmbeddingDim)
             throw new ArgumentException($"The embedding has {embedding.Length} values; this classifier's class embeddings have {EmbeddingDim}.", nameof(embedding));
+        EmbeddingMath.RequireFinite(embedding, "embedding");
         var unit = EmbeddingMath.Normalized(embedding);
         var logits = new double[_classNames.Length];
         for (int c = 0; c < logits.Length; c++)
@@ -215,6 +218,11 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
                     throw new InvalidDataException($"Column '{inputColumn.Name}' has an embedding of {value.Length} values at row {row.Position}; the classifier expects {dim}.");
                 var dense = new float[dim];
                 value.CopyTo(dense);
+                // NaN scores would make class 1 the prediction of every such row, silently.
+                if (EmbeddingMath.IndexOfNonFinite(dense) is int bad and >= 0)
+                    throw new InvalidDataException(
+                        $"Column '{inputColumn.Name}' holds {dense[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)} at row {row.Position} (value {bad}): " +
+                        "the image model gives non-finite embeddings (NaN or infinite weights), which cannot be classified; use a model with finite weights.");
                 return dense;
             };
         }

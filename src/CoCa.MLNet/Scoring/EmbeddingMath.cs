@@ -17,6 +17,38 @@ internal static class EmbeddingMath
         return y;
     }
 
+    /// <summary>x / max(‖x‖, ε) kept in double (for ranking: no rounding that could turn near-ties into ties).</summary>
+    public static double[] UnitDouble(ReadOnlySpan<float> x)
+    {
+        double sum = 0;
+        foreach (var v in x) sum += (double)v * v;
+        double scale = 1 / Math.Max(Math.Sqrt(sum), NormEpsilon);
+        var y = new double[x.Length];
+        for (int i = 0; i < x.Length; i++) y[i] = x[i] * scale;
+        return y;
+    }
+
+    /// <summary>
+    /// Refuses an embedding holding NaN or ±Infinity, naming it: ranked or scored, NaN compares false with everything
+    /// and would pass as a hit or as the first class. Such embeddings come from NaN or infinite weights.
+    /// </summary>
+    public static void RequireFinite(ReadOnlySpan<float> x, string what)
+    {
+        int bad = IndexOfNonFinite(x);
+        if (bad >= 0)
+            throw new ArgumentException(
+                $"The {what} holds {x[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)} at value {bad}: the model gives non-finite embeddings " +
+                "(NaN or infinite weights, e.g. a fine-tune that diverged), which cannot be ranked or scored; use a model with finite weights.");
+    }
+
+    /// <summary>The index of the first NaN or ±Infinity in <paramref name="x"/>, or −1.</summary>
+    public static int IndexOfNonFinite(ReadOnlySpan<float> x)
+    {
+        for (int i = 0; i < x.Length; i++)
+            if (!float.IsFinite(x[i])) return i;
+        return -1;
+    }
+
     public static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         double s = 0;

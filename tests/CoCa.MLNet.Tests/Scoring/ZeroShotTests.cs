@@ -143,4 +143,18 @@ public class ZeroShotTests(ITestOutputHelper output)
         Assert.Contains("'Embedding'", e.Message);
         Assert.Contains("2 values", e.Message);
     }
+
+    [Fact]
+    public void NonFiniteEmbeddingsAreRefused_NotClassifiedAsTheFirstClass()
+    {
+        var ml = new MLContext();
+        var classifier = CoCaZeroShotTransformer.FromClassEmbeddings(ml, ["a", "b"], [1, 0, 0, 0, 1, 0]);
+        var data = ml.Data.LoadFromEnumerable(new[] { new EmbeddingRow { Embedding = [0, 1, 0] }, new EmbeddingRow { Embedding = [float.NaN, 1, 0] } });
+        var e = Assert.Throws<InvalidDataException>(() => classifier.Transform(data).GetColumn<uint>("PredictedLabel").ToArray());
+        Assert.Contains("Column 'Embedding' holds NaN at row 1", e.Message);
+        Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => classifier.Score([float.NaN, 0, 0])).Message);
+
+        var nanClass = Assert.Throws<ArgumentException>(() => CoCaZeroShotTransformer.FromClassEmbeddings(ml, ["a", "b"], [1, 0, 0, float.NaN, 1, 0]));
+        Assert.Contains("class embedding of 'b' holds NaN", nanClass.Message);
+    }
 }

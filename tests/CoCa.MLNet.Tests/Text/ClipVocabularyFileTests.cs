@@ -106,6 +106,27 @@ public sealed class ClipVocabularyFileTests : IDisposable
         Assert.Contains(broken, e.Message);
     }
 
+    [Fact]
+    public void ErrorsOfAStoredVocabularyNameTheUsersFiles_NotTheTemporaryCopy()
+    {
+        // A CLIP-sized vocab.json whose merges.txt has a bad line; the tokenizer is built from copies in a temporary
+        // folder (as a captioner or a saved model builds it), but the error must name the user's merges.txt.
+        var folder = Directory.CreateDirectory(PathOf("user")).FullName;
+        var vocab = new Dictionary<string, int>();
+        for (int id = 0; id < 49406; id++) vocab["t" + id] = id;
+        vocab["<|startoftext|>"] = 49406;
+        vocab["<|endoftext|>"] = 49407;
+        var json = Path.Combine(folder, "vocab.json");
+        File.WriteAllText(json, JsonSerializer.Serialize(vocab));
+        var merges = Path.Combine(folder, "merges.txt");
+        File.WriteAllText(merges, "#version: 0.2\nt1 t2\nnot-a-merge\n");
+
+        var files = CoCa.MLNet.Featurization.ClipVocabularyFiles.Read(json);
+        var e = Assert.Throws<InvalidDataException>(() => files.CreateTokenizer());
+        Assert.Contains($"'{merges}' line 3", e.Message);
+        Assert.DoesNotContain("coca-vocab-", e.Message);
+    }
+
     private static byte[] Decompress(string path)
     {
         using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);

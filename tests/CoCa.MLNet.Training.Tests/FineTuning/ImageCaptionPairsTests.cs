@@ -40,6 +40,68 @@ public sealed class ImageCaptionPairsTests : IDisposable
     }
 
     [Fact]
+    public void Csv_AnUnquotedCommaInACaption_IsRefusedWithTheLineAndAHint_NeverCut()
+    {
+        System.IO.File.WriteAllBytes(Path.Combine(_dir, "p.png"), [1]);
+        var csv = Path.Combine(_dir, "pairs.csv");
+        System.IO.File.WriteAllText(csv, "image,caption\np.png,a red circle\np.png,a red circle, on the left\np.png,\"a red circle, on the left\"\n");
+        var ex = Assert.Throws<InvalidDataException>(() => ImageCaptionPairs.Read(csv));
+        Assert.Contains("1 bad row(s)", ex.Message);
+        Assert.Contains("line 3: 3 fields but the header has 2 (image,caption)", ex.Message);
+        Assert.Contains("double quotes", ex.Message);
+
+        // Quoted, the same caption is read whole.
+        System.IO.File.WriteAllText(csv, "image,caption\np.png,\"a red circle, on the left\"\n");
+        Assert.Equal("a red circle, on the left", Assert.Single(ImageCaptionPairs.Read(csv)).Caption);
+    }
+
+    [Fact]
+    public void Csv_QuotedFieldsMaySpanLines_AsRfc4180Says_AndLinesCountFromWhereARowStarts()
+    {
+        System.IO.File.WriteAllBytes(Path.Combine(_dir, "p.png"), [1]);
+        var csv = Path.Combine(_dir, "pairs.csv");
+        System.IO.File.WriteAllText(csv, "image,caption\r\np.png,\"two\r\nlines, and \"\"quotes\"\"\"\r\n\r\n p.png , spaced \r\nmissing.png,x\r\n");
+        var ex = Assert.Throws<InvalidDataException>(() => ImageCaptionPairs.Read(csv));
+        Assert.Contains("line 6: image 'missing.png' does not exist", ex.Message); // the row after the two-line caption and a blank line
+
+        System.IO.File.WriteAllText(csv, "image,caption\r\np.png,\"two\r\nlines, and \"\"quotes\"\"\"\r\n\r\n p.png , spaced \r\n");
+        var pairs = ImageCaptionPairs.Read(csv);
+        Assert.Equal(["two\r\nlines, and \"quotes\"", "spaced"], pairs.Select(p => p.Caption));
+        Assert.Equal([2, 5], pairs.Select(p => p.Line));
+        Assert.All(pairs, p => Assert.Equal(Path.Combine(_dir, "p.png"), p.ImagePath));
+    }
+
+    [Fact]
+    public void Csv_BadQuoting_IsReportedByLine()
+    {
+        System.IO.File.WriteAllBytes(Path.Combine(_dir, "p.png"), [1]);
+        var csv = Path.Combine(_dir, "pairs.csv");
+        System.IO.File.WriteAllText(csv, "image,caption\np.png,a \"quoted\" word\np.png,\"closed\" then text\np.png,fine\n");
+        var ex = Assert.Throws<InvalidDataException>(() => ImageCaptionPairs.Read(csv));
+        Assert.Contains("2 bad row(s)", ex.Message);
+        Assert.Contains("line 2: a quote inside an unquoted field", ex.Message);
+        Assert.Contains("line 3: text after the closing quote", ex.Message);
+    }
+
+    [Fact]
+    public void VideoFilesAndFrameFolders_AreVideoRows()
+    {
+        System.IO.File.WriteAllBytes(Path.Combine(_dir, "p.png"), [1]);
+        System.IO.File.WriteAllBytes(Path.Combine(_dir, "clip.mp4"), [1]);
+        Directory.CreateDirectory(Path.Combine(_dir, "frames"));
+        System.IO.File.WriteAllBytes(Path.Combine(_dir, "frames", "0001.png"), [1]);
+        Directory.CreateDirectory(Path.Combine(_dir, "empty"));
+        var csv = Path.Combine(_dir, "pairs.csv");
+        System.IO.File.WriteAllText(csv, "image,caption\np.png,a picture\nclip.mp4,a clip\nframes/,some frames\nframes,the same frames\n");
+        var pairs = ImageCaptionPairs.Read(csv);
+        Assert.Equal([false, true, true, true], pairs.Select(p => p.IsVideo));
+        Assert.Equal(pairs[2].ImagePath, pairs[3].ImagePath); // one video, two captions
+
+        System.IO.File.AppendAllText(csv, "empty,nothing to see\n");
+        Assert.Contains("line 6: 'empty' is a folder without frame images", Assert.Throws<InvalidDataException>(() => ImageCaptionPairs.Read(csv)).Message);
+    }
+
+    [Fact]
     public void Csv_WithoutTheColumns_SaysWhichHeaderIsExpected()
     {
         var csv = Path.Combine(_dir, "pairs.csv");
