@@ -1,5 +1,6 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Training.Devices;
 using CoCa.MLNet.Training.Modules;
 
 namespace CoCa.MLNet.Training.Checkpoints;
@@ -33,6 +34,7 @@ public static class CoCaCheckpointFolder
             throw new FileNotFoundException(
                 $"Checkpoint folder '{full}' has no {CheckpointLoader.HubConfigFile}: expected open_clip's hub layout " +
                 $"({CheckpointLoader.HubConfigFile} with {CheckpointLoader.HubSafetensorsFile}), or the config alone to train from scratch.", configPath);
+        LibTorchLoadCheck.EnsureLoadable();
         if (IsConfigOnly(full))
         {
             var config = CoCaConfigs.FromOpenClipConfigFile(configPath);
