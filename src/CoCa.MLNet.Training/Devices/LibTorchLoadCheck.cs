@@ -48,7 +48,7 @@ internal static class LibTorchLoadCheck
     }
 
     /// <summary>The libstdc++ mapped into this process (the .NET runtime itself links it), loading it if needed.</summary>
-    private static string? LoadedLibstdcxx()
+    internal static string? LoadedLibstdcxx()
     {
         if (MappedLibstdcxx() is { } mapped) return mapped;
         return NativeLibrary.TryLoad("libstdc++.so.6", out _) ? MappedLibstdcxx() : null;

@@ -1,4 +1,5 @@
 using System.Text;
+using CoCa.MLNet.Training.Devices;
 using CoCa.MLNet.Training.Tests.FineTuning;
 
 namespace CoCa.MLNet.Training.Tests.Cli;
@@ -14,13 +15,13 @@ public sealed class LibTorchLoadCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [SkippableLibstdcxxFact]
+    [LibstdcxxFact]
     public void Finetune_WhereLibstdcxxLacksGlibcxx3432_SaysWhatIsMissingAndTheFix_InOneLine()
     {
         var csv = TinyPairs.WriteCsv(_dir, classes: 2, perClass: 2);
         var scratch = TinyPairs.ConfigOnlyCheckpoint(_dir);
         string[] args = ["finetune", "--checkpoint", scratch, "--data", csv, "--out", Path.Combine(_dir, "out"), "--vocab", Fixtures.ClipBpe];
-        var libstdcxx = SkippableLibstdcxxFactAttribute.Libstdcxx()!;
+        var libstdcxx = LibTorchLoadCheck.LoadedLibstdcxx()!;
 
         // Inside ./dotnetw's Debian 13 root this process's libstdc++ has the version: give coca a copy of it whose
         // GLIBCXX_3.4.32 is renamed away, so that the dynamic loader refuses libLibTorchSharp.so exactly as on Debian 12.
@@ -56,18 +57,11 @@ public sealed class LibTorchLoadCliTests : IDisposable
 }
 
 /// <summary>A fact that needs Linux and the libstdc++ this process runs with (to run coca with it, or an older copy of it).</summary>
-public sealed class SkippableLibstdcxxFactAttribute : FactAttribute
+public sealed class LibstdcxxFactAttribute : FactAttribute
 {
-    public SkippableLibstdcxxFactAttribute()
+    public LibstdcxxFactAttribute()
     {
         if (!OperatingSystem.IsLinux()) Skip = "libstdc++ and GLIBCXX versions are Linux's";
-        else if (Libstdcxx() is null) Skip = "this process has no libstdc++ mapped (/proc/self/maps)";
+        else if (LibTorchLoadCheck.LoadedLibstdcxx() is null) Skip = "this process has no libstdc++ (/proc/self/maps)";
     }
-
-    /// <summary>The libstdc++ mapped into this process (the .NET runtime links it).</summary>
-    public static string? Libstdcxx() =>
-        File.Exists("/proc/self/maps")
-            ? File.ReadLines("/proc/self/maps").Select(l => l.IndexOf('/') is int i and >= 0 ? l[i..] : null)
-                .FirstOrDefault(p => p is not null && Path.GetFileName(p).StartsWith("libstdc++.so", StringComparison.Ordinal))
-            : null;
 }
