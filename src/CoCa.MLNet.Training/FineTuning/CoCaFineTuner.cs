@@ -51,14 +51,14 @@ public static class CoCaFineTuner
         if (train.Count == 0) throw new ArgumentException("There are no training pairs.", nameof(train));
         var device = TorchDevices.Parse(options.Device);
         var tokenizer = ClipTokenizer.FromFile(options.VocabularyPath);
+        if (options.Resume && !Directory.Exists(options.OutputDirectory)) throw NothingToResume(Path.GetFullPath(options.OutputDirectory));
         using var output = FineTuneOutputFolder.Open(options.OutputDirectory, options.Log);
 
         (string Folder, int Epoch)? resumeFrom = null;
         FineTuneRunState? saved = null;
         if (options.Resume)
         {
-            resumeFrom = output.LatestCheckpoint() ?? throw new InvalidOperationException(
-                $"Nothing to resume in '{output.FullPath}': it holds no complete epoch checkpoint ({CheckpointsFolder}/epoch_N). Train without Resume (--resume) to start a run there.");
+            resumeFrom = output.LatestCheckpoint() ?? throw NothingToResume(output.FullPath);
             saved = FineTuneRunState.Read(Path.Combine(resumeFrom.Value.Folder, StateFile));
         }
         else if (output.EarlierRunFiles() is { Count: > 0 } earlier)
@@ -221,6 +221,9 @@ public static class CoCaFineTuner
         CopyVocabulary(options.VocabularyPath, output.FullPath);
         return new CoCaFineTuneResult(output.FullPath, options.Epochs, saved.Step, 0, null) { EpochsTrained = 0, LearningRate = plan.LearningRate };
     }
+
+    private static InvalidOperationException NothingToResume(string folder) => new(
+        $"Nothing to resume in '{folder}': it holds no complete epoch checkpoint ({CheckpointsFolder}/epoch_N). Train without Resume (--resume) to start a run there.");
 
     /// <summary>What the run reads from disk (emptying an output folder that holds any of it is refused).</summary>
     private static IEnumerable<string> InputsOf(CoCaFineTuneOptions options, IReadOnlyList<ImageCaptionPair> train, IReadOnlyList<ImageCaptionPair>? validation) =>

@@ -104,6 +104,7 @@ public sealed class FinetuneCliTests : IDisposable
         var empty = CliProcess.Run("finetune", "--checkpoint", scratch, "--data", csv, "--out", Path.Combine(_dir, "empty"), "--vocab", Fixtures.ClipBpe, "--resume");
         Assert.Equal(1, empty.ExitCode);
         Assert.Contains("Nothing to resume", Assert.Single(empty.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "empty")), "a failed --resume left a folder behind");
         Assert.Equal(2, Finetune("--resume", "--overwrite").ExitCode);
     }
 
