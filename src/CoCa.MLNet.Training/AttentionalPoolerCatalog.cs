@@ -18,13 +18,16 @@ public static class AttentionalPoolerCatalog
         return new AttentionalPoolerTrainer(CatalogEnvironment.Get(catalog), options);
     }
 
-    /// <summary>The attentional pooler trainer with the common options; the others keep their defaults.</summary>
+    /// <summary>
+    /// The attentional pooler trainer with the common options; the others keep their defaults. Epochs and batch size
+    /// left null are planned from the data set's size, as with <see cref="AttentionalPoolerOptions"/>'s defaults.
+    /// </summary>
     public static AttentionalPoolerTrainer AttentionalPooler(
         this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = CoCaColumnNames.Label,
         string featureColumnName = CoCaColumnNames.Tokens,
-        int numberOfEpochs = 30,
-        int batchSize = 64,
+        int? numberOfEpochs = null,
+        int? batchSize = null,
         double learningRate = 1e-3,
         string device = "cpu")
     {

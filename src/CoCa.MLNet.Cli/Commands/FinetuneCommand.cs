@@ -19,9 +19,9 @@ internal static class FinetuneCommand
         var epochs = new Option<int>("--epochs") { Description = "Passes over the data", DefaultValueFactory = _ => 1 };
         var batch = new Option<int>("--batch-size") { Description = "Pairs per step (the contrastive loss's negatives)", DefaultValueFactory = _ => 32 };
         var accumulation = new Option<int>("--accumulation") { Description = "Batches per optimizer step (gradient accumulation)", DefaultValueFactory = _ => 1 };
-        var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, warmup then cosine decay)", DefaultValueFactory = _ => 1e-5 };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (AdamW, warmup then cosine decay; default: 5e-4 from scratch as open_clip, 1e-5 from weights)" }.Positive();
         var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay of weight matrices (open_clip's groups)", DefaultValueFactory = _ => 0.2 };
-        var warmup = new Option<double>("--warmup") { Description = "Share of steps for linear warmup", DefaultValueFactory = _ => 0.05 };
+        var warmup = new Option<double?>("--warmup") { Description = "Share of steps for linear warmup (default: from scratch open_clip's 10,000 steps, at most a tenth of the run; from weights 5%)" };
         var clip = new Option<double>("--grad-clip") { Description = "Gradient norm clip (0: none)", DefaultValueFactory = _ => 1.0 };
         var contrastive = new Option<double>("--contrastive-weight") { Description = "Weight of the contrastive loss", DefaultValueFactory = _ => 1.0 };
         var caption = new Option<double>("--caption-weight") { Description = "Weight of the captioning loss", DefaultValueFactory = _ => 2.0 };
@@ -29,15 +29,21 @@ internal static class FinetuneCommand
         var freezeText = new Option<bool>("--freeze-text") { Description = "Lock the unimodal text tower" };
         var freezeDecoder = new Option<bool>("--freeze-decoder") { Description = "Lock the multimodal (captioning) decoder" };
         var validation = new Option<string?>("--validation") { Description = "Validation pairs (same format), evaluated after every epoch" };
-        var resume = new Option<bool>("--resume") { Description = "Continue from the last epoch checkpoint in --out" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the last epoch checkpoint in --out (same data and settings; the learning rate may change)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Empty --out first when it holds an earlier run (without it, such a folder is refused)" };
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation and shuffling", DefaultValueFactory = _ => 0 };
         var device = OptionChecks.Device("CUDA needs a CUDA build of libtorch");
         var every = new Option<int>("--progress-every") { Description = "Print the training losses every N steps", DefaultValueFactory = _ => 10 };
         var command = new Command("finetune", "Train a whole CoCa on image-caption pairs (contrastive + captioning loss), open_clip-compatible")
         {
             checkpoint, data, outDir, vocab, epochs, batch, accumulation, lr, weightDecay, warmup, clip, contrastive, caption,
-            freezeVision, freezeText, freezeDecoder, validation, resume, seed, device, every,
+            freezeVision, freezeText, freezeDecoder, validation, resume, overwrite, seed, device, every,
         };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(resume) && r.GetValue(overwrite))
+                r.AddError("--resume continues the run in --out and --overwrite empties it: give one of them.");
+        });
         command.SetAction(parse =>
         {
             var checkpointDir = parse.GetValue(checkpoint)!;
@@ -72,13 +78,17 @@ internal static class FinetuneCommand
                     FreezeText = parse.GetValue(freezeText),
                     FreezeDecoder = parse.GetValue(freezeDecoder),
                     Resume = parse.GetValue(resume),
+                    Overwrite = parse.GetValue(overwrite),
                     Seed = parse.GetValue(seed),
                     Device = parse.GetValue(device)!,
                     ProgressEverySteps = Math.Max(1, parse.GetValue(every)),
                     Cancellation = cancel.Token,
                     Progress = new InlineProgress<CoCaFineTuneProgress>(Console.WriteLine),
+                    Log = new InlineProgress<string>(Console.WriteLine),
                 }, train, validationPairs);
-                Console.WriteLine($"Wrote {result.OutputDirectory} ({result.Steps} steps, {result.ExamplesPerSecond:F1} pairs/s); convert it with: coca convert {result.OutputDirectory} --out MODEL_DIR");
+                Console.WriteLine(result.EpochsTrained > 0
+                    ? $"Wrote {result.OutputDirectory} ({result.Steps} steps, {result.ExamplesPerSecond:F1} pairs/s); convert it with: coca convert {result.OutputDirectory} --out MODEL_DIR"
+                    : $"{result.OutputDirectory} holds the finished run ({result.Steps} steps); convert it with: coca convert {result.OutputDirectory} --out MODEL_DIR");
                 return 0;
             }
             catch (OperationCanceledException)

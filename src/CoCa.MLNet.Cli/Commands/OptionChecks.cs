@@ -62,6 +62,17 @@ internal static class OptionChecks
         return option;
     }
 
+    /// <summary>An optional positive number: when given, checked as <see cref="Positive(Option{double})"/>.</summary>
+    public static Option<double?> Positive(this Option<double?> option)
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is { } v && (!(v > 0) || !double.IsFinite(v)))
+                r.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be a positive number (got {v})."));
+        });
+        return option;
+    }
+
     /// <summary>A share: at least 0 and below 1.</summary>
     public static Option<double> Fraction(this Option<double> option)
     {

@@ -1,6 +1,7 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Training.Devices;
 using CoCa.MLNet.Training.Modules;
 
 namespace CoCa.MLNet.Training.Checkpoints;
@@ -29,6 +30,7 @@ public static class CoCaCheckpointFolder
     {
         var full = RequireCheckpointFolder(folder);
         var configPath = Path.Combine(full, CheckpointLoader.HubConfigFile);
+        LibTorchLoadCheck.EnsureLoadable();
         if (IsConfigOnly(full))
         {
             var config = CoCaConfigs.FromOpenClipConfigFile(configPath);

@@ -18,9 +18,15 @@ public static class TorchDevices
     /// Names read by <see cref="ComputeDevice.Parse"/> (the one parser of device names, shared with ONNX Runtime):
     /// "cpu" → CPU; "cuda" → cuda:0; "cuda:N" → GPU N. Throws <see cref="ArgumentException"/> for any other text or an
     /// index beyond the visible GPUs, and <see cref="InvalidOperationException"/> when CUDA is requested but this
-    /// process's libtorch has no CUDA.
+    /// process's libtorch has no CUDA. Before TorchSharp loads libtorch (every trainer asks for its device first), a
+    /// libtorch that cannot load here is a <see cref="PlatformNotSupportedException"/> saying why in one line.
     /// </summary>
-    public static Device Parse(string device) => ToTorch(ComputeDevice.Parse(device), device);
+    public static Device Parse(string device)
+    {
+        var parsed = ComputeDevice.Parse(device);
+        LibTorchLoadCheck.EnsureLoadable();
+        return ToTorch(parsed, device);
+    }
 
     private static Device ToTorch(ComputeDevice parsed, string device)
     {

@@ -3,10 +3,24 @@ namespace CoCa.MLNet.Training.FineTuning;
 /// <summary>
 /// Settings of <see cref="CoCaFineTuner"/>: training (or adapting) a whole open_clip CoCa on image–caption pairs with
 /// CoCa's objective (λ_con·contrastive + λ_cap·caption). Defaults follow open_clip's training script where it has one
-/// (AdamW β₂ 0.98, ε 1e-6, weight decay 0.2, caption weight 2) with a fine-tuning learning rate.
+/// (AdamW β₂ 0.98, ε 1e-6, weight decay 0.2, caption weight 2). The learning rate and warmup depend on the start: from a
+/// config alone, open_clip's training defaults (<see cref="FromScratchLearningRate"/>, its warmup); from weights, a
+/// fine-tuning recipe (<see cref="FineTuningLearningRate"/>); <see cref="Log"/> says which.
 /// </summary>
 public sealed class CoCaFineTuneOptions
 {
+    /// <summary>The peak learning rate when training from scratch: open_clip's training default (<c>--lr</c> for ViTs).</summary>
+    public const double FromScratchLearningRate = 5e-4;
+
+    /// <summary>Warmup steps when training from scratch: open_clip's <c>--warmup</c> default, at most a tenth of the run.</summary>
+    public const int FromScratchWarmupSteps = 10_000;
+
+    /// <summary>The peak learning rate when starting from weights (fine-tuning).</summary>
+    public const double FineTuningLearningRate = 1e-5;
+
+    /// <summary>The share of the steps spent warming up when starting from weights.</summary>
+    public const double FineTuningWarmupFraction = 0.05;
+
     /// <summary>Checkpoint folder in open_clip's hub layout; a folder with only <c>open_clip_config.json</c> trains from scratch.</summary>
     public required string Checkpoint { get; init; }
 
@@ -28,11 +42,19 @@ public sealed class CoCaFineTuneOptions
     /// </summary>
     public int GradientAccumulationSteps { get; init; } = 1;
 
-    /// <summary>Peak learning rate (linear warmup, then cosine decay to 0).</summary>
-    public double LearningRate { get; init; } = 1e-5;
+    /// <summary>
+    /// Peak learning rate (linear warmup, then cosine decay to 0). Null: <see cref="FromScratchLearningRate"/> when
+    /// <see cref="Checkpoint"/> holds only a config, <see cref="FineTuningLearningRate"/> when it holds weights; a resumed
+    /// run keeps the saved run's.
+    /// </summary>
+    public double? LearningRate { get; init; }
 
-    /// <summary>Share of all optimizer steps spent warming up linearly.</summary>
-    public double WarmupFraction { get; init; } = 0.05;
+    /// <summary>
+    /// Share of all optimizer steps spent warming up linearly. Null: from scratch, open_clip's
+    /// <see cref="FromScratchWarmupSteps"/> steps but at most a tenth of the run; from weights,
+    /// <see cref="FineTuningWarmupFraction"/>; a resumed run keeps the saved run's warmup.
+    /// </summary>
+    public double? WarmupFraction { get; init; }
 
     /// <summary>AdamW decoupled weight decay for weight matrices (open_clip: not for gains, biases, 1-D embeddings, logit_scale).</summary>
     public double WeightDecay { get; init; } = 0.2;
@@ -62,8 +84,18 @@ public sealed class CoCaFineTuneOptions
     /// <summary>Seed of the initialisation (from scratch) and the shuffling: same seed, data and settings give the same weights on CPU.</summary>
     public int Seed { get; init; }
 
-    /// <summary>Continue from the last epoch checkpoint in <see cref="OutputDirectory"/> (weights, optimizer moments, step).</summary>
+    /// <summary>
+    /// Continue from the last epoch checkpoint in <see cref="OutputDirectory"/> (weights, optimizer moments, step). The
+    /// saved run must be this one: same data (by content), vocabulary, batch size, accumulation, seed and frozen towers;
+    /// the epochs may grow and the learning rate may change. Without a checkpoint to continue from, training is refused.
+    /// </summary>
     public bool Resume { get; init; }
+
+    /// <summary>
+    /// Empty <see cref="OutputDirectory"/> first when it holds anything (an earlier run). Without it, and without
+    /// <see cref="Resume"/>, a folder that holds files is refused, so that two runs never mix.
+    /// </summary>
+    public bool Overwrite { get; init; }
 
     /// <summary>"cpu", "cuda" or "cuda:N" (<see cref="CoCa.MLNet.Runtime.ComputeDevice"/>, as everywhere in CoCa.MLNet).</summary>
     public string Device { get; init; } = "cpu";
@@ -77,6 +109,13 @@ public sealed class CoCaFineTuneOptions
     /// </summary>
     public IProgress<CoCaFineTuneProgress>? Progress { get; init; }
 
+    /// <summary>
+    /// Receives, before the first step, a line each about what the run does: from scratch or from weights and the
+    /// learning rate and warmup that follow (given or which defaults), the checkpoint a resumed run continues from, the
+    /// leftovers of interrupted saves it removed. <c>new InlineProgress&lt;string&gt;(Console.WriteLine)</c> prints them.
+    /// </summary>
+    public IProgress<string>? Log { get; init; }
+
     /// <summary>Stops training at the next step (an <see cref="OperationCanceledException"/>); the last epoch checkpoint stays for <see cref="Resume"/>.</summary>
     public CancellationToken Cancellation { get; init; }
 
@@ -85,8 +124,9 @@ public sealed class CoCaFineTuneOptions
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be at least 1.");
         if (GradientAccumulationSteps < 1) throw new ArgumentOutOfRangeException(nameof(GradientAccumulationSteps), GradientAccumulationSteps, "Gradient accumulation steps must be at least 1.");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be a positive number.");
-        if (WarmupFraction is < 0 or > 1 || double.IsNaN(WarmupFraction)) throw new ArgumentOutOfRangeException(nameof(WarmupFraction), WarmupFraction, "The warmup fraction must be in [0, 1].");
+        if (LearningRate is { } lr && (!(lr > 0) || !double.IsFinite(lr))) throw new ArgumentOutOfRangeException(nameof(LearningRate), lr, "The learning rate must be a positive number.");
+        if (WarmupFraction is { } w && (w is < 0 or > 1 || double.IsNaN(w))) throw new ArgumentOutOfRangeException(nameof(WarmupFraction), w, "The warmup fraction must be in [0, 1].");
+        if (Resume && Overwrite) throw new ArgumentException("Resume continues the run in OutputDirectory and Overwrite empties it: give one of them.");
         if (GradientClipNorm is { } c && !(c > 0)) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), c, "The gradient clip norm must be positive (or null for none).");
         if (ProgressEverySteps < 1) throw new ArgumentOutOfRangeException(nameof(ProgressEverySteps), ProgressEverySteps, "ProgressEverySteps must be at least 1.");
         if (FreezeVision && FreezeText && FreezeDecoder)

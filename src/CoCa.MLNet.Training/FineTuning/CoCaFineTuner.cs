@@ -14,7 +14,14 @@ using static TorchSharp.torch;
 namespace CoCa.MLNet.Training.FineTuning;
 
 /// <summary>What a <see cref="CoCaFineTuner.Train"/> run produced.</summary>
-public sealed record CoCaFineTuneResult(string OutputDirectory, int Epochs, long Steps, double ExamplesPerSecond, CoCaPairMetrics? Validation);
+public sealed record CoCaFineTuneResult(string OutputDirectory, int Epochs, long Steps, double ExamplesPerSecond, CoCaPairMetrics? Validation)
+{
+    /// <summary>Epochs trained by this call: 0 when a resumed run had nothing left to train (then <see cref="ExamplesPerSecond"/> is 0).</summary>
+    public int EpochsTrained { get; init; }
+
+    /// <summary>The peak learning rate the run used (given, or the defaults of its start).</summary>
+    public double LearningRate { get; init; }
+}
 
 /// <summary>
 /// Trains a whole open_clip CoCa on image–caption pairs with CoCa's objective: AdamW with open_clip's parameter groups,
@@ -23,15 +30,19 @@ public sealed record CoCaFineTuneResult(string OutputDirectory, int Epochs, long
 /// by the batch. After every epoch it writes a checkpoint (<c>checkpoints/epoch_N</c>: the model in open_clip's hub
 /// layout, the optimizer's moments, the step) from which <see cref="CoCaFineTuneOptions.Resume"/> continues; at the end
 /// the model goes to the output folder itself in the hub layout (with the vocabulary), ready for <c>coca convert</c>
-/// and open_clip's <c>create_model</c>.
+/// and open_clip's <c>create_model</c>. A step whose loss or gradient norm is not finite stops the run with a
+/// <see cref="TrainingDivergedException"/> before it is applied: the checkpoints saved before stay, nothing after is written.
 /// </summary>
 public static class CoCaFineTuner
 {
-    internal const string CheckpointsFolder = "checkpoints";
+    internal const string CheckpointsFolder = FineTuneOutputFolder.CheckpointsFolder;
     internal const string OptimizerFile = "optimizer.safetensors";
-    internal const string StateFile = "trainer_state.json";
+    internal const string StateFile = FineTuneOutputFolder.StateFile;
     private static readonly double MaxLogitScale = Math.Log(100);
 
+    /// <exception cref="TrainingDivergedException">A loss, gradient norm or the weights stopped being finite (learning rate too high).</exception>
+    /// <exception cref="InvalidOperationException">The output folder holds an earlier run (and neither Resume nor Overwrite is set), or Resume finds nothing to continue or another run.</exception>
+    /// <exception cref="PlatformNotSupportedException">libtorch cannot load here (the message says why).</exception>
     public static CoCaFineTuneResult Train(CoCaFineTuneOptions options, IReadOnlyList<ImageCaptionPair> train, IReadOnlyList<ImageCaptionPair>? validation = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -39,12 +50,49 @@ public static class CoCaFineTuner
         options.Validate();
         if (train.Count == 0) throw new ArgumentException("There are no training pairs.", nameof(train));
         var device = TorchDevices.Parse(options.Device);
-        var output = Path.GetFullPath(options.OutputDirectory);
-        Directory.CreateDirectory(output);
         var tokenizer = ClipTokenizer.FromFile(options.VocabularyPath);
+        if (options.Resume && !Directory.Exists(options.OutputDirectory)) throw NothingToResume(Path.GetFullPath(options.OutputDirectory));
+        using var output = FineTuneOutputFolder.Open(options.OutputDirectory, options.Log);
+
+        (string Folder, int Epoch)? resumeFrom = null;
+        FineTuneRunState? saved = null;
+        if (options.Resume)
+        {
+            resumeFrom = output.LatestCheckpoint() ?? throw NothingToResume(output.FullPath);
+            saved = FineTuneRunState.Read(Path.Combine(resumeFrom.Value.Folder, StateFile));
+        }
+        else if (output.EarlierRunFiles() is { Count: > 0 } earlier)
+        {
+            if (!options.Overwrite)
+                throw new InvalidOperationException(
+                    $"Output folder '{output.FullPath}' holds an earlier run ({string.Join(", ", earlier)}, ...): continue it with Resume (--resume), " +
+                    "empty it with Overwrite (--overwrite), or choose another folder.");
+            output.Empty(InputsOf(options, train, validation));
+            options.Log?.Report($"Emptied '{output.FullPath}' (Overwrite).");
+        }
+
+        int batchesPerEpoch = Math.Max(1, train.Count / options.BatchSize); // open_clip drops the last partial batch
+        int stepsPerEpoch = Math.Max(1, batchesPerEpoch / options.GradientAccumulationSteps);
+        long totalSteps = (long)stepsPerEpoch * options.Epochs;
+        int scheduledSteps = (int)Math.Min(int.MaxValue, totalSteps);
+        bool fromScratch = saved?.FromScratch ?? CoCaCheckpointFolder.IsConfigOnly(options.Checkpoint);
+        var plan = FineTuneSchedulePlan.Create(options, fromScratch, scheduledSteps, saved);
+        var run = FineTuneRunState.Of(options, train, fromScratch, plan.LearningRate, plan.WarmupSteps);
+        if (resumeFrom is { } resumed)
+        {
+            saved!.RequireContinuedBy(run, resumed.Folder);
+            options.Log?.Report($"Resuming from '{resumed.Folder}' (epoch {saved.Epoch} of {saved.Epochs} done, step {saved.Step}): {plan.Description}.");
+            if (resumed.Epoch >= options.Epochs)
+                return NothingLeftToTrain(options, output, resumed, saved, plan);
+        }
+        else
+        {
+            options.Log?.Report(fromScratch
+                ? $"Training from scratch ('{Path.GetFullPath(options.Checkpoint)}' holds only {CheckpointLoader.HubConfigFile}): {plan.Description}."
+                : $"Fine-tuning the weights in '{Path.GetFullPath(options.Checkpoint)}': {plan.Description}.");
+        }
 
         torch.manual_seed(options.Seed);
-        var resumeFrom = options.Resume ? LatestCheckpoint(output) : null;
         using var model = resumeFrom is null
             ? CoCaCheckpointFolder.Load(options.Checkpoint, options.Seed)
             : CoCaCheckpointFolder.Load(resumeFrom.Value.Folder);
@@ -56,24 +104,23 @@ public static class CoCaFineTuner
         using var optimizer = new AdamWOptimizer(ParameterGroups(trainable, options.WeightDecay), options.Beta1, options.Beta2, options.Epsilon);
         int firstEpoch = 1;
         long step = 0;
+        string? lastCheckpoint = null;
         if (resumeFrom is { } resume)
         {
-            RequireSameRun(resume.Folder, options, train.Count);
             optimizer.ImportState(SafetensorsReader.Read(Path.Combine(resume.Folder, OptimizerFile)));
             firstEpoch = resume.Epoch + 1;
             step = optimizer.StepCount;
+            lastCheckpoint = resume.Folder;
         }
 
-        int batchesPerEpoch = Math.Max(1, train.Count / options.BatchSize); // open_clip drops the last partial batch
-        int stepsPerEpoch = Math.Max(1, batchesPerEpoch / options.GradientAccumulationSteps);
-        long totalSteps = (long)stepsPerEpoch * options.Epochs;
-        int scheduledSteps = (int)Math.Min(int.MaxValue, totalSteps);
-        var schedule = new LearningRateSchedule(options.LearningRate, scheduledSteps, (int)Math.Round(options.WarmupFraction * scheduledSteps));
+        var schedule = new LearningRateSchedule(plan.LearningRate, scheduledSteps, plan.WarmupSteps);
         using var objective = new CoCaObjective(options.ContrastiveWeight, options.CaptionWeight, model.Config.Text.PadId);
         using var accumulationScale = (1.0 / options.GradientAccumulationSteps).ToScalar();
         using var zero = 0.0.ToScalar();
         using var maxLogitScale = MaxLogitScale.ToScalar();
         var trainableParameters = trainable.Select(t => t.Parameter).ToList();
+        var trainableTensors = trainableParameters.Cast<Tensor>().ToList();
+        const string ResumeHint = "continue from it with Resume (--resume) and a lower learning rate";
 
         var clock = Stopwatch.StartNew();
         long examplesSeen = 0;
@@ -85,10 +132,11 @@ public static class CoCaFineTuner
             var epochLosses = new LossWindow();
             var windowClock = Stopwatch.StartNew();
             long windowExamples = 0;
+            double lr = 0, lastLoss = double.NaN;
             for (int s = 0; s < stepsPerEpoch; s++)
             {
                 options.Cancellation.ThrowIfCancellationRequested();
-                double lr = schedule.At((int)Math.Min(int.MaxValue, step));
+                lr = schedule.At((int)Math.Min(int.MaxValue, step));
                 for (int a = 0; a < options.GradientAccumulationSteps; a++)
                 {
                     int batchIndex = s * options.GradientAccumulationSteps + a;
@@ -97,14 +145,24 @@ public static class CoCaFineTuner
                     var (pixels, ids) = loader.Load(batch, device);
                     var f = model.forward(pixels, ids);
                     var loss = objective.Compute(f.ImageEmbedding, f.TextEmbedding, f.Logits, ids, f.LogitScale);
+                    // The losses are read for the progress reports anyway (one transfer): a step that is not finite
+                    // stops here, before its gradients reach the weights.
+                    var values = LossValues.Read(loss);
+                    lastLoss = values.Total;
+                    if (!double.IsFinite(values.Total))
+                        throw new TrainingDivergedException(epoch, step + 1, values.Total, null, lr, lastCheckpoint, ResumeHint);
                     loss.Total.mul(accumulationScale).backward();
-                    window.Add(loss);
-                    epochLosses.Add(loss);
+                    window.Add(values);
+                    epochLosses.Add(values);
                     windowExamples += batch.Count;
                     examplesSeen += batch.Count;
                 }
-                if (options.GradientClipNorm is { } clip)
-                    nn.utils.clip_grad_norm_(trainableParameters, clip);
+                // The global gradient norm: clipping computes it anyway; without clipping, one fused norm.
+                double gradientNorm = options.GradientClipNorm is { } clip
+                    ? nn.utils.clip_grad_norm_(trainableParameters, clip)
+                    : DivergenceGuard.ReadGradientNorm(trainableTensors, device);
+                if (!double.IsFinite(gradientNorm))
+                    throw new TrainingDivergedException(epoch, step + 1, lastLoss, gradientNorm, lr, lastCheckpoint, ResumeHint);
                 optimizer.LearningRate = lr;
                 optimizer.Step();
                 optimizer.ZeroGrad();
@@ -121,18 +179,57 @@ public static class CoCaFineTuner
                 }
             }
 
+            // The last step's update can break the weights although its loss and gradients were finite: never save those.
+            if (!DivergenceGuard.AllFinite(trainableTensors))
+                throw new TrainingDivergedException(epoch, step, lastLoss, null, lr, lastCheckpoint, ResumeHint);
             if (validation is { Count: > 0 })
+            {
                 lastValidation = CoCaPairEvaluator.Evaluate(model, validation, loader, options.BatchSize, device, model.Config.Text.PadId);
-            var saved = SaveEpoch(model, optimizer, output, epoch, step, options, train.Count);
+                if (!double.IsFinite(lastValidation.ContrastiveLoss) || !double.IsFinite(lastValidation.CaptionLoss))
+                    throw new TrainingDivergedException(epoch, step,
+                        double.IsFinite(lastValidation.ContrastiveLoss) ? lastValidation.CaptionLoss : lastValidation.ContrastiveLoss, null, lr, lastCheckpoint, ResumeHint);
+            }
+            var savedFolder = output.SaveCheckpoint(epoch, folder => WriteCheckpoint(model, optimizer, folder, run with { Epoch = epoch, Step = step }));
+            lastCheckpoint = savedFolder;
             var (ec, ep, et) = epochLosses.Mean();
             options.Progress?.Report(new CoCaFineTuneProgress(epoch, options.Epochs, step, totalSteps, true, ec, ep, et,
-                schedule.At((int)Math.Min(int.MaxValue, Math.Max(0, step - 1))), examplesSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), lastValidation, saved));
+                schedule.At((int)Math.Min(int.MaxValue, Math.Max(0, step - 1))), examplesSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), lastValidation, savedFolder));
         }
 
-        CoCaCheckpointFolder.Save(model, output);
-        CopyVocabulary(options.VocabularyPath, output);
-        return new CoCaFineTuneResult(output, options.Epochs, step, examplesSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), lastValidation);
+        CoCaCheckpointFolder.Save(model, output.FullPath);
+        CopyVocabulary(options.VocabularyPath, output.FullPath);
+        return new CoCaFineTuneResult(output.FullPath, options.Epochs, step, examplesSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), lastValidation)
+        {
+            EpochsTrained = options.Epochs - firstEpoch + 1,
+            LearningRate = plan.LearningRate,
+        };
     }
+
+    /// <summary>
+    /// A resumed run whose checkpoint already holds every epoch asked for: nothing trains; the model of that epoch is
+    /// (again) the output folder's, so a run killed between its last checkpoint and the final save is completed.
+    /// </summary>
+    private static CoCaFineTuneResult NothingLeftToTrain(CoCaFineTuneOptions options, FineTuneOutputFolder output, (string Folder, int Epoch) resumed, FineTuneRunState saved, FineTuneSchedulePlan plan)
+    {
+        options.Log?.Report($"Nothing left to train: '{resumed.Folder}' is epoch {resumed.Epoch} and {options.Epochs} epoch(s) were asked for; ask for more epochs to train on.");
+        foreach (var file in new[] { CheckpointLoader.HubConfigFile, CheckpointLoader.HubSafetensorsFile })
+        {
+            var temp = Path.Combine(output.FullPath, $".{file}.{Guid.NewGuid():N}.tmp");
+            File.Copy(Path.Combine(resumed.Folder, file), temp);
+            File.Move(temp, Path.Combine(output.FullPath, file), overwrite: true);
+        }
+        CopyVocabulary(options.VocabularyPath, output.FullPath);
+        return new CoCaFineTuneResult(output.FullPath, options.Epochs, saved.Step, 0, null) { EpochsTrained = 0, LearningRate = plan.LearningRate };
+    }
+
+    private static InvalidOperationException NothingToResume(string folder) => new(
+        $"Nothing to resume in '{folder}': it holds no complete epoch checkpoint ({CheckpointsFolder}/epoch_N). Train without Resume (--resume) to start a run there.");
+
+    /// <summary>What the run reads from disk (emptying an output folder that holds any of it is refused).</summary>
+    private static IEnumerable<string> InputsOf(CoCaFineTuneOptions options, IReadOnlyList<ImageCaptionPair> train, IReadOnlyList<ImageCaptionPair>? validation) =>
+        new[] { options.Checkpoint, options.VocabularyPath }
+            .Concat(train.Select(p => p.ImagePath))
+            .Concat(validation?.Select(p => p.ImagePath) ?? []);
 
     /// <summary>
     /// The unweighted losses and image↔text recall@1/@5/@10 of the CoCa in <paramref name="checkpoint"/> (an open_clip
@@ -204,60 +301,12 @@ public static class CoCaFineTuner
         return batch;
     }
 
-    private static string SaveEpoch(CoCaModel model, AdamWOptimizer optimizer, string output, int epoch, long step, CoCaFineTuneOptions options, int pairs)
+    /// <summary>The model (hub layout), the optimizer's moments and the run's state into <paramref name="folder"/>.</summary>
+    private static void WriteCheckpoint(CoCaModel model, AdamWOptimizer optimizer, string folder, FineTuneRunState state)
     {
-        var root = Path.Combine(output, CheckpointsFolder);
-        var folder = Path.Combine(root, $"epoch_{epoch}");
-        var temp = Path.Combine(root, $".epoch_{epoch}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(temp);
-        CoCaCheckpointFolder.Save(model, temp);
-        SafetensorsWriter.Write(Path.Combine(temp, OptimizerFile), optimizer.ExportState());
-        var state = new JsonObject
-        {
-            ["epoch"] = epoch,
-            ["step"] = step,
-            ["epochs"] = options.Epochs,
-            ["batch_size"] = options.BatchSize,
-            ["gradient_accumulation_steps"] = options.GradientAccumulationSteps,
-            ["learning_rate"] = options.LearningRate,
-            ["seed"] = options.Seed,
-            ["pairs"] = pairs,
-        };
-        File.WriteAllText(Path.Combine(temp, StateFile), state.ToJsonString());
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        Directory.Move(temp, folder); // the state file appears with a complete checkpoint or not at all
-        return folder;
-    }
-
-    /// <summary>
-    /// Resuming continues the same shuffling and steps: data size, batch settings and seed must not change (more epochs
-    /// may be asked for; the cosine schedule then stretches over the new total from the resumed step on).
-    /// </summary>
-    private static void RequireSameRun(string folder, CoCaFineTuneOptions options, int pairs)
-    {
-        var state = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, StateFile)))!;
-        var saved = (Pairs: (int)state["pairs"]!, Batch: (int)state["batch_size"]!, Accumulation: (int)state["gradient_accumulation_steps"]!, Seed: (int)state["seed"]!);
-        var now = (Pairs: pairs, Batch: options.BatchSize, Accumulation: options.GradientAccumulationSteps, Seed: options.Seed);
-        if (saved != now)
-            throw new InvalidOperationException(
-                $"Cannot resume from '{folder}': it was trained with {saved.Pairs} pairs, batch size {saved.Batch}, accumulation {saved.Accumulation}, " +
-                $"seed {saved.Seed}; this run has {now.Pairs}, {now.Batch}, {now.Accumulation}, {now.Seed}. " +
-                "Use the same data and settings, or a new output folder.");
-    }
-
-    /// <summary>The highest-numbered complete epoch checkpoint in <paramref name="output"/>, or null.</summary>
-    internal static (string Folder, int Epoch)? LatestCheckpoint(string output)
-    {
-        var root = Path.Combine(output, CheckpointsFolder);
-        if (!Directory.Exists(root)) return null;
-        (string, int)? best = null;
-        foreach (var dir in Directory.EnumerateDirectories(root, "epoch_*"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir)["epoch_".Length..], out int epoch)) continue;
-            if (!File.Exists(Path.Combine(dir, StateFile))) continue;
-            if (best is null || epoch > best.Value.Item2) best = (dir, epoch);
-        }
-        return best;
+        CoCaCheckpointFolder.Save(model, folder);
+        SafetensorsWriter.Write(Path.Combine(folder, OptimizerFile), optimizer.ExportState());
+        File.WriteAllText(Path.Combine(folder, StateFile), state.ToJson());
     }
 
     private static void CopyVocabulary(string vocabularyPath, string output)
@@ -270,17 +319,29 @@ public static class CoCaFineTuner
             File.Copy(merges, Path.Combine(output, "merges.txt"), overwrite: true);
     }
 
+    /// <summary>The three losses of one batch as numbers.</summary>
+    private readonly record struct LossValues(double Contrastive, double Caption, double Total)
+    {
+        /// <summary>Reads the three in one transfer from the device.</summary>
+        public static LossValues Read(CoCaLoss loss)
+        {
+            using var scope = NewDisposeScope();
+            var v = torch.stack([loss.Contrastive.detach(), loss.Caption.detach(), loss.Total.detach()]).cpu().data<float>().ToArray();
+            return new LossValues(v[0], v[1], v[2]);
+        }
+    }
+
     /// <summary>Running means of the three losses.</summary>
     private sealed class LossWindow
     {
         private double _c, _p, _t;
         private int _n;
 
-        public void Add(CoCaLoss loss)
+        public void Add(LossValues loss)
         {
-            _c += loss.Contrastive.item<float>();
-            _p += loss.Caption.item<float>();
-            _t += loss.Total.item<float>();
+            _c += loss.Contrastive;
+            _p += loss.Caption;
+            _t += loss.Total;
             _n++;
         }
 

@@ -22,7 +22,9 @@ internal sealed record PoolerTrainingResult(AttentionalPoolerWeights Weights, IR
 
 /// <summary>
 /// Mini-batch training of <see cref="AttentionalPoolerModule"/> with AdamW (<see cref="AdamWOptimizer"/>), linear warmup + cosine decay, softmax
-/// cross-entropy (optionally label-smoothed), and early stopping on validation loss.
+/// cross-entropy (optionally label-smoothed), and early stopping on validation loss. A step whose loss or gradient norm
+/// is not finite (or an epoch that leaves the weights or the validation loss so) stops training with a
+/// <see cref="TrainingDivergedException"/>.
 /// </summary>
 internal static class PoolerTrainingLoop
 {
@@ -45,6 +47,7 @@ internal static class PoolerTrainingLoop
 
         // Weight matrices, queries and frame embeddings decay; biases and LayerNorm gains do not (as open_clip).
         var parameters = model.NamedTensors().ToList();
+        var parameterTensors = parameters.Select(p => (Tensor)p.Tensor).ToList();
         using var optimizer = new AdamWOptimizer(
         [
             new AdamWParameterGroup(parameters.Where(p => p.Tensor.ndim >= 2), settings.WeightDecay),
@@ -65,7 +68,7 @@ internal static class PoolerTrainingLoop
         AttentionalPoolerWeights? best = null;
         double bestLoss = double.PositiveInfinity;
         int bestEpoch = 0, sinceBest = 0, step = 0;
-        double lr = 0;
+        double lr = 0, lastLoss = double.NaN;
 
         for (int epoch = 1; epoch <= plan.Epochs; epoch++)
         {
@@ -88,17 +91,28 @@ internal static class PoolerTrainingLoop
                 var loss = nn.functional.cross_entropy(logits, y, label_smoothing: settings.LabelSmoothing);
                 optimizer.ZeroGrad();
                 loss.backward();
+                // The loss (read for the epoch's mean anyway) and the gradient norm in one transfer: a step that is not
+                // finite stops training before the optimizer applies it.
+                var (stepLoss, gradientNorm) = DivergenceGuard.ReadLossAndGradientNorm(loss, parameterTensors);
+                if (!double.IsFinite(stepLoss) || !double.IsFinite(gradientNorm))
+                    throw new TrainingDivergedException(epoch, step, stepLoss, gradientNorm, lr, lastGoodCheckpoint: null);
                 optimizer.Step();
-                lossSum += loss.item<float>() * rows.Length;
+                lastLoss = stepLoss;
+                lossSum += stepLoss * rows.Length;
                 correct += logits.argmax(1).eq(y).sum().item<long>();
             }
             double seconds = clock.Elapsed.TotalSeconds;
+            // The last step's update can break the weights although its loss and gradients were finite.
+            if (!DivergenceGuard.AllFinite(parameterTensors))
+                throw new TrainingDivergedException(epoch, step, lastLoss, gradientNorm: null, lr, lastGoodCheckpoint: null);
 
             double? valLoss = null, valAccuracy = null;
             bool isBest = false;
             if (validationRows.Length > 0)
             {
                 (valLoss, valAccuracy) = Evaluate(model, loader, labelTensor, validationRows, 2 * batch, settings.Device);
+                if (!double.IsFinite(valLoss.Value))
+                    throw new TrainingDivergedException(epoch, step, valLoss.Value, gradientNorm: null, lr, lastGoodCheckpoint: null);
                 if (valLoss < bestLoss - settings.EarlyStoppingMinDelta || best is null)
                 {
                     bestLoss = Math.Min(bestLoss, valLoss.Value);
@@ -117,8 +131,6 @@ internal static class PoolerTrainingLoop
                 valLoss, valAccuracy, order.Length / Math.Max(seconds, 1e-9), lr, isBest);
             history.Add(progress);
             report?.Invoke(progress);
-            if (!double.IsFinite(progress.TrainingLoss))
-                throw new InvalidOperationException($"Training diverged at epoch {epoch} (loss {progress.TrainingLoss}); lower the learning rate ({settings.LearningRate}).");
             if (validationRows.Length > 0 && plan.EarlyStoppingPatience > 0 && sinceBest >= plan.EarlyStoppingPatience) break;
         }
 

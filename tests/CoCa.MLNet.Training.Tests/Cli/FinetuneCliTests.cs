@@ -43,6 +43,71 @@ public sealed class FinetuneCliTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_dir, "converted", "text.onnx")));
     }
 
+    [FixtureFact]
+    public void Finetune_WithAFarTooHighLearningRate_FailsWithOneLine_AndSavesNothing()
+    {
+        var csv = TinyPairs.WriteCsv(_dir, classes: 2, perClass: 4);
+        var scratch = TinyPairs.ConfigOnlyCheckpoint(_dir);
+        var outDir = Path.Combine(_dir, "out");
+        var run = CliProcess.Run("finetune", "--checkpoint", scratch, "--data", csv, "--out", outDir, "--vocab", Fixtures.ClipBpe,
+            "--epochs", "2", "--batch-size", "4", "--lr", "1e9", "--progress-every", "1");
+        Assert.Equal(1, run.ExitCode);
+        var line = Assert.Single(run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("coca: Training diverged at epoch 1, step ", line);
+        Assert.Contains("learning rate is likely too high", line);
+        Assert.Contains("nothing was saved", line);
+        Assert.DoesNotContain("NaN", run.StdOut);   // no step was reported with a NaN loss
+        Assert.Empty(Directory.GetFiles(outDir, "*", SearchOption.AllDirectories));   // no NaN checkpoint, no model
+    }
+
+    [FixtureFact]
+    public void FinetuneOut_NeverMixesRuns_AndResumeSaysWhatItContinues()
+    {
+        var csv = TinyPairs.WriteCsv(_dir, classes: 2, perClass: 4);
+        var scratch = TinyPairs.ConfigOnlyCheckpoint(_dir);
+        var outDir = Path.Combine(_dir, "out");
+        CliProcess.Result Finetune(params string[] more) => CliProcess.Run(
+            ["finetune", "--checkpoint", scratch, "--data", csv, "--out", outDir, "--vocab", Fixtures.ClipBpe, "--batch-size", "4", "--lr", "1e-3", .. more]);
+
+        var first = Finetune("--epochs", "2");
+        Assert.True(first.ExitCode == 0, first.StdErr + first.StdOut);
+        Assert.Contains("Training from scratch", first.StdOut);
+
+        // The same command again would overwrite epoch 1 and leave the first run's epoch 2 to a later --resume: refused.
+        var again = Finetune("--epochs", "1");
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("holds an earlier run", Assert.Single(again.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Contains("--overwrite", again.StdErr);
+
+        // Resuming a finished run: nothing to train, said so, no "0.0 pairs/s".
+        var finished = Finetune("--epochs", "2", "--resume");
+        Assert.True(finished.ExitCode == 0, finished.StdErr + finished.StdOut);
+        Assert.Contains($"Resuming from '{Path.Combine(outDir, "checkpoints", "epoch_2")}' (epoch 2 of 2 done, step 4)", finished.StdOut);
+        Assert.Contains("Nothing left to train", finished.StdOut);
+        Assert.DoesNotContain("pairs/s", finished.StdOut);
+
+        // Resuming on other data (same count, other captions) is another run: refused, naming the difference.
+        var otherCsv = Path.Combine(_dir, "other.csv");
+        File.WriteAllLines(otherCsv, File.ReadAllLines(csv).Select((l, i) => i == 0 ? l : l.Replace("a picture of", "a drawing of")));
+        var other = CliProcess.Run("finetune", "--checkpoint", scratch, "--data", otherCsv, "--out", outDir, "--vocab", Fixtures.ClipBpe,
+            "--batch-size", "4", "--epochs", "3", "--resume");
+        Assert.Equal(1, other.ExitCode);
+        Assert.Contains("Cannot resume", other.StdErr);
+        Assert.Contains("captions or images", other.StdErr);
+
+        // --overwrite starts over: the first run's epoch 2 is gone, not continued later.
+        var over = Finetune("--epochs", "1", "--overwrite");
+        Assert.True(over.ExitCode == 0, over.StdErr + over.StdOut);
+        Assert.Equal(["epoch_1"], Directory.GetDirectories(Path.Combine(outDir, "checkpoints")).Select(Path.GetFileName));
+
+        // --resume where nothing was saved says so; --resume with --overwrite is a usage error.
+        var empty = CliProcess.Run("finetune", "--checkpoint", scratch, "--data", csv, "--out", Path.Combine(_dir, "empty"), "--vocab", Fixtures.ClipBpe, "--resume");
+        Assert.Equal(1, empty.ExitCode);
+        Assert.Contains("Nothing to resume", Assert.Single(empty.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "empty")), "a failed --resume left a folder behind");
+        Assert.Equal(2, Finetune("--resume", "--overwrite").ExitCode);
+    }
+
     [Fact]
     public void Finetune_BadPairsFile_OneLineNamingTheRow()
     {

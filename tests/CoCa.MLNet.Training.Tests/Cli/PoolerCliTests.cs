@@ -188,6 +188,17 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
     }
 
     [Fact]
+    public void Train_WithAFarTooHighLearningRate_StopsWithOneLine_AndWritesNoModel()
+    {
+        var model = Path.Combine(fx.Root, "diverged.zip");
+        var run = CliProcess.Run("train", "--model", fx.ModelDir, "--data", fx.DataDir, "--out", model, "--epochs", "2", "--batch-size", "8", "--lr", "1e9");
+        AssertOneLineError(run, "Training diverged at epoch 1, step ");
+        Assert.Contains("learning rate is likely too high", run.StdErr);
+        Assert.DoesNotContain("NaN", run.StdOut);   // no epoch reported a NaN loss as a result
+        Assert.False(File.Exists(model));
+    }
+
+    [Fact]
     public void Evaluate_OnAClassTheModelNeverSaw_IsAClearError()
     {
         var model = Path.Combine(fx.Root, "small.zip");

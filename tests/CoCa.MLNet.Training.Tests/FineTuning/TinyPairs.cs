@@ -36,16 +36,19 @@ internal static class TinyPairs
         Multimodal = TinyCoCa.Config.Multimodal with { ContextLength = 12 },
     };
 
+    /// <param name="learningRate">Null: the trainer's defaults for the start (as <paramref name="warmupFraction"/>).</param>
     public static CoCaFineTuneOptions Options(string checkpoint, string output, bool resume = false, Action<CoCaFineTuneProgress>? progress = null,
-        CancellationToken cancellation = default, bool freezeVision = false, int epochs = 2) => new()
+        CancellationToken cancellation = default, bool freezeVision = false, int epochs = 2, double? learningRate = 1e-3, double? warmupFraction = 0.2,
+        Action<string>? log = null) => new()
     {
         Checkpoint = checkpoint,
         VocabularyPath = Fixtures.ClipBpe,
         OutputDirectory = output,
         Epochs = epochs,
         BatchSize = 4,
-        LearningRate = 1e-3,
-        WarmupFraction = 0.2,
+        LearningRate = learningRate,
+        WarmupFraction = warmupFraction,
+        Log = log is null ? null : new InlineProgress<string>(log),
         Seed = 7,
         ProgressEverySteps = 1,
         Resume = resume,

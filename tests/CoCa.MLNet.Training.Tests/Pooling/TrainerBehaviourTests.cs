@@ -1,3 +1,4 @@
+using CoCa.MLNet.Training.Optimization;
 using CoCa.MLNet.Training.Pooling;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -153,6 +154,56 @@ public class TrainerBehaviourTests
         Assert.Contains("TorchSharp-cuda-linux", e.Message);
         options.Device = "gpu";
         Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.AttentionalPooler(options).Fit(Data(ml, 20)));
+    }
+
+    [Fact]
+    public void FarTooHighLearningRate_StopsAtTheFirstNonFiniteStep_WithOneLineNamingIt()
+    {
+        var ml = new MLContext(seed: 1);
+        var reports = new List<AttentionalPoolerProgress>();
+        var options = Small();
+        options.LearningRate = 1e9;
+        options.WarmupSteps = 0;
+        options.Progress = new InlineProgress<AttentionalPoolerProgress>(reports.Add);
+        var e = Assert.Throws<TrainingDivergedException>(() => ml.MulticlassClassification.Trainers.AttentionalPooler(options).Fit(Data(ml)));
+        // 108 training rows in batches of 16: 7 steps an epoch. A learning rate of 1e9 breaks the weights at the first
+        // update, so the second step's loss is the first that is not finite; the run stops there, in epoch 1.
+        Assert.Equal(1, e.Epoch);
+        Assert.Equal(2, e.Step);
+        Assert.False(double.IsFinite(e.Loss) && e.GradientNorm is { } g && double.IsFinite(g), e.Message);
+        Assert.InRange(e.LearningRate, 0.9e9, 1e9);   // the cosine schedule's second step
+        Assert.Null(e.LastGoodCheckpoint);
+        Assert.Empty(reports);   // no epoch ended, so none reported a NaN loss
+        Assert.StartsWith("Training diverged at epoch 1, step 2: ", e.Message);
+        Assert.Contains("The learning rate is likely too high", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void TheConvenienceOverload_PlansAsTheOptionsClassDoes()
+    {
+        // The plan each trainer logs for the same data, read before its first step (then training is stopped).
+        static string PlanOf(Func<MLContext, AttentionalPoolerTrainer> trainer)
+        {
+            var ml = new MLContext(seed: 1);
+            string? plan = null;
+            ml.Log += (_, e) =>
+            {
+                if (plan is null && e.RawMessage.StartsWith("Attentional pooler plan:", StringComparison.Ordinal))
+                {
+                    plan = e.RawMessage;
+                    throw new OperationCanceledException("plan seen");
+                }
+            };
+            Assert.ThrowsAny<OperationCanceledException>(() => trainer(ml).Fit(Data(ml, count: 400)));
+            return plan ?? throw new Xunit.Sdk.XunitException("no plan was logged");
+        }
+
+        var simplest = PlanOf(ml => ml.MulticlassClassification.Trainers.AttentionalPooler());
+        var options = PlanOf(ml => ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions()));
+        Assert.Equal(options, simplest);
+        // 360 training rows: a batch of 32 and 167 epochs for 2,000 steps, not the fixed 30 × 64 of before.
+        Assert.Contains("batch 32, 12 steps per epoch, at most 167 epochs", simplest);
     }
 
     [Fact]
