@@ -35,7 +35,7 @@ var checkpoint = arguments.GetExistingPath("checkpoint") ?? TinyCoCa.Get(log: Co
 // 2. Images, one sub-folder per class. Built in: the shape of the tiny CoCa's pictures, which its captions name but
 //    its frozen tokens carry poorly (they carry the place well) — a task for fine-tuning.
 var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
-if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "shape", count: 400, seed: seed + 20);
+if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "shape", count: 800, seed: seed + 20);
 var images = LabelledFolder.Read(dataFolder, [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"]);
 var split = ml.Data.TrainTestSplit(ml.Data.LoadFromEnumerable(images), testFraction: 0.25, seed: seed);
 var toKey = ml.Transforms.Conversion.MapValueToKey("Label").Fit(split.TrainSet);

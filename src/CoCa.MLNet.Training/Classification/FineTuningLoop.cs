@@ -68,14 +68,14 @@ internal static class FineTuningLoop
                 var loss = nn.functional.cross_entropy(logits, y, label_smoothing: settings.LabelSmoothing);
                 double lossValue = loss.item<float>();
                 if (!double.IsFinite(lossValue))
-                    throw Diverged(epoch, step, $"loss {lossValue}", settings);
+                    throw new TrainingDivergedException(epoch, step, lossValue, gradientNorm: null, lr, lastGoodCheckpoint: null);
                 optimizer.ZeroGrad();
                 loss.backward();
-                if (settings.GradientClipNorm > 0)
-                {
-                    double norm = nn.utils.clip_grad_norm_(trained, settings.GradientClipNorm);
-                    if (!double.IsFinite(norm)) throw Diverged(epoch, step, $"gradient norm {norm}", settings);
-                }
+                // The global gradient norm (clipping's, or measured without clipping): a non-finite one stops the run
+                // before the step is applied.
+                double norm = nn.utils.clip_grad_norm_(trained, settings.GradientClipNorm > 0 ? settings.GradientClipNorm : double.PositiveInfinity);
+                if (!double.IsFinite(norm))
+                    throw new TrainingDivergedException(epoch, step, lossValue, norm, lr, lastGoodCheckpoint: null);
                 optimizer.Step();
                 lossSum += lossValue * rows.Length;
                 correct += logits.argmax(1).eq(y).sum().item<long>();
@@ -116,10 +116,6 @@ internal static class FineTuningLoop
         }
         return new FineTuningResult(model.ExportPooler(), history, history.Count);
     }
-
-    private static InvalidOperationException Diverged(int epoch, int step, string what, FineTuningSettings settings) =>
-        new($"Fine-tuning diverged at epoch {epoch}, step {step} ({what}); the learning rate is probably too high " +
-            $"(head {settings.LearningRate:G3}, encoder {settings.EncoderLearningRate:G3}): lower it.");
 
     private static Tensor Forward(FineTunedCoCaModule model, IExampleBatches batches, ReadOnlySpan<int> rows, bool training)
     {

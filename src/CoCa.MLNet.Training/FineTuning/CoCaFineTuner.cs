@@ -185,9 +185,9 @@ public static class CoCaFineTuner
             if (validation is { Count: > 0 })
             {
                 lastValidation = CoCaPairEvaluator.Evaluate(model, validation, loader, options.BatchSize, device, model.Config.Text.PadId);
-                if (!double.IsFinite(lastValidation.ContrastiveLoss) || !double.IsFinite(lastValidation.CaptionLoss))
-                    throw new TrainingDivergedException(epoch, step,
-                        double.IsFinite(lastValidation.ContrastiveLoss) ? lastValidation.CaptionLoss : lastValidation.ContrastiveLoss, null, lr, lastCheckpoint, ResumeHint);
+                // The evaluator refuses non-finite losses itself; this is the fine-tuner's own word for the same case.
+                if (new[] { lastValidation.ContrastiveLoss, lastValidation.CaptionLoss }.FirstOrDefault(l => l is double v && !double.IsFinite(v)) is double bad)
+                    throw new TrainingDivergedException(epoch, step, bad, null, lr, lastCheckpoint, ResumeHint);
             }
             var savedFolder = output.SaveCheckpoint(epoch, folder => WriteCheckpoint(model, optimizer, folder, run with { Epoch = epoch, Step = step }));
             lastCheckpoint = savedFolder;
