@@ -71,7 +71,7 @@ internal static class FeaturizeCommand
             {
                 Console.WriteLine(length > 0
                     ? $"Shard {spec}: inputs {first}..{first + length - 1} of {total}"
-                    : $"Shard {spec} is empty: {total} inputs make {spec.Batches(total, step)} batches of {step}, fewer than {spec.Count} shards, and shards are cut on batch boundaries; writing an empty shard file so that the set stays complete");
+                    : $"Shard {spec} is empty: {total} inputs make {spec.Batches(total, step)} batch{(spec.Batches(total, step) == 1 ? "" : "es")} of {step}, fewer than {spec.Count} shards, and shards are cut on batch boundaries; writing an empty shard file so that the set stays complete");
                 inputs = inputs.GetRange(first, length);
                 labels = labels?.GetRange(first, length);
                 var folder = path;
