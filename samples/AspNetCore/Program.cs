@@ -40,6 +40,7 @@ catch (Exception e) when (e is not OutOfMemoryException)
 {
     // A missing or wrong model file, or an input column the model does not have: one line, a non-zero exit code.
     app.Logger.LogCritical("Cannot start: {Reason}", e.Message.ReplaceLineEndings(" "));
+    await app.DisposeAsync();   // flushes the console logger
     return 1;
 }
 var classes = ClassNames(pool.OutputSchema);

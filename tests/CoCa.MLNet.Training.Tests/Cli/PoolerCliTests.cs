@@ -294,6 +294,45 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
     }
 
     [Fact]
+    public void Predict_MissingInputs_AreNamedLikeUnreadableOnes_AndTheOthersStillPredicted()
+    {
+        var gone = Path.Combine(fx.Root, "no-such-photo.png");
+        var goneFolder = Path.Combine(fx.Root, "no-such-folder");
+        string[] inputs = [fx.Images[0].Path, gone, fx.Images[1].Path, goneFolder];
+
+        var predict = CliProcess.Run(["predict", "--model", fx.TrainedModel, .. inputs]);
+        Assert.True(predict.ExitCode == 1, predict.StdOut + predict.StdErr);
+        var lines = predict.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal([fx.Images[0].Path, fx.Images[1].Path], lines.Select(l => l.Split('\t')[0]));
+        var errors = predict.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal([$"coca: Input '{gone}' does not exist (expected image files or folders of them).",
+            $"coca: Input '{goneFolder}' does not exist (expected image files or folders of them)."], errors);
+    }
+
+    [Fact]
+    public void TrainFromShards_WithUnreadableInputs_SaysHowManyAreLeftOut()
+    {
+        var data = Path.Combine(fx.Root, "shards-with-a-bad-image");
+        foreach (var (path, label) in fx.Images.Where(i => i.Label is "circle" or "square"))
+        {
+            Directory.CreateDirectory(Path.Combine(data, label));
+            File.Copy(path, Path.Combine(data, label, Path.GetFileName(path)), overwrite: true);
+        }
+        var corrupt = Path.Combine(data, "circle", "corrupt.png");
+        File.WriteAllBytes(corrupt, [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3]);
+        var shards = Path.Combine(fx.Root, "shards-bad");
+        for (int i = 0; i < 2; i++)
+        {
+            var featurize = CliProcess.Run("featurize", "--model", fx.ModelDir, "--data", data, "--format", "parquet", "--batch-size", "4", "--shard", $"{i}/2", "--out", shards);
+            Assert.True(featurize.ExitCode == (i == 0 ? 1 : 0), featurize.StdOut + featurize.StdErr);   // the corrupt image is among the first 8: shard 0
+        }
+        var train = CliProcess.Run("train", "--model", fx.ModelDir, "--features", shards, "--out", Path.Combine(fx.Root, "bad-shards.zip"), "--epochs", "1");
+        Assert.True(train.ExitCode == 0, train.StdErr);
+        Assert.Equal("coca: warning: the shards leave out 1 input(s) that coca featurize could not read (it named them); training on the 12 rows they hold.", train.StdErr.Trim());
+        Assert.Contains("Trained on 12 precomputed images of 2 classes", train.StdOut);
+    }
+
+    [Fact]
     public void Evaluate_UndecodableImage_IsOneLineNamingIt()
     {
         var data = Path.Combine(fx.Root, "eval-bad");
