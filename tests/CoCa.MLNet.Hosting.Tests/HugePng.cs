@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.IO.Compression;
-using System.Text;
 
 namespace CoCa.MLNet.Hosting.Tests;
 
@@ -14,13 +12,8 @@ internal static class HugePng
     public static byte[] Create(int width, int height)
     {
         using var png = new MemoryStream();
-        png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var header = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(header, width);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
-        header[8] = 8;   // bits per sample
-        header[9] = 2;   // RGB
-        Chunk(png, "IHDR", header);
+        PngChunks.Signature(png);
+        PngChunks.Header(png, width, height, colourType: 2);   // RGB
         using (var data = new MemoryStream())
         {
             using (var zlib = new ZLibStream(data, CompressionLevel.SmallestSize, leaveOpen: true))
@@ -28,32 +21,9 @@ internal static class HugePng
                 var row = new byte[1 + 3 * width];   // filter byte 0, then black pixels
                 for (int y = 0; y < height; y++) zlib.Write(row);
             }
-            Chunk(png, "IDAT", data.ToArray());
+            PngChunks.Chunk(png, "IDAT", data.ToArray());
         }
-        Chunk(png, "IEND", []);
+        PngChunks.Chunk(png, "IEND", []);
         return png.ToArray();
-    }
-
-    private static void Chunk(Stream png, string type, byte[] data)
-    {
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
-        png.Write(length);
-        var typeAndData = Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
-        png.Write(typeAndData);
-        Span<byte> crc = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(typeAndData));
-        png.Write(crc);
-    }
-
-    private static uint Crc32(byte[] bytes)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in bytes)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
-        }
-        return ~crc;
     }
 }

@@ -233,12 +233,7 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
     public void Train_WithCache_FeaturizesAgainWhenFilesWereSwappedUnderTheSameNames()
     {
         // The trial: the pictures of two class folders swapped, file names kept; the cache must not serve the old features.
-        var data = Path.Combine(fx.Root, "swap-data");
-        foreach (var (path, label) in fx.Images.Where(i => i.Label is "circle" or "square"))
-        {
-            Directory.CreateDirectory(Path.Combine(data, label));
-            File.Copy(path, Path.Combine(data, label, Path.GetFileName(path)), overwrite: true);
-        }
+        var data = TwoClasses("swap-data");
         var cache = Path.Combine(fx.Root, "swap-cache");
         string[] train = ["train", "--model", fx.ModelDir, "--data", data, "--out", Path.Combine(fx.Root, "swap.zip"), "--epochs", "1", "--batch-size", "4", "--cache", cache];
         var first = CliProcess.Run(train);
@@ -312,12 +307,7 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
     [Fact]
     public void TrainFromShards_WithUnreadableInputs_SaysHowManyAreLeftOut()
     {
-        var data = Path.Combine(fx.Root, "shards-with-a-bad-image");
-        foreach (var (path, label) in fx.Images.Where(i => i.Label is "circle" or "square"))
-        {
-            Directory.CreateDirectory(Path.Combine(data, label));
-            File.Copy(path, Path.Combine(data, label, Path.GetFileName(path)), overwrite: true);
-        }
+        var data = TwoClasses("shards-with-a-bad-image");
         var corrupt = Path.Combine(data, "circle", "corrupt.png");
         File.WriteAllBytes(corrupt, [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3]);
         var shards = Path.Combine(fx.Root, "shards-bad");
@@ -335,12 +325,7 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
     [Fact]
     public void Evaluate_UndecodableImage_IsOneLineNamingIt()
     {
-        var data = Path.Combine(fx.Root, "eval-bad");
-        foreach (var (path, label) in fx.Images.Where(i => i.Label is "circle" or "square"))
-        {
-            Directory.CreateDirectory(Path.Combine(data, label));
-            File.Copy(path, Path.Combine(data, label, Path.GetFileName(path)), overwrite: true);
-        }
+        var data = TwoClasses("eval-bad");
         var truncated = Path.Combine(data, "square", "zz_truncated.png");
         var bytes = File.ReadAllBytes(fx.Images[0].Path);
         File.WriteAllBytes(truncated, bytes[..(bytes.Length * 2 / 3)]);
@@ -392,6 +377,18 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
         AssertOneLineError(predict, "converted CoCa model");
         Assert.Contains("needs a classifier file saved by coca train (MODEL.zip)", predict.StdErr);
         AssertOneLineError(CliProcess.Run("evaluate", "--model", fx.ModelDir, "--data", fx.DataDir), "coca evaluate needs a classifier file saved by coca train");
+    }
+
+    /// <summary>A folder-per-class copy of the fixture's circles and squares, <paramref name="name"/> under its root.</summary>
+    private string TwoClasses(string name)
+    {
+        var data = Path.Combine(fx.Root, name);
+        foreach (var (path, label) in fx.Images.Where(i => i.Label is "circle" or "square"))
+        {
+            Directory.CreateDirectory(Path.Combine(data, label));
+            File.Copy(path, Path.Combine(data, label, Path.GetFileName(path)), overwrite: true);
+        }
+        return data;
     }
 
     private static void AssertOneLineError(CliProcess.Result result, string expected)
