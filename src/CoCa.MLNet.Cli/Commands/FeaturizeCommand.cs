@@ -130,8 +130,10 @@ internal static class FeaturizeCommand
             }
             else
             {
+                // The index goes first and comes back last: a shard is done when its .npy.txt lists its inputs, and a
+                // run killed between the two leaves a .npy without an index, never beside an older run's index.
+                File.Delete(path + ".txt");
                 npyWriter!.Commit(written.Count);
-                // The index last: a shard is done when its .npy.txt lists its inputs.
                 AtomicFile.WriteAllLines(path + ".txt", written);
                 Console.WriteLine($"Wrote {path} [{string.Join(", ", [written.Count, .. rowShape])}] and {path}.txt{left}");
             }
