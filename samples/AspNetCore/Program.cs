@@ -1,34 +1,65 @@
 // An image classifier saved with SaveCoCa (a folder-per-class model from `coca train`, or your own pipeline ending in
 // MapKeyToValue("PredictedLabel")) behind one endpoint:
 //
-//   dotnet run --project samples/AspNetCore -- --Model classifier.zip [--InputColumn Path]
+//   dotnet run --project samples/AspNetCore -- --Model classifier.zip [--InputColumn Path] [--MaxUploadBytes 20000000] [--MaxImagePixels 40000000]
 //   curl -F image=@photo.jpg http://localhost:5000/classify
 //   → {"label":"cat","score":0.91,"top":[{"label":"cat","score":0.91},{"label":"dog","score":0.07},...]}
 //
 // The model is loaded once at start-up; each request borrows a PredictionEngine from a pool (they are not thread-safe).
+using System.Globalization;
 using CoCa.MLNet.Hosting;
+using CoCa.MLNet.Preprocessing;
 using CoCa.MLNet.Samples.AspNetCore;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Logging.AddSimpleConsole(o => o.SingleLine = true);   // one line per message: a start-up failure is one line
+// Uploads beyond this many bytes are refused before they are read (Kestrel's limit, and the form reader's).
+long maxUpload = builder.Configuration.GetValue<long?>("MaxUploadBytes") ?? 20_000_000;
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxUpload);
 builder.Services.AddCoCaPredictionEnginePool<ImageInput, ImagePrediction>((services, options) =>
 {
     var configuration = services.GetRequiredService<IConfiguration>();
     options.ModelPath = configuration["Model"] ?? "classifier.zip";
-    // The model's image column: "Image" (the library's default) or "Path" (models written by coca train).
-    options.InputSchemaDefinition = ImageInput.Schema(configuration["InputColumn"] ?? "Image");
+    // The model's image column is read from the model (coca train models: "Path"); --InputColumn names it for a
+    // pipeline whose saved input schema has more columns than the image.
+    if (configuration["InputColumn"] is { } column) options.InputSchemaDefinition = ImageInput.Schema(column);
+    // Images declaring more pixels are refused from their header, before decoding (default 40 megapixels).
+    if (configuration.GetValue<long?>("MaxImagePixels") is { } pixels) options.MaxImagePixels = pixels;
 });
 
 var app = builder.Build();
-var pool = app.Services.GetRequiredService<CoCaPredictionEnginePool<ImageInput, ImagePrediction>>();   // load now, fail now
+CoCaPredictionEnginePool<ImageInput, ImagePrediction> pool;
+try
+{
+    pool = app.Services.GetRequiredService<CoCaPredictionEnginePool<ImageInput, ImagePrediction>>();   // load now, fail now
+}
+catch (Exception e) when (e is not OutOfMemoryException)
+{
+    // A missing or wrong model file, or an input column the model does not have: one line, a non-zero exit code.
+    app.Logger.LogCritical("Cannot start: {Reason}", e.Message.ReplaceLineEndings(" "));
+    await app.DisposeAsync();   // flushes the console logger
+    return 1;
+}
 var classes = ClassNames(pool.OutputSchema);
 
 app.MapPost("/classify", async (HttpRequest request, int? top) =>
 {
+    if (request.ContentLength > maxUpload)
+        return TooLarge($"The upload is {request.ContentLength} bytes; this service takes at most {maxUpload} bytes.");
     if (!request.HasFormContentType)
         return Results.BadRequest(new { error = "Send the image as multipart/form-data, field 'image' (curl -F image=@photo.jpg)." });
-    var form = await request.ReadFormAsync();
+    IFormCollection form;
+    try
+    {
+        form = await request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = maxUpload });
+    }
+    catch (Exception e) when (e is InvalidDataException || e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+    {
+        return TooLarge($"The upload is larger than the {maxUpload} bytes this service takes.");
+    }
     if (form.Files.GetFile("image") is not { } upload)
         return Results.BadRequest(new { error = "The form has no file field 'image'." });
 
@@ -43,6 +74,11 @@ app.MapPost("/classify", async (HttpRequest request, int? top) =>
         try
         {
             prediction = pool.Predict(new ImageInput { Image = path });
+        }
+        catch (Exception e) when (e.GetBaseException() is ImageTooLargeException big)
+        {
+            return TooLarge(string.Create(CultureInfo.InvariantCulture,
+                $"'{upload.FileName}' is {big.Width}x{big.Height} ({big.Pixels / 1e6:0.#} megapixels); this service takes images of at most {big.MaxPixels / 1e6:0.#} megapixels."));
         }
         catch (Exception e) when (e.GetBaseException() is InvalidDataException)
         {
@@ -60,6 +96,10 @@ app.MapPost("/classify", async (HttpRequest request, int? top) =>
 });
 
 app.Run();
+return 0;
+
+// 413 with the same one-line JSON error as the other refusals.
+static IResult TooLarge(string error) => Results.Json(new { error }, statusCode: StatusCodes.Status413PayloadTooLarge);
 
 // The class names: the slot names of the Score column (the trainer names them after the label's values).
 static string[] ClassNames(DataViewSchema schema)

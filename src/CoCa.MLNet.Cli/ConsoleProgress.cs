@@ -11,6 +11,7 @@ internal sealed class ConsoleProgress
     private readonly bool _interactive = !Console.IsErrorRedirected;
     private int _done;
     private long _lastReportMs = -10_000;
+    private bool _lineOpen;
 
     public ConsoleProgress(string label, int total)
     {
@@ -28,10 +29,15 @@ internal sealed class ConsoleProgress
         var line = $"{_label} [{new string('#', filled)}{new string('.', width - filled)}] {_done}/{_total} {rate:F1}/s";
         if (_interactive) Console.Error.Write("\r" + line);
         else Console.Error.WriteLine(line);
+        _lineOpen = _interactive;
     }
 
-    public void Done()
+    /// <summary>Ends the bar's line, so that a message written next starts on a line of its own.</summary>
+    public void Interrupt()
     {
-        if (_interactive) Console.Error.WriteLine();
+        if (_lineOpen) Console.Error.WriteLine();
+        _lineOpen = false;
     }
+
+    public void Done() => Interrupt();
 }

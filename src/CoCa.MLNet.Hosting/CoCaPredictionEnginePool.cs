@@ -1,5 +1,7 @@
+using CoCa.MLNet.Preprocessing;
 using Microsoft.Extensions.ObjectPool;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace CoCa.MLNet.Hosting;
 
@@ -32,6 +34,8 @@ public sealed class CoCaPredictionEnginePool<TInput, TOutput> : IDisposable
             throw new ArgumentException($"CoCaPredictionEnginePoolOptions.MaximumRetained must be at least 1 (got {options.MaximumRetained}).", nameof(options));
         if (options.ReloadCheckInterval < TimeSpan.Zero)
             throw new ArgumentException($"CoCaPredictionEnginePoolOptions.ReloadCheckInterval must not be negative (got {options.ReloadCheckInterval}).", nameof(options));
+        if (options.MaxImagePixels < 1)
+            throw new ArgumentException($"CoCaPredictionEnginePoolOptions.MaxImagePixels must be at least 1, or null for no budget (got {options.MaxImagePixels}).", nameof(options));
         if (!File.Exists(options.ModelPath))
             throw new FileNotFoundException($"Model file '{options.ModelPath}' does not exist; expected a pipeline saved with SaveCoCa (e.g. by coca train).", options.ModelPath);
         _options = options;
@@ -55,7 +59,11 @@ public sealed class CoCaPredictionEnginePool<TInput, TOutput> : IDisposable
     /// <summary>How many times a changed file has replaced the model (with <see cref="CoCaPredictionEnginePoolOptions.ReloadOnChange"/>).</summary>
     public int Reloads { get; private set; }
 
-    /// <summary>Scores one example with a pooled engine; thread-safe. An engine that threw is disposed, not reused.</summary>
+    /// <summary>
+    /// Scores one example with a pooled engine; thread-safe. An engine that threw is disposed, not reused. An image
+    /// declaring more than <see cref="CoCaPredictionEnginePoolOptions.MaxImagePixels"/> throws
+    /// <see cref="ImageTooLargeException"/> before it is decoded.
+    /// </summary>
     public TOutput Predict(TInput example)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -67,6 +75,7 @@ public sealed class CoCaPredictionEnginePool<TInput, TOutput> : IDisposable
             TOutput result;
             try
             {
+                using var budget = _options.MaxImagePixels is { } max ? ImagePixelBudget.Use(max, "CoCaPredictionEnginePoolOptions.MaxImagePixels") : null;
                 result = engine.Predict(example);
             }
             catch
@@ -132,7 +141,7 @@ public sealed class CoCaPredictionEnginePool<TInput, TOutput> : IDisposable
     {
         var stamp = FileStamp.Of(ModelPath);
         var model = _ml.Model.LoadCoCa(ModelPath, out var inputSchema);
-        var generation = new Generation(this, model, inputSchema, stamp);
+        var generation = new Generation(this, model, inputSchema, stamp, _options.InputSchemaDefinition ?? InputSchemaFromModel(inputSchema));
         PredictionEngine<TInput, TOutput> first;
         try
         {
@@ -147,6 +156,20 @@ public sealed class CoCaPredictionEnginePool<TInput, TOutput> : IDisposable
         generation.OutputSchema = first.OutputSchema;
         generation.Engines.Return(first);
         return generation;
+    }
+
+    /// <summary>
+    /// A one-member input class read as the model's one input column (saved with the model), when their names differ:
+    /// an <c>Image</c> property meets a <c>coca train</c> model's <c>Path</c> column without configuration.
+    /// </summary>
+    private static SchemaDefinition? InputSchemaFromModel(DataViewSchema? inputSchema)
+    {
+        var columns = inputSchema?.Where(c => !c.IsHidden).ToList();
+        if (columns is not { Count: 1 }) return null;
+        var definition = SchemaDefinition.Create(typeof(TInput), SchemaDefinition.Direction.Read);
+        if (definition.Count != 1 || definition[0].ColumnName == columns[0].Name) return null;
+        definition[0].ColumnName = columns[0].Name;
+        return definition;
     }
 
     private readonly record struct FileStamp(DateTime LastWriteUtc, long Length)
@@ -164,9 +187,12 @@ public sealed class CoCaPredictionEnginePool<TInput, TOutput> : IDisposable
         private readonly CoCaPredictionEnginePool<TInput, TOutput> _owner;
         private int _leases = 1;   // the pool's own, while this is the current model
 
-        public Generation(CoCaPredictionEnginePool<TInput, TOutput> owner, ITransformer model, DataViewSchema? inputSchema, FileStamp? stamp)
+        private readonly SchemaDefinition? _inputDefinition;
+
+        public Generation(CoCaPredictionEnginePool<TInput, TOutput> owner, ITransformer model, DataViewSchema? inputSchema, FileStamp? stamp, SchemaDefinition? inputDefinition)
         {
             _owner = owner;
+            _inputDefinition = inputDefinition;
             Model = model;
             InputSchema = inputSchema;
             Stamp = stamp;
@@ -202,7 +228,7 @@ public sealed class CoCaPredictionEnginePool<TInput, TOutput> : IDisposable
             _owner._ml.Model.CreatePredictionEngine<TInput, TOutput>(Model, new PredictionEngineOptions
             {
                 IgnoreMissingColumns = true,
-                InputSchemaDefinition = _owner._options.InputSchemaDefinition,
+                InputSchemaDefinition = _inputDefinition,
                 OutputSchemaDefinition = _owner._options.OutputSchemaDefinition,
                 OwnsTransformer = false,
             });

@@ -13,7 +13,9 @@ public sealed class CoCaPredictionEnginePoolOptions
 
     /// <summary>
     /// Maps the input class onto the model's input columns when their names differ (e.g. a property <c>Image</c>
-    /// read as the column <c>Path</c> of a <c>coca train</c> model); null: the class's own names.
+    /// read as the column <c>Path</c> of a <c>coca train</c> model). Null: the class's own names, except that an input
+    /// class of one member meets a model saved with a one-column input schema (every <c>coca train</c> model: <c>Path</c>)
+    /// as that column, whatever the member's name: the column is read from the model.
     /// </summary>
     public SchemaDefinition? InputSchemaDefinition { get; set; }
 
@@ -29,4 +31,15 @@ public sealed class CoCaPredictionEnginePoolOptions
 
     /// <summary>How often <see cref="ReloadOnChange"/> looks at the file.</summary>
     public TimeSpan ReloadCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The most pixels (width × height) an image may declare to be scored; a larger one is refused from its header, before
+    /// any pixel is decoded, with <see cref="CoCa.MLNet.Preprocessing.ImageTooLargeException"/> (a small file can declare a
+    /// huge image: a 440 KB PNG of 12000×12000 decodes to 576 MB). Default 40 megapixels (a 50 MP camera photo
+    /// is refused; shrink such photos before sending them). Null: no budget.
+    /// </summary>
+    public long? MaxImagePixels { get; set; } = DefaultMaxImagePixels;
+
+    /// <summary>The default of <see cref="MaxImagePixels"/>: 40 megapixels.</summary>
+    public const long DefaultMaxImagePixels = 40_000_000;
 }

@@ -16,8 +16,12 @@ public sealed class ClassifierServiceTests(TinyClassifier classifier)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private WebApplicationFactory<Program> Start() =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Model", classifier.ModelPath).UseSetting("InputColumn", TinyClassifier.InputColumn));
+    private WebApplicationFactory<Program> Start(params (string Key, string Value)[] settings) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Model", classifier.ModelPath);
+            foreach (var (key, value) in settings) b.UseSetting(key, value);
+        });
 
     private static MultipartFormDataContent Upload(byte[] bytes, string name, string field = "image")
     {
@@ -74,9 +78,82 @@ public sealed class ClassifierServiceTests(TinyClassifier classifier)
         Assert.Equal(HttpStatusCode.OK, good.StatusCode);
     }
 
-    private static async Task AssertOneLine(HttpResponseMessage response, string expected)
+    [FixtureFact]
+    public async Task TheInputColumn_IsReadFromTheModel_OrNamed()
     {
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        // No InputColumn: the coca train model's one input column (Path) is read from the model.
+        using (var factory = Start())
+        using (var client = factory.CreateClient())
+        {
+            using var response = await client.PostAsync("/classify", Upload(await File.ReadAllBytesAsync(classifier.Images[0]), "img0.png"));
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+            Assert.Equal(classifier.Expected[0].PredictedLabel, JsonSerializer.Deserialize<ClassifyResponse>(body, Json)!.Label);
+        }
+        // Named, as for a pipeline saved with more input columns than the image.
+        using (var factory = Start(("InputColumn", TinyClassifier.InputColumn)))
+        using (var client = factory.CreateClient())
+        using (var response = await client.PostAsync("/classify", Upload(await File.ReadAllBytesAsync(classifier.Images[1]), "img1.png")))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [FixtureFact]
+    public async Task AnImageOverThePixelBudget_IsRefusedFromItsHeader_With413()
+    {
+        using var factory = Start();
+        using var client = factory.CreateClient();
+        // 12000x12000 pixels in a 440 KB PNG: decoded, 576 MB of RGBA (and more to resize it).
+        var bomb = HugePng.Create(12000, 12000);
+        Assert.InRange(bomb.Length, 100_000, 1_000_000);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var requests = Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var response = await client.PostAsync("/classify", Upload(bomb, "bomb.png"));
+            return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
+        });
+        foreach (var (status, body) in await Task.WhenAll(requests))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+            var error = JsonDocument.Parse(body).RootElement.GetProperty("error").GetString()!;
+            Assert.Equal("'bomb.png' is 12000x12000 (144 megapixels); this service takes images of at most 40 megapixels.", error);
+        }
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"four refusals took {clock.Elapsed}");
+
+        // The budget is a setting; the service still serves images within it.
+        using var small = Start(("MaxImagePixels", "1000"));
+        using var smallClient = small.CreateClient();
+        using var refused = await smallClient.PostAsync("/classify", Upload(await File.ReadAllBytesAsync(classifier.Images[0]), "img0.png"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        using var good = await client.PostAsync("/classify", Upload(await File.ReadAllBytesAsync(classifier.Images[0]), "img0.png"));
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+    }
+
+    [FixtureFact]
+    public async Task AnUploadOverTheSizeLimit_Gets413WithOneLine()
+    {
+        // The fixture's images are up to 700 KB.
+        using var factory = Start(("MaxUploadBytes", "300000"));
+        using var client = factory.CreateClient();
+        using var response = await client.PostAsync("/classify", Upload(new byte[400_000], "big.png"));
+        await AssertOneLine(response, "this service takes at most 300000 bytes", HttpStatusCode.RequestEntityTooLarge);
+
+        // Without a Content-Length (chunked), the form reader stops at the limit.
+        var chunked = Upload(new byte[400_000], "big.png");
+        await chunked.LoadIntoBufferAsync();
+        var streamed = new StreamContent(await chunked.ReadAsStreamAsync());
+        streamed.Headers.ContentType = chunked.Headers.ContentType;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/classify") { Content = streamed };
+        request.Headers.TransferEncodingChunked = true;
+        using var chunkedResponse = await client.SendAsync(request);
+        await AssertOneLine(chunkedResponse, "larger than the 300000 bytes this service takes", HttpStatusCode.RequestEntityTooLarge);
+
+        using var good = await client.PostAsync("/classify", Upload(await File.ReadAllBytesAsync(classifier.Images[0]), "img0.png"));
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+    }
+
+    private static async Task AssertOneLine(HttpResponseMessage response, string expected, HttpStatusCode status = HttpStatusCode.BadRequest)
+    {
+        Assert.Equal(status, response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var error = body.RootElement.GetProperty("error").GetString()!;
         Assert.DoesNotContain('\n', error);

@@ -32,9 +32,11 @@ public sealed class PredictionEnginePoolTests(TinyClassifier classifier)
         }
     }
 
+    /// <summary>Two members, neither named as the model's column: which one is the image is not for the pool to guess.</summary>
     private sealed class WrongInput
     {
         public string Photo { get; set; } = "";
+        public string Caption { get; set; } = "";
     }
 
     [FixtureFact]
@@ -43,6 +45,38 @@ public sealed class PredictionEnginePoolTests(TinyClassifier classifier)
         var e = Assert.Throws<InvalidOperationException>(() => new CoCaPredictionEnginePool<WrongInput, TinyClassifier.Scored>(new() { ModelPath = classifier.ModelPath }));
         Assert.StartsWith($"Model '{classifier.ModelPath}' cannot score WrongInput into Scored:", e.Message);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [FixtureFact]
+    public void AOneMemberInputClass_IsReadAsTheModelsOneInputColumn()
+    {
+        // Row has one member, Image; a coca train model reads one column, Path: no schema definition needed.
+        using var pool = new CoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>(new() { ModelPath = classifier.ModelPath });
+        Assert.Equal(classifier.Expected.Select(e => e.PredictedLabel),
+            classifier.Images.Select(i => pool.Predict(new TinyClassifier.Row { Image = i }).PredictedLabel));
+    }
+
+    [FixtureFact]
+    public void MaxImagePixels_RefusesLargerImagesFromTheirHeader_WithinThePoolOnly()
+    {
+        var image = classifier.Images[0];
+        using var strict = new CoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>(new() { ModelPath = classifier.ModelPath, MaxImagePixels = 100 });
+        var e = Assert.ThrowsAny<Exception>(() => strict.Predict(new TinyClassifier.Row { Image = image }));
+        var tooLarge = Assert.IsType<CoCa.MLNet.Preprocessing.ImageTooLargeException>(e.GetBaseException());
+        Assert.Equal(image, tooLarge.Image);
+        Assert.Equal(100, tooLarge.MaxPixels);
+        Assert.Contains($"Image '{image}' is {tooLarge.Width}x{tooLarge.Height}", tooLarge.Message);
+        Assert.Contains("(CoCaPredictionEnginePoolOptions.MaxImagePixels)", tooLarge.Message);
+
+        // The budget is the pool's: the same image scores in a pool without one, and outside any pool.
+        using var open = new CoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>(new() { ModelPath = classifier.ModelPath, MaxImagePixels = null });
+        Assert.Equal(classifier.Expected[0].PredictedLabel, open.Predict(new TinyClassifier.Row { Image = image }).PredictedLabel);
+        var ml = new Microsoft.ML.MLContext();
+        var rows = ml.Data.LoadFromEnumerable([new TinyClassifier.Row { Image = image }], TinyClassifier.InputSchema());
+        Assert.Equal(classifier.Expected[0].PredictedLabel, ml.Data.CreateEnumerable<TinyClassifier.Scored>(strict.Model.Transform(rows), reuseRowObject: false).Single().PredictedLabel);
+
+        var bad = Assert.Throws<ArgumentException>(() => new CoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>(new() { ModelPath = classifier.ModelPath, MaxImagePixels = 0 }));
+        Assert.StartsWith("CoCaPredictionEnginePoolOptions.MaxImagePixels must be at least 1", bad.Message);
     }
 
     [FixtureFact]

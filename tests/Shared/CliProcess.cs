@@ -15,16 +15,32 @@ public static class CliProcess
     /// <summary>Runs coca under a launcher command (e.g. <c>taskset -c 0</c>).</summary>
     public static Result RunUnder(string[] launcher, params string[] args) => RunUnder(launcher, TimeSpan.FromMinutes(5), args);
 
-    private static Result RunUnder(string[] launcher, TimeSpan limit, string[] args)
+    /// <summary>
+    /// Starts coca and returns at once, its output redirected (read it, or it may fill the pipe): for tests that watch a
+    /// run while it works, or kill it. The caller disposes the process.
+    /// </summary>
+    public static Process Start(params string[] args) => Process.Start(StartInfo([], args))!;
+
+    /// <summary>Runs a .NET application of the test's output folder (e.g. a sample's <c>AspNetCore.dll</c>) as coca is run.</summary>
+    public static Result RunApp(string dll, TimeSpan limit, params string[] args) => Wait(Process.Start(StartInfo([], args, dll))!, limit, args);
+
+    private static ProcessStartInfo StartInfo(string[] launcher, string[] args, string dll = "coca.dll")
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "coca.dll");
+        var path = Path.Combine(AppContext.BaseDirectory, dll);
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
         var psi = new ProcessStartInfo(launcher.Length > 0 ? launcher[0] : dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var l in launcher.Skip(1)) psi.ArgumentList.Add(l);
         if (launcher.Length > 0) psi.ArgumentList.Add(dotnet);
-        psi.ArgumentList.Add(dll);
+        psi.ArgumentList.Add(path);
         foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
+        return psi;
+    }
+
+    private static Result RunUnder(string[] launcher, TimeSpan limit, string[] args) => Wait(Process.Start(StartInfo(launcher, args))!, limit, args);
+
+    private static Result Wait(Process started, TimeSpan limit, string[] args)
+    {
+        using var p = started;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(limit))

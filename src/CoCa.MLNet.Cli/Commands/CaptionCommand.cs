@@ -2,13 +2,16 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using CoCa.MLNet.Captioning;
+using CoCa.MLNet.IO;
 using CoCa.MLNet.Runtime;
 
 namespace CoCa.MLNet.Cli.Commands;
 
 /// <summary>
 /// <c>coca caption --model DIR --vocab VOCAB [--decoding greedy|beam|top-k|top-p] [--beams 6] [--max-tokens 30]
-/// [--min-tokens 5] [--top-k K] [--top-p P] [--temperature T] [--seed S] [--out FILE.jsonl] IMAGE...</c>
+/// [--min-tokens 5] [--top-k K] [--top-p P] [--temperature T] [--seed S] [--out FILE.jsonl] IMAGE...</c>. Every readable
+/// image is captioned; one that cannot be read (corrupt, empty, missing) gets one line on stderr naming it, and the exit
+/// code is then 1.
 /// </summary>
 internal static class CaptionCommand
 {
@@ -37,7 +40,8 @@ internal static class CaptionCommand
             { images, model, vocab, decoding, beams, maxTokens, minTokens, topK, topP, temperature, seed, penalty, outFile, batch, threads, device, gpu };
         command.SetAction(parse =>
         {
-            var inputs = InputPaths.Expand(parse.GetValue(images)!, InputPaths.ImageExtensions, "image");
+            var missing = new List<string>();
+            var inputs = InputPaths.Expand(parse.GetValue(images)!, InputPaths.ImageExtensions, "image", missing: missing);
             var options = new CaptionGenerationOptions
             {
                 Decoding = parse.GetValue(decoding) switch
@@ -56,24 +60,45 @@ internal static class CaptionCommand
                 Seed = parse.GetValue(seed),
                 RepetitionPenalty = parse.GetValue(penalty),
             };
+            var output = parse.GetValue(outFile);
+            if (output is not null) OptionChecks.CheckOutputFile(output, outFile.Name, "captions.jsonl");
             var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), Device = parse.DeviceValue(device, gpu) };
             using var captioner = CoCaCaptioner.Open(parse.GetValue(model)!, parse.GetValue(vocab)!, execution);
             options.Validate(captioner.Decoder.VocabularySize);
-            var output = parse.GetValue(outFile);
-            using var writer = output is null ? null : new StreamWriter(output, append: false, new UTF8Encoding(false));
-            int size = Math.Max(1, parse.GetValue(batch));
+            foreach (var line in missing) Console.Error.WriteLine($"coca: {line}");
+            // --out is written beside its final name and renamed when every input has been through: a failure on the
+            // way leaves no half-written file there, and an older file untouched.
+            using var file = output is null ? null : new AtomicFile(output);
+            var writer = file is null ? null : new StreamWriter(file.Stream, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
+            int size = Math.Max(1, parse.GetValue(batch)), captioned = 0, unreadable = missing.Count;
             for (int start = 0; start < inputs.Count; start += size)
             {
                 var chunk = inputs.Skip(start).Take(size).ToList();
-                var captions = captioner.Caption(chunk.Cast<object>().ToList(), options, start);
+                var captions = captioner.CaptionReadable(chunk.Cast<object>().ToList(), options, start);
                 for (int i = 0; i < chunk.Count; i++)
                 {
-                    if (writer is null) Console.WriteLine($"{chunk[i]}\t{captions[i].Text}");
-                    else writer.WriteLine(JsonLine(chunk[i], captions[i]));
+                    if (captions[i].Caption is not { } caption)
+                    {
+                        // One line per input that cannot be read, naming it; the others are still captioned.
+                        Console.Out.Flush();
+                        Console.Error.WriteLine($"coca: {captions[i].Unreadable}");
+                        unreadable++;
+                    }
+                    else
+                    {
+                        if (writer is null) Console.WriteLine($"{chunk[i]}\t{caption.Text}");
+                        else writer.WriteLine(JsonLine(chunk[i], caption));
+                        captioned++;
+                    }
                 }
             }
-            if (output is not null) Console.WriteLine($"Wrote {output} ({inputs.Count} captions)");
-            return 0;
+            if (file is not null && (captioned > 0 || unreadable == 0))   // nothing readable: an older file stays
+            {
+                writer!.Dispose();
+                file.Commit();
+                Console.WriteLine($"Wrote {output} ({captioned} captions{(unreadable > 0 ? $"; {unreadable} unreadable input{(unreadable == 1 ? "" : "s")} left out, named above" : "")})");
+            }
+            return unreadable == 0 ? 0 : 1;
         });
         return command;
     }

@@ -42,7 +42,10 @@ internal static class FeaturizeCommand
             var path = parse.GetValue(outFile)!;
             if (spec is null) OptionChecks.CheckOutputFile(path, outFile.Name, parquet ? "features.parquet" : "features.npy");
             else if (File.Exists(path)) throw new ArgumentException($"{outFile.Name} '{path}' is a file; with --shard it is the folder that holds the shard files.");
-            var (inputs, labels) = Inputs(parse.GetValue(images), parse.GetValue(data), isVideo, parse.GetValue(skipUnreadable));
+            var missing = new List<string>();
+            var (inputs, labels) = Inputs(parse.GetValue(images), parse.GetValue(data), isVideo, parse.GetValue(skipUnreadable), missing);
+            foreach (var line in missing) Console.Error.WriteLine($"coca: {line}");
+            if (inputs.Count == 0) return 1;   // every input was missing, each named
             var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), Device = parse.DeviceValue(device, gpu) };
             using var extractor = CoCaImageFeatureExtractor.Open(parse.GetValue(model)!, execution);
             bool tokens = parse.GetValue(output) == "tokens";
@@ -61,70 +64,85 @@ internal static class FeaturizeCommand
             int batchSize = Math.Max(1, parse.GetValue(batch));
             var videos = isVideo ? new CoCaVideoFeatureExtractor(extractor, frameCount, batchSize) : null;
             int step = videos?.VideosPerBatch ?? batchSize;
+            int total = inputs.Count;
+            var (first, length) = spec?.Range(total, step) ?? (0, total);
+            var shardFacts = new FeatureShard(spec?.Index ?? 0, spec?.Count ?? 1, first, length, total, FeatureShard.HashInputs(inputs, labels));
             if (spec is not null)
             {
-                var (start, length) = spec.Range(inputs.Count, step);
-                Console.WriteLine($"Shard {spec}: inputs {start}..{start + length - 1} of {inputs.Count}");
-                inputs = inputs.GetRange(start, length);
-                labels = labels?.GetRange(start, length);
-                path = Path.Combine(path, spec.FileName(parquet ? ".parquet" : ".npy"));
+                Console.WriteLine(length > 0
+                    ? $"Shard {spec}: inputs {first}..{first + length - 1} of {total}"
+                    : $"Shard {spec} is empty: {total} inputs make {spec.Batches(total, step)} batch{(spec.Batches(total, step) == 1 ? "" : "es")} of {step}, fewer than {spec.Count} shards, and shards are cut on batch boundaries; writing an empty shard file so that the set stays complete");
+                inputs = inputs.GetRange(first, length);
+                labels = labels?.GetRange(first, length);
+                var folder = path;
+                path = Path.Combine(folder, spec.FileName(parquet ? ".parquet" : ".npy"));
                 OptionChecks.CheckOutputFile(path, outFile.Name, spec.FileName(parquet ? ".parquet" : ".npy"));
+                // Temporary files of shard runs that were killed (a live run holds its own, so it keeps them).
+                AtomicFile.RemoveAbandoned(folder, AtomicFile.TemporaryPattern("part-*"));
+                if (IsDone(path, parquet, inputs, rowShape, fingerprint, shardFacts))
+                {
+                    Console.WriteLine($"Shard already done: {path} ({inputs.Count} inputs); skipped");
+                    return 0;
+                }
             }
-            if (spec is not null && IsDone(path, parquet, inputs, rowShape, fingerprint))
+            else
             {
-                Console.WriteLine($"Shard already done: {path} ({inputs.Count} inputs); skipped");
-                return 0;
+                AtomicFile.RemoveAbandoned(Path.GetDirectoryName(Path.GetFullPath(path))!, AtomicFile.TemporaryPattern(Path.GetFileName(path) + "*"));
             }
 
             Console.WriteLine($"ONNX Runtime: {extractor.Encoder.IntraOpThreads} intra-op threads, {extractor.Encoder.OverlappingThreads} decoding ahead ({CpuBudget.AvailableCores} cores available)");
             var chunks = Enumerable.Range(0, (inputs.Count + step - 1) / step)
                 .Select(k => (IReadOnlyList<string>)inputs.GetRange(k * step, Math.Min(step, inputs.Count - k * step)));
-            // Pipelined: the next chunk is decoded and preprocessed while this one is encoded.
-            var results = videos is null ? extractor.ExtractBatches(chunks, tokens, !tokens) : videos.ExtractBatches(chunks, tokens, !tokens);
+            // Pipelined: the next chunk is decoded and preprocessed while this one is encoded. An input that cannot be
+            // read is named and left out; the others are featurized, and the exit code is then 1.
+            var results = videos is null ? extractor.ExtractReadableBatches(chunks, tokens, !tokens) : videos.ExtractReadableBatches(chunks, tokens, !tokens);
             var progress = new ConsoleProgress(isVideo ? "featurize videos" : "featurize", inputs.Count);
-            if (parquet)
+            int rowLength = rowShape.Aggregate(1, (a, b) => a * b);
+            var written = new List<string>(inputs.Count);
+            int unreadable = 0;
+            using var parquetWriter = parquet ? new FeatureParquetWriter(path, tokens ? "tokens" : "embedding", rowShape, fingerprint, shardFacts) : null;
+            using var npyWriter = parquet ? null : new NpyStreamWriter(path, [inputs.Count, .. rowShape.Select(d => (long)d)]);
+            int start = 0;
+            foreach (var batch in results)
             {
-                using var writer = new FeatureParquetWriter(path, tokens ? "tokens" : "embedding", rowShape, fingerprint);
-                int done = 0;
-                foreach (var (t, e) in results)
+                foreach (var bad in batch.Unreadable)
                 {
-                    var values = (tokens ? t : e)!;
-                    int n = values.Length / rowShape.Aggregate(1, (a, b) => a * b);
-                    writer.Append(inputs.GetRange(done, n), labels?.GetRange(done, n) ?? Enumerable.Repeat<string?>(null, n).ToList(), values);
-                    done += n;
-                    progress.Advance(n);
+                    progress.Interrupt();
+                    Console.Error.WriteLine($"coca: {bad.Reason}");
+                    unreadable++;
                 }
-                writer.Commit();
-                progress.Done();
-                Console.WriteLine($"Wrote {path}: {inputs.Count} rows of {(tokens ? "tokens" : "embedding")} [{string.Join(", ", rowShape)}]");
+                var values = (tokens ? batch.Tokens : batch.Embeddings)!;
+                var kept = batch.Kept.Select(k => inputs[start + k]).ToList();
+                parquetWriter?.Append(kept, batch.Kept.Select(k => labels?[start + k]).ToList(), values);
+                npyWriter?.Append<float>(values.AsSpan(0, kept.Count * rowLength));
+                written.AddRange(kept);
+                start += batch.Kept.Length + batch.Unreadable.Count;
+                progress.Advance(batch.Kept.Length + batch.Unreadable.Count);
+            }
+            progress.Done();
+            if (written.Count == 0 && unreadable > 0)
+                return 1;   // no input could be read (each named above): nothing to write, an older file stays
+            string left = unreadable + missing.Count == 0 ? "" : $" ({unreadable + missing.Count} input{(unreadable + missing.Count == 1 ? "" : "s")} left out, named above)";
+            if (parquetWriter is not null)
+            {
+                parquetWriter.Commit();
+                Console.WriteLine($"Wrote {path}: {written.Count} rows of {(tokens ? "tokens" : "embedding")} [{string.Join(", ", rowShape)}]{left}");
             }
             else
             {
-                long[] shape = [inputs.Count, .. rowShape.Select(d => (long)d)];
-                using (var writer = new NpyStreamWriter(path, shape))
-                {
-                    int done = 0;
-                    foreach (var (t, e) in results)
-                    {
-                        var values = (tokens ? t : e)!;
-                        writer.Append<float>(values);
-                        int n = values.Length / rowShape.Aggregate(1, (a, b) => a * b);
-                        done += n;
-                        progress.Advance(n);
-                    }
-                    writer.Commit();
-                    progress.Done();
-                }
-                // The index last: a shard is done when its .npy.txt lists its inputs.
-                WriteIndex(path + ".txt", inputs);
-                Console.WriteLine($"Wrote {path} [{string.Join(", ", shape)}] and {path}.txt");
+                // The index goes first and comes back last: a shard is done when its .npy.txt lists its inputs, and a
+                // run killed between the two leaves a .npy without an index, never beside an older run's index.
+                File.Delete(path + ".txt");
+                npyWriter!.Commit(written.Count);
+                AtomicFile.WriteAllLines(path + ".txt", written);
+                Console.WriteLine($"Wrote {path} [{string.Join(", ", [written.Count, .. rowShape])}] and {path}.txt{left}");
             }
-            return 0;
+            return unreadable == 0 && missing.Count == 0 ? 0 : 1;
         });
         return command;
     }
 
-    private static (List<string> Inputs, List<string?>? Labels) Inputs(string[]? images, string? data, bool video, bool skipUnreadable)
+    private static (List<string> Inputs, List<string?>? Labels) Inputs(string[]? images, string? data, bool video, bool skipUnreadable, List<string> missing)
     {
         if (data is not null && images is { Length: > 0 })
             throw new ArgumentException("Give --images or --data, not both.");
@@ -135,11 +153,11 @@ internal static class FeaturizeCommand
         }
         if (images is not { Length: > 0 })
             throw new ArgumentException("Nothing to featurize: give --images PATH... (files or folders) or --data DIR (a folder per class).");
-        return (video ? InputPaths.ExpandVideos(images) : InputPaths.Expand(images, InputPaths.ImageExtensions, "image", skipUnreadable), null);
+        return (video ? InputPaths.ExpandVideos(images, missing) : InputPaths.Expand(images, InputPaths.ImageExtensions, "image", skipUnreadable, missing), null);
     }
 
     /// <summary>Whether <paramref name="path"/> is a finished output for exactly these inputs and this encoder.</summary>
-    private static bool IsDone(string path, bool parquet, List<string> inputs, int[] rowShape, string fingerprint)
+    private static bool IsDone(string path, bool parquet, List<string> inputs, int[] rowShape, string fingerprint, FeatureShard shard)
     {
         if (!File.Exists(path)) return false;
         try
@@ -147,7 +165,8 @@ internal static class FeaturizeCommand
             if (parquet)
             {
                 var info = FeatureParquet.ReadInfo(path);
-                return info.Shape.SequenceEqual(rowShape) && info.Fingerprint == fingerprint && FeatureParquet.ReadPaths(path).SequenceEqual(inputs);
+                return info.Shape.SequenceEqual(rowShape) && info.Fingerprint == fingerprint && info.Shard == shard
+                    && FeatureParquet.ReadPaths(path).SequenceEqual(inputs);
             }
             var index = path + ".txt";
             return File.Exists(index) && File.ReadAllLines(index).SequenceEqual(inputs)
@@ -157,12 +176,5 @@ internal static class FeaturizeCommand
         {
             return false; // unreadable: featurize it again
         }
-    }
-
-    internal static void WriteIndex(string path, IEnumerable<string> inputs)
-    {
-        var tmp = path + ".tmp";
-        File.WriteAllLines(tmp, inputs);
-        File.Move(tmp, path, overwrite: true);
     }
 }

@@ -37,7 +37,7 @@ internal static class InputPaths
     /// Video inputs: video files, folders of video files, and folders of frame images (a folder holding no video
     /// files but images is one video).
     /// </summary>
-    public static List<string> ExpandVideos(IEnumerable<string> paths)
+    public static List<string> ExpandVideos(IEnumerable<string> paths, ICollection<string>? missing = null)
     {
         var result = new List<string>();
         foreach (var path in paths)
@@ -45,12 +45,20 @@ internal static class InputPaths
             bool frameFolder = Directory.Exists(path)
                 && !Directory.EnumerateFiles(path).Any(f => VideoExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
                 && Directory.EnumerateFiles(path).Any(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()));
-            result.AddRange(frameFolder ? [path] : Expand([path], VideoExtensions, "video"));
+            if (frameFolder) result.Add(path);
+            else if (File.Exists(path) || Directory.Exists(path)) result.AddRange(Expand([path], VideoExtensions, "video"));
+            else Missing(path, "video", missing);
         }
-        return result;
+        if (result.Count == 0 && missing is { Count: > 0 }) return result;
+        return result.Count > 0 ? result : throw NoneFound(paths, VideoExtensions, "video");
     }
 
-    public static List<string> Expand(IEnumerable<string> paths, IReadOnlyCollection<string> extensions, string what, bool skipUnreadable = false)
+    /// <summary>
+    /// The files of <paramref name="paths"/>. A path that does not exist throws, or, with <paramref name="missing"/>,
+    /// is added there as a one-line message (batch commands name it and go on with the others).
+    /// </summary>
+    public static List<string> Expand(IEnumerable<string> paths, IReadOnlyCollection<string> extensions, string what, bool skipUnreadable = false,
+        ICollection<string>? missing = null)
     {
         var result = new List<string>();
         foreach (var path in paths)
@@ -65,10 +73,19 @@ internal static class InputPaths
                     .OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal));
             }
             else
-                throw new FileNotFoundException($"Input '{path}' does not exist (expected {what} files or folders of them).", path);
+                Missing(path, what, missing);
         }
-        if (result.Count == 0)
-            throw new ArgumentException($"No {what} files found in {string.Join(", ", paths)} (looked for {string.Join(" ", extensions)}).");
-        return result;
+        if (result.Count == 0 && missing is { Count: > 0 }) return result;   // each named already: nothing else to say
+        return result.Count > 0 ? result : throw NoneFound(paths, extensions, what);
     }
+
+    private static void Missing(string path, string what, ICollection<string>? missing)
+    {
+        var message = $"Input '{path}' does not exist (expected {what} files or folders of them).";
+        if (missing is null) throw new FileNotFoundException(message, path);
+        missing.Add(message);
+    }
+
+    private static ArgumentException NoneFound(IEnumerable<string> paths, IReadOnlyCollection<string> extensions, string what) =>
+        new($"No {what} files found in {string.Join(", ", paths)} (looked for {string.Join(" ", extensions)}).");
 }

@@ -8,7 +8,8 @@ namespace CoCa.MLNet.Cli.Commands;
 
 /// <summary>
 /// <c>coca predict --model MODEL.zip PATH...</c>: one line per input: path, predicted class, its probability. An input
-/// that cannot be read gets one line on stderr naming it; the others are still printed, and the exit code is then 1.
+/// that cannot be read (corrupt, empty, missing) gets one line on stderr naming it; the others are still printed, and
+/// the exit code is then 1.
 /// </summary>
 internal static class PredictCommand
 {
@@ -24,10 +25,12 @@ internal static class PredictCommand
             var ml = new MLContext(0);
             var trained = PoolerPipeline.Load(ml, path, model.Name, "predict");
             var summary = PoolerPipeline.Describe(trained, path);
+            var missing = new List<string>();
             var files = summary.Video
-                ? InputPaths.ExpandVideos(parse.GetValue(inputs)!)
-                : InputPaths.Expand(parse.GetValue(inputs)!, InputPaths.ImageExtensions, "image", parse.GetValue(skipUnreadable));
-            int failed = 0;
+                ? InputPaths.ExpandVideos(parse.GetValue(inputs)!, missing)
+                : InputPaths.Expand(parse.GetValue(inputs)!, InputPaths.ImageExtensions, "image", parse.GetValue(skipUnreadable), missing);
+            foreach (var line in missing) Console.Error.WriteLine($"coca: {line}");
+            int failed = missing.Count;
             foreach (var r in PoolerPipeline.Predict(ml, trained, files))
             {
                 if (r.Error is not null)

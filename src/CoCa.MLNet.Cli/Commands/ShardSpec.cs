@@ -21,10 +21,13 @@ internal sealed record ShardSpec(int Index, int Count)
         return new ShardSpec(index, count);
     }
 
+    /// <summary>Batches of <paramref name="batch"/> that <paramref name="total"/> inputs make (the last may be short).</summary>
+    public long Batches(int total, int batch) => (total + (long)batch - 1) / batch;
+
     /// <summary>This shard's block of <paramref name="total"/> inputs encoded <paramref name="batch"/> at a time: first index and length.</summary>
     public (int Start, int Length) Range(int total, int batch)
     {
-        long batches = (total + (long)batch - 1) / batch;
+        long batches = Batches(total, batch);
         long first = Index * batches / Count, end = (Index + 1) * batches / Count;
         int start = (int)Math.Min(total, first * batch), stop = (int)Math.Min(total, end * batch);
         return (start, stop - start);

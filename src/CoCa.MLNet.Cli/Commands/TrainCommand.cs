@@ -59,7 +59,8 @@ internal static class TrainCommand
             if (examples is null)
             {
                 var shards = parse.GetValue(features)!;
-                trained = PoolerPipeline.TrainFromShards(ml, parse.GetValue(model)!, shards, isVideo, parse.GetValue(frames), options, out int rows, out var shardClasses);
+                trained = PoolerPipeline.TrainFromShards(ml, parse.GetValue(model)!, shards, isVideo, parse.GetValue(frames), options, out int rows, out var shardClasses,
+                    warning => Console.Error.WriteLine($"coca: warning: {warning}"));
                 Console.WriteLine($"Trained on {rows} precomputed {(isVideo ? "videos" : "images")} of {shardClasses.Length} classes ({string.Join(", ", shardClasses)}) from {shards}");
             }
             else

@@ -48,9 +48,12 @@ internal static class PoolerPipeline
     /// files, streamed shard by shard) and puts the featurizer of <paramref name="modelDir"/> in front: the same
     /// pipeline <see cref="Train"/> makes, without running the encoder again. The shards must come from that model.
     /// </summary>
-    public static ITransformer TrainFromShards(MLContext ml, string modelDir, string shards, bool video, int frames, AttentionalPoolerOptions options, out int rows, out string[] classes)
+    public static ITransformer TrainFromShards(MLContext ml, string modelDir, string shards, bool video, int frames, AttentionalPoolerOptions options,
+        out int rows, out string[] classes, Action<string>? warn = null)
     {
-        var view = new FeatureShardsDataView(shards);
+        var view = new FeatureShardsDataView(shards);   // refuses a set with shards missing, overlapping or of other runs
+        if (view.UnreadableInputs > 0)
+            warn?.Invoke($"the shards leave out {view.UnreadableInputs} input(s) that coca featurize could not read (it named them); training on the {view.GetRowCount()} rows they hold.");
         if (view.FeaturesColumn != TokensColumn)
             throw new ArgumentException($"Feature shards '{shards}' hold embeddings; the pooler trains on tokens (featurize with --output tokens).");
         classes = view.Labels();

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using CoCa.MLNet.IO;
 using Microsoft.Win32.SafeHandles;
 
 namespace CoCa.MLNet.Training.Pooling;
@@ -125,24 +126,7 @@ internal sealed class FeatureStoreWriter : IDisposable
     /// Deletes the <c>*.partial</c> files a killed run left in <paramref name="cacheDirectory"/>. A run still writing
     /// one holds it open exclusively (FileShare.None: a lock other processes see), so only abandoned ones are removed.
     /// </summary>
-    internal static void RemoveAbandonedPartials(string cacheDirectory)
-    {
-        foreach (var partial in Directory.EnumerateFiles(cacheDirectory, "coca-features-*.partial"))
-        {
-            try
-            {
-                using (File.OpenHandle(partial, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
-                File.Delete(partial);
-            }
-            catch (IOException)
-            {
-                // In use by another run (or gone already): leave it.
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-        }
-    }
+    internal static void RemoveAbandonedPartials(string cacheDirectory) => AtomicFile.RemoveAbandoned(cacheDirectory, "coca-features-*.partial");
 
     private void SpillToTemporaryFile()
     {

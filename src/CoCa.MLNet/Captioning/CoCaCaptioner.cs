@@ -72,6 +72,33 @@ public sealed class CoCaCaptioner : IDisposable
         return ids.Select(row => new CoCaCaption(Tokenizer.DecodeCaption(row), row)).ToList();
     }
 
+    /// <summary>
+    /// Captions of a batch in which some inputs may not be readable (corrupt, empty, missing): each of those gets why
+    /// (naming it) instead of a caption, and the others are captioned as <see cref="Caption(IReadOnlyList{object}, CaptionGenerationOptions?, long)"/>
+    /// would caption them, each with its own sampling stream (its index in the run, from <paramref name="firstIndex"/>).
+    /// </summary>
+    internal IReadOnlyList<(CoCaCaption? Caption, string? Unreadable)> CaptionReadable(IReadOnlyList<object> inputs, CaptionGenerationOptions? options, long firstIndex)
+    {
+        var result = new (CoCaCaption? Caption, string? Unreadable)[inputs.Count];
+        if (inputs.Count == 0) return result;
+        var readable = Images.PreprocessReadable(inputs, CpuBudget.AvailableCores);
+        foreach (var bad in readable.Unreadable) result[bad.Index] = (null, bad.Reason);
+        var tokens = Images.Encoder.RunCaptionTokens(readable.Images.Pixels, readable.Images.Count);
+        var kept = readable.Kept;
+        int per = Decoder.CaptionTokenCount * Decoder.EmbedDim;
+        // Runs of consecutive inputs decode together: a sampled caption depends on its input's index in the run.
+        for (int k = 0; k < kept.Length;)
+        {
+            int run = 1;
+            while (k + run < kept.Length && kept[k + run] == kept[k] + run) run++;
+            var slice = run == kept.Length ? tokens : tokens.AsSpan(k * per, run * per).ToArray();
+            var ids = Decoder.Generate(slice, run, options, firstIndex + kept[k]);
+            for (int r = 0; r < run; r++) result[kept[k + r]] = (new CoCaCaption(Tokenizer.DecodeCaption(ids[r]), ids[r]), null);
+            k += run;
+        }
+        return result;
+    }
+
     public void Dispose()
     {
         Images.Dispose();

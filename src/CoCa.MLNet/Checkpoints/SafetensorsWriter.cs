@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using CoCa.MLNet.IO;
 using System.Text.Json;
 
 namespace CoCa.MLNet.Checkpoints;
@@ -18,24 +19,7 @@ internal static class SafetensorsWriter
     {
         ArgumentNullException.ThrowIfNull(path);
         var list = UniqueTensors(tensors);
-        var full = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                WriteTo(stream, list, metadata);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { /* best effort: the failure that got us here matters more */ }
-            throw;
-        }
+        AtomicFile.Write(path, stream => WriteTo(stream, list, metadata), flushToDisk: true);
     }
 
     /// <summary>Writes the safetensors bytes to <paramref name="stream"/> (e.g. an entry of a model package).</summary>

@@ -73,8 +73,7 @@ internal static class OpenClipConfigWriter
     {
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "open_clip_config.json");
-        File.WriteAllText(path + ".tmp", ToJson(config));
-        File.Move(path + ".tmp", path, overwrite: true);
+        AtomicFile.WriteAllText(path, ToJson(config));
         return path;
     }
 }

@@ -1,5 +1,6 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
+using CoCa.MLNet.IO;
 using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
 
@@ -43,9 +44,9 @@ public static class CoCaConverter
         Directory.CreateDirectory(outputDirectory);
         // The manifest is written last and removed first: a folder with coca.json is always complete.
         File.Delete(Path.Combine(outputDirectory, ConvertedModel.ManifestFile));
-        WriteAtomically(Path.Combine(outputDirectory, ConvertedModel.VisionFile), stream => VisionTowerOnnx.Write(config, weights, stream, precision));
+        AtomicFile.Write(Path.Combine(outputDirectory, ConvertedModel.VisionFile), stream => VisionTowerOnnx.Write(config, weights, stream, precision));
         var textPath = Path.Combine(outputDirectory, ConvertedModel.TextFile);
-        if (hasText) WriteAtomically(textPath, stream => TextTowerOnnx.Write(config, weights, stream));
+        if (hasText) AtomicFile.Write(textPath, stream => TextTowerOnnx.Write(config, weights, stream));
         else File.Delete(textPath);   // a stale text tower from an earlier conversion must not pair with these weights
         // The captioning decoder: when the checkpoint has text_decoder.* and open_clip could caption with it.
         bool hasCaptioner = hasText && CaptionDecoderOnnx.HasDecoder(weights) && CaptionDecoderOnnx.WhyCannotCaption(config) is null;
@@ -53,8 +54,8 @@ public static class CoCaConverter
         if (hasCaptioner)
         {
             var (image, step) = CaptionDecoderOnnx.CreateGraphs(config, weights);
-            WriteAtomically(captionPaths[0], stream => image.WriteTo(stream));
-            WriteAtomically(captionPaths[1], stream => step.WriteTo(stream));
+            AtomicFile.Write(captionPaths[0], stream => image.WriteTo(stream));
+            AtomicFile.Write(captionPaths[1], stream => step.WriteTo(stream));
         }
         else
         {
@@ -72,19 +73,4 @@ public static class CoCaConverter
     public static string? WhyCannotCaption(CoCaModelConfig config) => CaptionDecoderOnnx.WhyCannotCaption(config);
 
     internal static bool HasTextTower(StateDict weights) => weights.KeysWithPrefix("text.").Any();
-
-    internal static void WriteAtomically(string path, Action<Stream> write)
-    {
-        var tmp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-                write(fs);
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
 }

@@ -94,9 +94,7 @@ public sealed class ConvertedModel
             Captioner = hasCaptioner ? new PartInfo { File = CaptionStepFile, EmbeddingDim = config.EmbedDim, ContextLength = config.Multimodal.ContextLength } : null,
         };
         var path = Path.Combine(directory, ManifestFile);
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(manifest, Json));
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(manifest, Json));
     }
 
     internal sealed class Manifest

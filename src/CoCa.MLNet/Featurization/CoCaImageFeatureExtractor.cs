@@ -1,4 +1,5 @@
 using CoCa.MLNet.Conversion;
+using CoCa.MLNet.MLNet;
 using CoCa.MLNet.Preprocessing;
 using CoCa.MLNet.Runtime;
 
@@ -51,23 +52,60 @@ public sealed class CoCaImageFeatureExtractor : IDisposable
         Prefetch.Ahead(batches.Select(b => Preprocess(b.Cast<object>().ToList(), Encoder.OverlappingThreads)))
             .Select(p => Encode(p, tokens, embeddings));
 
+    /// <summary>
+    /// Like <see cref="ExtractBatches"/>, but an input that cannot be read (corrupt, empty, missing) does not end the
+    /// run: its batch is encoded without it, and <see cref="ReadableBatch.Unreadable"/> says why (naming it). Any other
+    /// failure (the model, the machine) still throws.
+    /// </summary>
+    internal IEnumerable<ReadableBatch> ExtractReadableBatches(IEnumerable<IReadOnlyList<string>> batches, bool tokens, bool embeddings) =>
+        Prefetch.Ahead(batches.Select(b => PreprocessReadable(b.Cast<object>().ToList(), Encoder.OverlappingThreads)))
+            .Select(p =>
+            {
+                var (t, e) = Encode(p.Images, tokens, embeddings);
+                return new ReadableBatch(p.Kept, p.Unreadable, t, e);
+            });
+
     /// <summary>Decodes and preprocesses a batch (the CPU half of <see cref="Extract(IReadOnlyList{object}, bool, bool)"/>).</summary>
     internal PreparedImages Preprocess(IReadOnlyList<object> inputs, int threads)
     {
         int per = Encoder.PixelsPerImage;
         var pixels = new float[inputs.Count * per];
+        Parallel.For(0, inputs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) },
+            i => PreprocessOne(inputs[i], pixels.AsSpan(i * per, per)));
+        return new PreparedImages(pixels, inputs.Count);
+    }
+
+    /// <summary>
+    /// <see cref="Preprocess"/> that leaves out the inputs that cannot be read: the readable ones packed in order
+    /// (<see cref="ReadableImages.Kept"/>: their indices in <paramref name="inputs"/>), the others with why.
+    /// </summary>
+    internal ReadableImages PreprocessReadable(IReadOnlyList<object> inputs, int threads)
+    {
+        int per = Encoder.PixelsPerImage;
+        var pixels = new float[inputs.Count * per];
+        var errors = new Exception?[inputs.Count];
         Parallel.For(0, inputs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i =>
         {
-            var target = pixels.AsSpan(i * per, per);
-            switch (inputs[i])
-            {
-                case string path: _preprocessor.Preprocess(ImageDecoder.DecodeKeepingMode(path), target); break;
-                case RgbImage rgb: _preprocessor.Preprocess(rgb, target); break;
-                case DecodedImage decoded: _preprocessor.Preprocess(decoded, target); break;
-                default: throw new ArgumentException($"Cannot featurize a {inputs[i]?.GetType().Name ?? "null"}; expected an image path or an RgbImage.");
-            }
+            try { PreprocessOne(inputs[i], pixels.AsSpan(i * per, per)); }
+            catch (Exception e) when (InputErrors.IsBadInput(e)) { errors[i] = e; }
         });
-        return new PreparedImages(pixels, inputs.Count);
+        var kept = Enumerable.Range(0, inputs.Count).Where(i => errors[i] is null).ToArray();
+        for (int k = 0; k < kept.Length; k++)
+            if (kept[k] != k) Array.Copy(pixels, kept[k] * per, pixels, k * per, per);   // kept[k] >= k: packing forward is safe
+        var unreadable = Enumerable.Range(0, inputs.Count).Where(i => errors[i] is not null)
+            .Select(i => new UnreadableInput(i, InputErrors.Unwrap(errors[i]!).Message.ReplaceLineEndings(" "))).ToList();
+        return new ReadableImages(new PreparedImages(pixels, kept.Length), kept, unreadable);
+    }
+
+    private void PreprocessOne(object input, Span<float> target)
+    {
+        switch (input)
+        {
+            case string path: _preprocessor.Preprocess(ImageDecoder.DecodeKeepingMode(path), target); break;
+            case RgbImage rgb: _preprocessor.Preprocess(rgb, target); break;
+            case DecodedImage decoded: _preprocessor.Preprocess(decoded, target); break;
+            default: throw new ArgumentException($"Cannot featurize a {input?.GetType().Name ?? "null"}; expected an image path or an RgbImage.");
+        }
     }
 
     /// <summary>The captioner's input, caption tokens [N, n_queries−1, E], of the same kinds of inputs as <see cref="Extract(IReadOnlyList{object}, bool, bool)"/>.</summary>
@@ -83,3 +121,12 @@ public sealed class CoCaImageFeatureExtractor : IDisposable
 
 /// <summary>A preprocessed batch: <see cref="Count"/> planar [3,S,S] images back to back.</summary>
 internal sealed record PreparedImages(float[] Pixels, int Count);
+
+/// <summary>An input of a batch that could not be read: its index in the batch and why, naming it.</summary>
+internal sealed record UnreadableInput(int Index, string Reason);
+
+/// <summary>The readable inputs of a batch, preprocessed (<see cref="Kept"/>: their indices in the batch), and the others.</summary>
+internal sealed record ReadableImages(PreparedImages Images, int[] Kept, IReadOnlyList<UnreadableInput> Unreadable);
+
+/// <summary>Features of a batch's readable inputs (<see cref="Kept"/>: their indices in the batch, in order) and why the others could not be read.</summary>
+internal sealed record ReadableBatch(int[] Kept, IReadOnlyList<UnreadableInput> Unreadable, float[]? Tokens, float[]? Embeddings);

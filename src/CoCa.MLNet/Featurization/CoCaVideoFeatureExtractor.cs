@@ -56,6 +56,33 @@ public sealed class CoCaVideoFeatureExtractor
         Prefetch.Ahead(groups.Select(g => Prepare(g, OverlappingThreads)))
             .Select(p => Encode(p, tokens, embeddings));
 
+    /// <summary>
+    /// Like <see cref="ExtractBatches"/>, but a video that cannot be read (corrupt, missing, an empty frame folder) does
+    /// not end the run: its group is encoded without it, and <see cref="ReadableBatch.Unreadable"/> says why.
+    /// </summary>
+    internal IEnumerable<ReadableBatch> ExtractReadableBatches(IEnumerable<IReadOnlyList<string>> groups, bool tokens, bool embeddings) =>
+        Prefetch.Ahead(groups.Select(g => PrepareReadable(g, OverlappingThreads)))
+            .Select(p =>
+            {
+                var (t, e) = Encode(p.Videos, tokens, embeddings);
+                return new ReadableBatch(p.Kept, p.Unreadable, t, e);
+            });
+
+    private (PreparedVideos Videos, int[] Kept, IReadOnlyList<UnreadableInput> Unreadable) PrepareReadable(IReadOnlyList<string> videoPaths, int threads)
+    {
+        var sampled = new SampledFrames?[videoPaths.Count];
+        var errors = new Exception?[videoPaths.Count];
+        Parallel.For(0, videoPaths.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(threads, 1, 2) }, i =>
+        {
+            try { sampled[i] = Sample(videoPaths[i]); }
+            catch (Exception e) when (MLNet.InputErrors.IsBadInput(e)) { errors[i] = e; }
+        });
+        var kept = Enumerable.Range(0, videoPaths.Count).Where(i => errors[i] is null).ToArray();
+        var unreadable = Enumerable.Range(0, videoPaths.Count).Where(i => errors[i] is not null)
+            .Select(i => new UnreadableInput(i, MLNet.InputErrors.Unwrap(errors[i]!).Message.ReplaceLineEndings(" "))).ToList();
+        return (Prepare(kept.Select(i => sampled[i]!).ToList(), threads), kept, unreadable);
+    }
+
     /// <summary>Samples (ffmpeg) and preprocesses the frames of a group of videos: the CPU half of <see cref="Extract(IReadOnlyList{string}, bool, bool)"/>.</summary>
     internal PreparedVideos Prepare(IReadOnlyList<string> videoPaths, int threads)
     {

@@ -10,8 +10,9 @@ namespace CoCa.MLNet.Featurization;
 /// A folder of feature shards written by <c>coca featurize --format parquet --shard I/N</c> (or one such file) as an
 /// <see cref="IDataView"/>: columns Path, Label (text; empty when unknown) and Tokens [T, D] / [F, T, D] (or
 /// Embedding [E]), with the encoder's fingerprint annotation, so the pooler trainer's feature cache keys it as it keys
-/// a featurizer. Rows stream shard by shard, one row group (one featurize batch) in memory at a time; files are read
-/// in name order, which is shard order.
+/// a featurizer. The files must be one complete featurize run (<see cref="FeatureShardSet"/>: no shard missing,
+/// duplicated, overlapping or from another run). Rows stream shard by shard, in shard order, one row group (one
+/// featurize batch) in memory at a time.
 /// </summary>
 internal sealed class FeatureShardsDataView : IDataView
 {
@@ -31,9 +32,8 @@ internal sealed class FeatureShardsDataView : IDataView
             throw new ArgumentException($"Folder '{folderOrFile}' holds no .parquet feature shards (write them with `coca featurize --format parquet --shard I/N`).");
         var infos = _files.Select(FeatureParquet.ReadInfo).ToArray();
         _info = infos[0];
-        for (int i = 1; i < infos.Length; i++)
-            if (infos[i].Output != _info.Output || !infos[i].Shape.SequenceEqual(_info.Shape) || infos[i].Fingerprint != _info.Fingerprint)
-                throw new InvalidDataException($"Shard '{_files[i]}' holds {infos[i].Output} [{string.Join(", ", infos[i].Shape)}] of another encoder or shape than '{_files[0]}' ({_info.Output} [{string.Join(", ", _info.Shape)}]).");
+        _files = FeatureShardSet.Order(folderOrFile, _files, infos, out long unreadable);
+        UnreadableInputs = unreadable;
         _rows = infos.Sum(i => i.Rows);
         FeaturesColumn = _info.Output == "tokens" ? TokensColumn : EmbeddingColumn;
         var builder = new DataViewSchema.Builder();
@@ -44,6 +44,9 @@ internal sealed class FeatureShardsDataView : IDataView
         builder.AddColumn(FeaturesColumn, new VectorDataViewType(NumberDataViewType.Single, _info.Shape), annotations);
         Schema = builder.ToSchema();
     }
+
+    /// <summary>Inputs of the featurize run that the shards leave out because they could not be read (featurize named them).</summary>
+    public long UnreadableInputs { get; }
 
     /// <summary>Tokens or Embedding, after what the shards hold.</summary>
     public string FeaturesColumn { get; }

@@ -8,8 +8,8 @@ namespace CoCa.MLNet.IO;
 /// CoCa features as a Parquet file (columnar, readable by pandas/pyarrow/Spark): one row per input with
 /// <c>path</c> (string), <c>label</c> (string, null when unknown) and <c>features</c> (list&lt;float&gt;, row-major
 /// tokens [T, D], video tokens [F, T, D] or an embedding [E]). File metadata: <c>coca.output</c> (tokens|embedding),
-/// <c>coca.shape</c> (the per-row shape, comma-separated) and <c>coca.encoder_fingerprint</c>. One row group per
-/// appended batch, so readers stream.
+/// <c>coca.shape</c> (the per-row shape, comma-separated), <c>coca.encoder_fingerprint</c>, and where the rows sit in
+/// the featurize run's input list (<see cref="FeatureShard"/>). One row group per appended batch, so readers stream.
 /// </summary>
 internal static class FeatureParquet
 {
@@ -23,7 +23,7 @@ internal static class FeatureParquet
     public static readonly ParquetSchema Schema = new(PathField, LabelField, FeaturesField);
 
     /// <summary>What a feature file holds, from its footer.</summary>
-    public sealed record Info(string Output, int[] Shape, string? Fingerprint, long Rows, int RowGroups)
+    public sealed record Info(string Output, int[] Shape, string? Fingerprint, long Rows, int RowGroups, FeatureShard? Shard)
     {
         public int Length => Shape.Aggregate(1, (a, b) => a * b);
     }
@@ -50,7 +50,7 @@ internal static class FeatureParquet
         var shape = shapeText.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         long rows = 0;
         for (int g = 0; g < reader.RowGroupCount; g++) rows += reader.OpenRowGroupReader(g).RowCount;
-        return new Info(output, shape, meta.GetValueOrDefault(FingerprintKey), rows, reader.RowGroupCount);
+        return new Info(output, shape, meta.GetValueOrDefault(FingerprintKey), rows, reader.RowGroupCount, FeatureShard.ReadFrom(meta, path));
     }
 
     /// <summary>The rows of one row group: paths, labels and the features [rows, length] row-major.</summary>
@@ -96,29 +96,25 @@ internal static class FeatureParquet
     }
 }
 
-/// <summary>Writes a <see cref="FeatureParquet"/> file batch by batch to a temporary file; <see cref="Commit"/> moves it into place.</summary>
+/// <summary>Writes a <see cref="FeatureParquet"/> file batch by batch through an <see cref="AtomicFile"/>; <see cref="Commit"/> moves it into place.</summary>
 internal sealed class FeatureParquetWriter : IDisposable
 {
-    private readonly string _path, _tmp;
+    private readonly AtomicFile _file;
     private readonly int _length;
-    private FileStream? _stream;
     private ParquetWriter? _writer;
 
-    public FeatureParquetWriter(string path, string output, int[] shape, string? fingerprint)
+    public FeatureParquetWriter(string path, string output, int[] shape, string? fingerprint, FeatureShard? shard = null)
     {
-        _path = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(_path)!;
-        Directory.CreateDirectory(dir);
-        _tmp = Path.Combine(dir, "." + Path.GetFileName(_path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
         _length = shape.Aggregate(1, (a, b) => a * b);
-        _stream = new FileStream(_tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20);
-        _writer = ParquetWriter.CreateAsync(FeatureParquet.Schema, _stream).GetAwaiter().GetResult();
+        _file = new AtomicFile(path);
+        _writer = ParquetWriter.CreateAsync(FeatureParquet.Schema, _file.Stream).GetAwaiter().GetResult();
         var meta = new Dictionary<string, string>
         {
             [FeatureParquet.OutputKey] = output,
             [FeatureParquet.ShapeKey] = string.Join(",", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))),
         };
         if (fingerprint is not null) meta[FeatureParquet.FingerprintKey] = fingerprint;
+        shard?.WriteTo(meta);
         _writer.CustomMetadata = meta;
     }
 
@@ -142,19 +138,19 @@ internal sealed class FeatureParquetWriter : IDisposable
     public void Commit()
     {
         var writer = _writer ?? throw new ObjectDisposedException(nameof(FeatureParquetWriter));
-        FeatureParquet.Close(writer);
+        FeatureParquet.Close(writer);   // writes the footer; the stream stays open for the commit
         _writer = null;
-        _stream!.Dispose();
-        _stream = null;
-        File.Move(_tmp, _path, overwrite: true);
+        _file.Commit();
     }
 
     public void Dispose()
     {
-        if (_writer is not null) FeatureParquet.Close(_writer);
-        _stream?.Dispose();
-        if (_writer is not null || _stream is not null) File.Delete(_tmp);
-        _writer = null;
-        _stream = null;
+        if (_writer is not null)
+        {
+            try { FeatureParquet.Close(_writer); }
+            catch (IOException) { /* abandoning the file anyway */ }
+            _writer = null;
+        }
+        _file.Dispose();
     }
 }

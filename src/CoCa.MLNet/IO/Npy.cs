@@ -88,12 +88,13 @@ internal static partial class Npy
         writer.Commit();
     }
 
-    internal static byte[] Header(string descr, long[] shape)
+    /// <summary>A version 1.0 header, padded to a multiple of 64 bytes and to at least <paramref name="length"/> bytes.</summary>
+    internal static byte[] Header(string descr, long[] shape, int length = 0)
     {
         var shapeText = shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
         var dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shapeText}, }}";
         int total = 10 + dict.Length + 1;
-        int pad = (64 - total % 64) % 64;
+        int pad = (64 - total % 64) % 64 + Math.Max(0, length - total - (64 - total % 64) % 64);
         var header = dict + new string(' ', pad) + "\n";
         var bytes = new byte[10 + header.Length];
         Magic.CopyTo(bytes, 0);
@@ -112,52 +113,58 @@ internal static partial class Npy
 }
 
 /// <summary>
-/// Writes a .npy file in pieces (e.g. one batch of features at a time) into a temporary file that
-/// <see cref="Commit"/> renames into place: an interrupted run leaves no half-written output.
+/// Writes a .npy file in pieces (e.g. one batch of features at a time) through an <see cref="AtomicFile"/> that
+/// <see cref="Commit()"/> renames into place: an interrupted run leaves no half-written output.
 /// </summary>
 internal sealed class NpyStreamWriter : IDisposable
 {
-    private readonly string _path;
-    private readonly string _tmp;
-    private readonly long _expected;
-    private FileStream? _stream;
+    private readonly AtomicFile _file;
+    private readonly string _descr;
+    private readonly long[] _shape;
+    private readonly int _headerLength;
     private long _written;
 
     public NpyStreamWriter(string path, params long[] shape) : this(path, "<f4", shape) { }
 
     internal NpyStreamWriter(string path, string descr, long[] shape)
     {
-        _path = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(_path)!;
-        Directory.CreateDirectory(dir);
-        _tmp = Path.Combine(dir, "." + Path.GetFileName(_path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        _expected = shape.Aggregate(1L, (a, b) => a * b);
-        _stream = new FileStream(_tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
-        _stream.Write(Npy.Header(descr, shape));
+        _descr = descr;
+        _shape = shape;
+        _file = new AtomicFile(path);
+        var header = Npy.Header(descr, shape);
+        _headerLength = header.Length;
+        _file.Stream.Write(header);
     }
 
     public void Append<T>(ReadOnlySpan<T> values) where T : unmanaged
     {
-        var s = _stream ?? throw new ObjectDisposedException(nameof(NpyStreamWriter));
-        s.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
+        _file.Stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
         _written += values.Length;
     }
 
     /// <summary>Checks every value arrived and moves the file into place.</summary>
-    public void Commit()
+    public void Commit() => Commit(_shape[0]);
+
+    /// <summary>
+    /// Moves the file into place holding the first <paramref name="rows"/> rows of the shape given at the start (fewer
+    /// when some inputs could not be read): the header is rewritten to say so; every value of those rows must have arrived.
+    /// </summary>
+    public void Commit(long rows)
     {
-        var s = _stream ?? throw new ObjectDisposedException(nameof(NpyStreamWriter));
-        if (_written != _expected)
-            throw new InvalidOperationException($"'{_path}': {_written} values written, the header promises {_expected}.");
-        s.Dispose();
-        _stream = null;
-        File.Move(_tmp, _path, overwrite: true);
+        if (_shape.Length == 0 || rows < 0 || rows > _shape[0])
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"'{_file.FinalPath}' has room for {(_shape.Length == 0 ? 0 : _shape[0])} rows.");
+        long[] shape = [rows, .. _shape[1..]];
+        long expected = shape.Aggregate(1L, (a, b) => a * b);
+        if (_written != expected)
+            throw new InvalidOperationException($"'{_file.FinalPath}': {_written} values written, the header promises {expected}.");
+        if (rows != _shape[0])
+        {
+            var header = Npy.Header(_descr, shape, _headerLength);
+            _file.Stream.Position = 0;
+            _file.Stream.Write(header);
+        }
+        _file.Commit();
     }
 
-    public void Dispose()
-    {
-        _stream?.Dispose();
-        _stream = null;
-        if (File.Exists(_tmp)) File.Delete(_tmp);
-    }
+    public void Dispose() => _file.Dispose();
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using CoCa.MLNet.IO;
 
 namespace CoCa.MLNet.Onnx;
 
@@ -266,23 +267,7 @@ internal sealed class OnnxGraphBuilder
     }
 
     /// <summary>Writes the model to <paramref name="path"/> atomically (a temporary file beside it is renamed into place).</summary>
-    public void Save(string path)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-                WriteTo(fs);
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
+    public void Save(string path) => AtomicFile.Write(path, stream => WriteTo(stream));
 
     private static void CheckSize(long size)
     {

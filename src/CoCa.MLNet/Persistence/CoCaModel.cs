@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Reflection;
+using CoCa.MLNet.IO;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -34,48 +35,38 @@ internal static class CoCaModel
     {
         ArgumentNullException.ThrowIfNull(model);
         var parts = Flatten(model).ToList();
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var tmp = full + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
+        using var file = new AtomicFile(path);
+        using (var zip = new ZipArchive(file.Stream, ZipArchiveMode.Create, leaveOpen: true))
         {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew))
-            using (var zip = new ZipArchive(fs, ZipArchiveMode.Create))
+            var manifest = new Manifest { Format = FormatName, Version = FormatVersion };
+            for (int i = 0; i < parts.Count; i++)
             {
-                var manifest = new Manifest { Format = FormatName, Version = FormatVersion };
-                for (int i = 0; i < parts.Count; i++)
+                var prefix = $"parts/{i:D3}/";
+                if (parts[i] is ICoCaSavableTransformer ours)
                 {
-                    var prefix = $"parts/{i:D3}/";
-                    if (parts[i] is ICoCaSavableTransformer ours)
-                    {
-                        var t = ours.GetType();
-                        manifest.Parts.Add(new PartEntry { Kind = "coca", Type = t.FullName!, Assembly = t.Assembly.GetName().Name! });
-                        ours.SaveTo(new CoCaPackageWriter(zip, prefix));
-                    }
-                    else
-                    {
-                        manifest.Parts.Add(new PartEntry { Kind = "mlnet", Type = parts[i].GetType().FullName! });
-                        using var s = zip.CreateEntry(prefix + "mlnet.zip", CompressionLevel.Fastest).Open();
-                        using var ms = new MemoryStream();
-                        models.Save(parts[i], null, ms);
-                        ms.Position = 0;
-                        ms.CopyTo(s);
-                    }
+                    var t = ours.GetType();
+                    manifest.Parts.Add(new PartEntry { Kind = "coca", Type = t.FullName!, Assembly = t.Assembly.GetName().Name! });
+                    ours.SaveTo(new CoCaPackageWriter(zip, prefix));
                 }
-                if (inputSchema is not null && TrySaveSchema(models, inputSchema) is { } schemaBytes)
+                else
                 {
-                    manifest.HasInputSchema = true;
-                    using var s = zip.CreateEntry("input_schema.zip", CompressionLevel.Fastest).Open();
-                    s.Write(schemaBytes);
+                    manifest.Parts.Add(new PartEntry { Kind = "mlnet", Type = parts[i].GetType().FullName! });
+                    using var s = zip.CreateEntry(prefix + "mlnet.zip", CompressionLevel.Fastest).Open();
+                    using var ms = new MemoryStream();
+                    models.Save(parts[i], null, ms);
+                    ms.Position = 0;
+                    ms.CopyTo(s);
                 }
-                new CoCaPackageWriter(zip, "").WriteJson("manifest.json", manifest);
             }
-            File.Move(tmp, full, overwrite: true);
+            if (inputSchema is not null && TrySaveSchema(models, inputSchema) is { } schemaBytes)
+            {
+                manifest.HasInputSchema = true;
+                using var s = zip.CreateEntry("input_schema.zip", CompressionLevel.Fastest).Open();
+                s.Write(schemaBytes);
+            }
+            new CoCaPackageWriter(zip, "").WriteJson("manifest.json", manifest);
         }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+        file.Commit();
     }
 
     internal static ITransformer Load(ModelOperationsCatalog models, string path, out DataViewSchema? inputSchema)

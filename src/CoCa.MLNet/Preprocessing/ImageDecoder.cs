@@ -136,6 +136,7 @@ internal static class ImageDecoder
         long byteCount = 4L * width * height;
         if (width <= 0 || height <= 0 || byteCount > Array.MaxLength)
             throw new InvalidDataException($"Image '{name}' declares an unusable size {width}x{height}.");
+        ImagePixelBudget.Check(name, width, height);   // from the header: nothing is decoded yet
 
         // No colour space on the target: Skia then converts nothing, as PIL ignores ICC profiles and gAMA.
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);

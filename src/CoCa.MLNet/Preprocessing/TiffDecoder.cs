@@ -28,6 +28,7 @@ internal static class TiffDecoder
         int width = Field(tiff, TiffTag.IMAGEWIDTH, 0), height = Field(tiff, TiffTag.IMAGELENGTH, 0);
         if (width <= 0 || height <= 0 || 4L * width * height > Array.MaxLength)
             throw new InvalidDataException($"Image '{name}' declares an unusable size {width}x{height}.");
+        ImagePixelBudget.Check(name, width, height);   // from the header: nothing is decoded yet
         int bits = Field(tiff, TiffTag.BITSPERSAMPLE, 1), samples = Field(tiff, TiffTag.SAMPLESPERPIXEL, 1);
         var photometric = (Photometric)Field(tiff, TiffTag.PHOTOMETRIC, -1);
         var planar = (PlanarConfig)Field(tiff, TiffTag.PLANARCONFIG, (int)PlanarConfig.CONTIG);

@@ -72,43 +72,13 @@ internal static class TestImages
             z.Write(raw.ToArray());
 
         var png = new MemoryStream();
-        png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8; // bit depth
-        ihdr[9] = 3; // colour type: palette
-        Chunk(png, "IHDR", ihdr);
-        Chunk(png, "PLTE", palette);
-        if (transparency is not null) Chunk(png, "tRNS", transparency);
-        Chunk(png, "IDAT", compressed.ToArray());
-        Chunk(png, "IEND", []);
+        PngChunks.Signature(png);
+        PngChunks.Header(png, width, height, colourType: 3);   // palette
+        PngChunks.Chunk(png, "PLTE", palette);
+        if (transparency is not null) PngChunks.Chunk(png, "tRNS", transparency);
+        PngChunks.Chunk(png, "IDAT", compressed.ToArray());
+        PngChunks.Chunk(png, "IEND", []);
         return png.ToArray();
-    }
-
-    private static void Chunk(Stream png, string type, byte[] data)
-    {
-        Span<byte> word = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
-        png.Write(word);
-        var typeAndData = new byte[4 + data.Length];
-        System.Text.Encoding.ASCII.GetBytes(type, typeAndData);
-        data.CopyTo(typeAndData, 4);
-        png.Write(typeAndData);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typeAndData));
-        png.Write(word);
-    }
-
-    private static uint Crc32(byte[] bytes)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in bytes)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-                crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
-        }
-        return ~crc;
     }
 
     /// <summary>

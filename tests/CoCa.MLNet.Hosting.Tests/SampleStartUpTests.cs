@@ -1,0 +1,34 @@
+namespace CoCa.MLNet.Hosting.Tests;
+
+/// <summary>
+/// samples/AspNetCore started as a user starts it (its own process): a model it cannot serve ends the start with one
+/// logged line and exit code 1, not an unhandled exception and its stack trace.
+/// </summary>
+[Collection(TinyClassifierCollection.Name)]
+public sealed class SampleStartUpTests(TinyClassifier classifier)
+{
+    [Fact]
+    public void AMissingModelFile_IsOneLoggedLine_AndExitCode1()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "no-such-classifier.zip");
+        AssertFailsWithOneLine(Start("--Model", missing),
+            $"Cannot start: Model file '{missing}' does not exist; expected a pipeline saved with SaveCoCa (e.g. by coca train).");
+    }
+
+    [FixtureFact]
+    public void AnInputColumnTheModelLacks_IsOneLoggedLine_AndExitCode1() =>
+        AssertFailsWithOneLine(Start("--Model", classifier.ModelPath, "--InputColumn", "Photo"),
+            $"Cannot start: Model '{classifier.ModelPath}' cannot score ImageInput into ImagePrediction:", $"'{TinyClassifier.InputColumn}'");
+
+    private static CliProcess.Result Start(params string[] args) =>
+        CliProcess.RunApp("AspNetCore.dll", TimeSpan.FromMinutes(2), [.. args, "--urls", "http://127.0.0.1:0"]);
+
+    private static void AssertFailsWithOneLine(CliProcess.Result run, params string[] expected)
+    {
+        Assert.True(run.ExitCode == 1, $"exit code {run.ExitCode}\n{run.StdOut}\n{run.StdErr}");
+        var lines = (run.StdOut + run.StdErr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines);
+        Assert.StartsWith("crit: ", line);
+        Assert.All(expected, e => Assert.Contains(e, line));
+    }
+}
