@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CoCa.MLNet.Cli.Pooling;
+using CoCa.MLNet.Training.Classification;
 using CoCa.MLNet.Training.Pooling;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
@@ -9,16 +10,22 @@ namespace CoCa.MLNet.Cli.Commands;
 /// <summary>
 /// <c>coca train --model DIR --data DIR --out MODEL.zip</c>: trains an attentional pooler on the frozen CoCa tokens of
 /// a folder-per-class dataset and saves the whole pipeline (featurizer + pooler + label mapping) as one file.
+/// <c>coca train --checkpoint DIR ...</c> fine-tunes the encoder of an open_clip checkpoint with the pooler instead
+/// (the paper's "finetuned" protocol); the saved file has the same parts, with the fine-tuned encoder.
 /// </summary>
 internal static class TrainCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "Converted model folder (from coca convert)", Required = true };
+        var model = new Option<string?>("--model", "-m") { Description = "Frozen features: a converted model folder (from coca convert); the encoder stays as it is and only the new pooler trains" };
+        var checkpoint = new Option<string?>("--checkpoint", "-c") { Description = "Fine-tuning instead: an open_clip CoCa checkpoint folder (open_clip_config.json + weights, what coca convert reads); its encoder trains with the new pooler" };
+        var trainableBlocks = new Option<string?>("--trainable-blocks") { Description = "With --checkpoint: the encoder blocks that train, counted from the top: N or all (default all; the lower ones run once per image and are cached)" };
+        var encoderLr = new Option<double?>("--encoder-lr") { Description = "With --checkpoint: peak learning rate of the encoder (default: --lr / 10)" }.Positive();
+        var augment = new Option<bool>("--augment") { Description = "With --checkpoint: random resized crops and flips while training (seeded; turns the lower-block cache off)" };
         var data = new Option<string?>("--data", "-d") { Description = "Dataset folder: one sub-folder per class holding its images (with --video: video files or folders of frames)" };
         var features = new Option<string?>("--features") { Description = "Instead of --data: a folder of Parquet feature shards from `coca featurize --data DIR --format parquet --shard I/N` (read shard by shard)" };
         var outFile = new Option<string>("--out", "-o") { Description = "The model file to write (MODEL.zip)", Required = true };
-        var epochs = new Option<int?>("--epochs") { Description = "Maximum passes over the data; early stopping on the validation split usually ends sooner (default: enough for 2,000 optimizer steps, 30 to 1,000 epochs)" }.AtLeast(1);
+        var epochs = new Option<int?>("--epochs") { Description = "Maximum passes over the data; early stopping on the validation split usually ends sooner (default: enough for 2,000 optimizer steps, 30 to 1,000 epochs; fine-tuning: 500 steps, 10 to 100 epochs)" }.AtLeast(1);
         var batch = new Option<int?>("--batch-size") { Description = "Examples per optimizer step (default: a tenth of the training examples, a power of two from 8 to 64)" }.AtLeast(1);
         var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, warmup then cosine decay)", DefaultValueFactory = _ => 1e-3 }.Positive();
         var queries = new Option<int>("--queries") { Description = "Learnable queries of the pooler", DefaultValueFactory = _ => 1 }.AtLeast(1);
@@ -30,17 +37,53 @@ internal static class TrainCommand
         var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var cache = new Option<string?>("--cache") { Description = "Folder for the float16 feature cache, reused by later runs on the same data and model" };
         var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
-        var command = new Command("train", "Train an attentional pooler classifier over frozen CoCa tokens of a folder-per-class dataset")
+        var command = new Command("train", "Train a classifier on a folder-per-class dataset: a new attentional pooler over frozen CoCa tokens (--model), or fine-tuned with the encoder (--checkpoint)")
         {
-            model, data, features, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache, skipUnreadable,
+            model, checkpoint, trainableBlocks, encoderLr, augment, data, features, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache, skipUnreadable,
         };
         command.SetAction(parse =>
         {
             bool isVideo = parse.GetValue(video);
+            if ((parse.GetValue(model) is null) == (parse.GetValue(checkpoint) is null))
+                throw new ArgumentException("Give the encoder as --model DIR (a converted model: frozen features) or --checkpoint DIR (an open_clip checkpoint folder: fine-tuning), one of them.");
             if ((parse.GetValue(data) is null) == (parse.GetValue(features) is null))
                 throw new ArgumentException("Give the training data as --data DIR (a folder per class) or --features DIR (feature shards), one of them.");
+            if (parse.GetValue(checkpoint) is not null && parse.GetValue(features) is not null)
+                throw new ArgumentException("--features holds a frozen encoder's tokens; fine-tuning (--checkpoint) reads the images themselves: give --data DIR.");
+            if (parse.GetValue(model) is not null && (parse.GetValue(trainableBlocks) is not null || parse.GetValue(encoderLr) is not null || parse.GetValue(augment)))
+                throw new ArgumentException("--trainable-blocks, --encoder-lr and --augment fine-tune an encoder: give --checkpoint DIR (an open_clip checkpoint folder) instead of --model.");
+            int? blocks = ParseTrainableBlocks(parse.GetValue(trainableBlocks));
             OptionChecks.CheckOutputFile(parse.GetValue(outFile)!, outFile.Name, "classifier.zip");
+            if (parse.GetValue(checkpoint) is { } checkpointDir)
+                CoCa.MLNet.Training.Checkpoints.CoCaCheckpointFolder.RequireCheckpointFolder(checkpointDir);
             var examples = parse.GetValue(data) is { } folder ? LabeledFolder.Read(folder, isVideo, parse.GetValue(skipUnreadable)) : null;
+            if (parse.GetValue(checkpoint) is { } fineTuneFrom)
+            {
+                var fineTuneMl = new MLContext(parse.GetValue(seed));
+                PrintTrainerLog(fineTuneMl, Console.Out);
+                var classList = LabeledFolder.Classes(examples!);
+                Console.WriteLine($"Fine-tuning {fineTuneFrom} on {examples!.Count} {(isVideo ? "videos" : "images")} of {classList.Length} classes ({string.Join(", ", classList)})");
+                var fineTuned = PoolerPipeline.TrainFineTuned(fineTuneMl, examples, isVideo, parse.GetValue(frames), new FineTunedCoCaOptions
+                {
+                    Checkpoint = fineTuneFrom,
+                    TrainableBlocks = blocks,
+                    EncoderLearningRate = parse.GetValue(encoderLr),
+                    Augment = parse.GetValue(augment),
+                    NumberOfEpochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batch),
+                    LearningRate = parse.GetValue(lr),
+                    NumberOfQueries = parse.GetValue(queries),
+                    NumberOfHeads = parse.GetValue(heads),
+                    ValidationFraction = parse.GetValue(validation),
+                    Seed = parse.GetValue(seed),
+                    Device = parse.GetValue(device)!,
+                    FeatureCacheDirectory = parse.GetValue(cache),
+                });
+                var fineTunedPath = parse.GetValue(outFile)!;
+                PoolerPipeline.Save(fineTuneMl, fineTuned, fineTunedPath);
+                Console.WriteLine($"Saved {fineTunedPath} ({new FileInfo(fineTunedPath).Length / 1024} KiB): fine-tuned featurizer + attentional pooler + label mapping");
+                return 0;
+            }
             var options = new AttentionalPoolerOptions
             {
                 NumberOfEpochs = parse.GetValue(epochs),
@@ -77,13 +120,19 @@ internal static class TrainCommand
         return command;
     }
 
-    /// <summary>Shows the trainer's messages (feature extraction, per-epoch loss and accuracy) as it runs.</summary>
+    /// <summary>Shows the trainers' messages (feature extraction, per-epoch loss and accuracy) as they run.</summary>
     internal static void PrintTrainerLog(MLContext ml, TextWriter writer, string indent = "")
     {
         ml.Log += (_, e) =>
         {
-            if (e.Kind == ChannelMessageKind.Info && e.Source.StartsWith("AttentionalPooler", StringComparison.Ordinal))
+            if (e.Kind == ChannelMessageKind.Info && (e.Source.StartsWith("AttentionalPooler", StringComparison.Ordinal) || e.Source.StartsWith("FineTunedCoCa", StringComparison.Ordinal)))
                 writer.WriteLine(indent + e.RawMessage);
         };
     }
+
+    /// <summary>"all" (null) or a block count of at least 0, in the user's words otherwise.</summary>
+    private static int? ParseTrainableBlocks(string? text) =>
+        text is null || text.Equals("all", StringComparison.OrdinalIgnoreCase) ? null
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n
+        : throw new ArgumentException($"--trainable-blocks '{text}': expected a number of encoder blocks (0 or more) or 'all'.");
 }

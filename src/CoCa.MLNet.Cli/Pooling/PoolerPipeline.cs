@@ -44,6 +44,23 @@ internal static class PoolerPipeline
     }
 
     /// <summary>
+    /// Fine-tunes the encoder of an open_clip checkpoint with a new pooler on <paramref name="examples"/>: the same
+    /// parts as <see cref="Train"/> (featurizer, pooler, MapKeyToValue), the featurizer holding the fine-tuned encoder.
+    /// </summary>
+    public static ITransformer TrainFineTuned(MLContext ml, IReadOnlyList<LabeledExample> examples, bool video, int frames, Training.Classification.FineTunedCoCaOptions options)
+    {
+        var classes = LabeledFolder.Classes(examples);
+        if (classes.Length < 2)
+            throw new ArgumentException($"Training needs at least two classes; the data has {classes.Length} ({string.Join(", ", classes)}).");
+        options.InputColumnName = PathColumn;
+        options.LabelColumnName = LabelColumn;
+        options.FrameCount = video ? frames : null;
+        return ml.MulticlassClassification.Trainers.FineTunedCoCa(options)
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"))
+            .Fit(Keyed(ml, examples, classes));
+    }
+
+    /// <summary>
     /// Fits the pooler on feature shards (a folder of <c>coca featurize --data ... --format parquet --shard I/N</c>
     /// files, streamed shard by shard) and puts the featurizer of <paramref name="modelDir"/> in front: the same
     /// pipeline <see cref="Train"/> makes, without running the encoder again. The shards must come from that model.
