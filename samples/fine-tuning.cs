@@ -29,13 +29,16 @@ var work = Path.GetFullPath(arguments.Get("work") ?? Path.Combine(Path.GetTempPa
 int? trainableBlocks = arguments.Get("trainable-blocks") is { } blocks ? int.Parse(blocks, System.Globalization.CultureInfo.InvariantCulture) : null;
 var ml = new MLContext(seed);
 
-// 1. The checkpoint (open_clip hub folder), or the walkthroughs' tiny CoCa, trained once on captioned pictures.
-var checkpoint = arguments.GetExistingPath("checkpoint") ?? TinyCoCa.Get(log: Console.WriteLine).HubFolder;
-
-// 2. Images, one sub-folder per class. Built in: the shape of the tiny CoCa's pictures, which its captions name but
-//    its frozen tokens carry poorly (they carry the place well) — a task for fine-tuning.
+// 1. The checkpoint (open_clip hub folder) and the images (one sub-folder per class). Built in: a domain shift. The
+//    walkthroughs' tiny CoCa, made colour-blind (its patch embedding sees only the mean of R, G and B, as an encoder
+//    pretrained on greyscale pictures would: GreyscaleEncoder), asked for the colour of pictures. Its frozen tokens
+//    barely tell red from green; fine-tuning lets the encoder learn to see them.
+bool builtIn = arguments.Get("checkpoint") is null;
+var checkpoint = arguments.GetExistingPath("checkpoint")
+    ?? GreyscaleEncoder.Copy(TinyCoCa.Get(log: Console.WriteLine).HubFolder, Path.Combine(work, "greyscale-tiny-coca"));
 var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
-if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "shape", count: 800, seed: seed + 20);
+if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "colour", count: 400, seed: seed + 20);
+if (builtIn) Console.WriteLine($"built-in task: the colour of {dataFolder}'s pictures, for the tiny CoCa made colour-blind ({checkpoint})");
 var images = LabelledFolder.Read(dataFolder, [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"]);
 var split = ml.Data.TrainTestSplit(ml.Data.LoadFromEnumerable(images), testFraction: 0.25, seed: seed);
 var toKey = ml.Transforms.Conversion.MapValueToKey("Label").Fit(split.TrainSet);

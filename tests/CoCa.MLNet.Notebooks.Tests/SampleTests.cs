@@ -88,6 +88,22 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void FineTuningFileBasedApp_BeatsTheFrozenPoolerWhereTheEncoderIsBlind()
+    {
+        var (code, text) = DotnetRun(Path.Combine(RepositoryPaths.Samples, "fine-tuning.cs"), "--work", _work);
+        Assert.True(code == 0, $"dotnet run fine-tuning.cs exited with {code}:\n{text}");
+        double Accuracy(string what)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(text, what + @": test accuracy ([0-9.]+) ?%");
+            Assert.True(match.Success, text);
+            return double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        double frozen = Accuracy("frozen encoder \\+ new pooler"), fineTuned = Accuracy("fine-tuned encoder \\+ new pooler");
+        Assert.True(fineTuned >= frozen + 20, $"fine-tuned {fineTuned} % is not well above frozen {frozen} %:\n{text}");   // colour-blind encoder on colour: 46 % vs 100 % measured
+        Assert.True(File.Exists(Path.Combine(_work, "fine-tuned-classifier.zip")));
+    }
+
+    [Fact]
     public void Apps_RejectMissingDataAndUnknownOptions_WithTheReason()
     {
         var missing = Path.Combine(_work, "no-such-folder");

@@ -269,14 +269,7 @@ public sealed class FineTunedCoCaLearnsTests : IDisposable
     public void FineTuningLearnsWhatTheFrozenEncoderCannotSee()
     {
         var weights = RandomCoCaCheckpoint.Create(TinyCoCa.Config, seed: 3, includeText: false);
-        var conv = weights["visual.conv1.weight"].Data;   // [W, 3, P, P]
-        int perChannel = TinyCoCa.Config.Vision.PatchSize * TinyCoCa.Config.Vision.PatchSize;
-        for (int w = 0; w < conv.Length; w += 3 * perChannel)
-            for (int i = 0; i < perChannel; i++)
-            {
-                float mean = (conv[w + i] + conv[w + perChannel + i] + conv[w + 2 * perChannel + i]) / 3;
-                conv[w + i] = conv[w + perChannel + i] = conv[w + 2 * perChannel + i] = mean;
-            }
+        GreyscaleEncoder.Average(weights, TinyCoCa.Config);
         var checkpoint = Path.Combine(_dir, "checkpoint");
         Directory.CreateDirectory(checkpoint);
         SafetensorsWriter.Write(Path.Combine(checkpoint, CheckpointLoader.HubSafetensorsFile), weights);
