@@ -106,6 +106,8 @@ internal static class PtbLexer
         R(@"(?i:pt[ey]|co)\.", trailing: Space + "(?i:ltd|lim)"),
         // Abbreviations like "Inc." and "etc.": the word keeps its period (before a sentence end the lexer also gives a "."
         // token, which pycocoevalcap removes).
+        R(Abbrev1, trailing: SentEnd),
+        R(Abbrev1, trailing: @"[\s\S]{2}"),
         R(Abbrev1),
         R(Abbrev4 + @"\."),
         R(Abbrev4, trailing: Space),
@@ -162,11 +164,16 @@ internal static class PtbLexer
         int position = 0;
         while (position < line.Length)
         {
-            int plain = PlainWordLength(line, position);
-            if (plain > 0)
+            if (line[position] is ' ' or '\n')
             {
-                tokens.Add(line.Substring(position, plain));
-                position += plain;
+                position++; // no rule but the white-space one starts with these
+                continue;
+            }
+            int fast = FastTokenLength(line, position);
+            if (fast > 0)
+            {
+                tokens.Add(line.Substring(position, fast));
+                position += fast;
                 continue;
             }
             Rule? best = null;
@@ -189,17 +196,38 @@ internal static class PtbLexer
     }
 
     /// <summary>
-    /// A fast path for the common case, a run of ASCII letters followed by a space or the end: every rule gives it as one
-    /// token (those that would split it, like "cannot" or "gonna", are excluded), so the table need not be tried.
+    /// A fast path for what most captions are made of, where every rule of the table agrees, so it need not be tried: a
+    /// run of ASCII letters followed by a space or the line end, or by ',' or ';' and then a space or the line end, or by
+    /// the caption's final '.' (spaces may follow) when the run is no abbreviation or acronym; and ',' ';' or the final '.'
+    /// themselves.
+    /// Runs the table splits ("cannot", "gonna") are left to it. The length of the token at <paramref name="position"/>,
+    /// or 0 to use the table.
     /// </summary>
-    private static int PlainWordLength(string line, int position)
+    private static int FastTokenLength(string line, int position)
     {
+        char c = line[position];
+        if (c is ',' or ';') return IsBreak(line, position + 1) ? 1 : 0;
+        if (c == '.') return OnlySpacesToLineEnd(line, position + 1) ? 1 : 0;
         int end = position;
         while (end < line.Length && char.IsAsciiLetter(line[end])) end++;
-        if (end == position || (end < line.Length && line[end] is not (' ' or '\n'))) return 0;
+        if (end == position) return 0;
         if (end - position is 5 or 6 && Splits.Contains(line[position..end])) return 0;
-        return end - position;
+        if (IsBreak(line, end)) return end - position;
+        if (line[end] is ',' or ';' && IsBreak(line, end + 1)) return end - position;
+        if (line[end] == '.' && OnlySpacesToLineEnd(line, end + 1) && !AbbreviationOrAcronym.IsMatch(line[position..(end + 1)]))
+            return end - position;
+        return 0;
     }
+
+    private static bool IsBreak(string line, int index) => index == line.Length || line[index] is ' ' or '\n';
+
+    private static bool OnlySpacesToLineEnd(string line, int index)
+    {
+        while (index < line.Length && line[index] == ' ') index++;
+        return index < line.Length && line[index] == '\n';
+    }
+
+    private static readonly Regex AbbreviationOrAcronym = new("^(?:" + Abbrev1 + "|" + Abbrev4 + @"\.)$", RegexOptions.CultureInvariant);
 
     private static readonly HashSet<string> Splits = new(["cannot", "gonna", "gotta", "lemme", "gimme", "wanna"], StringComparer.OrdinalIgnoreCase);
 
