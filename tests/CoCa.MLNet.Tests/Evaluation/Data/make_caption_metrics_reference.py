@@ -15,7 +15,8 @@ name); the numbers here were made that way, with Java 17.
 
 Each set is tokenized by pycocoevalcap's PTBTokenizer (references and candidates in separate runs, as COCOEvalCap
 does) and scored by Bleu(4), Rouge() and Cider() on the tokenized text, as COCOEvalCap.evaluate() does. The file
-also holds a seeded random set ("random") made here, and the PTB tokenization of every "tokenizer" case.
+also holds a seeded random set ("random") made here, and the PTB tokenization of every "tokenizer" case and of 400
+seeded random punctuation-heavy captions.
 """
 import json
 import os
@@ -66,9 +67,16 @@ def main():
                        "ROUGE_L": float(rouge), "CIDEr": float(cider)},
         })
 
-    # The tokenizer cases, all in one run as pycocoevalcap tokenizes a data set (one caption a line).
-    tok = tokenizer.tokenize({str(k): [{"caption": c}] for k, c in enumerate(cases["tokenizer"])})
-    tokenized = [{"caption": c, "tokenized": tok[str(k)][0]} for k, c in enumerate(cases["tokenizer"])]
+    # The tokenizer cases and 400 seeded random punctuation-heavy ones, in one run as pycocoevalcap tokenizes a data set
+    # (a caption a line), each followed by a plain line: a few PTB rules look past the end of a line (a single letter and
+    # a period before a line starting "The ..."), which CoCa.MLNet, reading each caption alone, does not reproduce.
+    captions = cases["tokenizer"] + random_captions()
+    lines = {}
+    for k, c in enumerate(captions):
+        lines["case%d" % k] = [{"caption": c}]
+        lines["next%d" % k] = [{"caption": "zz"}]
+    tok = tokenizer.tokenize(lines)
+    tokenized = [{"caption": c, "tokenized": tok["case%d" % k][0]} for k, c in enumerate(captions)]
 
     with open(os.path.join(HERE, "caption-metrics-reference.json"), "w", encoding="utf-8") as f:
         json.dump({"generated_by": "make_caption_metrics_reference.py with pycocoevalcap ad63453 (Bleu(4), Rouge(), Cider(), PTBTokenizer on CoreNLP 3.4.1)",
@@ -93,6 +101,39 @@ def random_set():
         candidate = caption() if k % 10 else ""
         images.append({"id": str(100000 + k * 7), "candidate": candidate, "references": [caption() for _ in range(5)]})
     return {"name": "random", "note": "150 seeded random images, 5 references each, every tenth candidate empty", "images": images}
+
+
+def random_captions():
+    """Captions built from words, abbreviations, contractions, numbers, symbols and unicode, glued with or without spaces."""
+    rng = random.Random(7)
+    words = ["a", "A", "dog", "Dog", "the", "The", "man", "I", "it", "U.S.", "u.s", "e.g.", "i.e.", "Mr", "Mr.", "St.", "st", "vs.",
+             "etc.", "Inc.", "Co.", "No.", "Fig.", "a.m.", "don't", "can't", "won't", "it's", "dog's", "dogs'", "they're", "I'm",
+             "we've", "you'll", "he'd", "isn't", "o'clock", "O'Neil", "rock'n'roll", "'n'", "cannot", "gonna", "wanna", "t-shirt",
+             "well-known", "3-year-old", "x-ray", "co-op", "caf\u00e9", "na\u00efve", "\u00dcber", "\u00c9COLE", "stra\u00dfe",
+             "\u732b", "\u3053\u3093\u306b\u3061\u306f", "\u039f\u0394\u039f\u03a3", "3.5", "1,000", "10:30", "1/2", "12/25/2020",
+             "2nd", "1990s", "'90s", "$5", "US$", "\u00a3", "\u20ac", "50%", "#1", "@home", "#tag", "www.google.com", "google.com",
+             "http://x.org/a", "a@b.com", "photo.jpg", "C++", "C#", "AT&T", "and/or", "24/7", "hello.world", "x\u00b2", "H\u2082O",
+             "\u00a9", "\u00b0C", "\u2026", "\u2014", "\u2013", "\u2018", "\u2019", "\u201c", "\u201d", "\u00ab", "\u00bb",
+             "\u00bd", "\U0001F436", "A.", "b.", "x."]
+    puncts = [".", ",", ";", ":", "!", "?", "!!", "?!", "...", "..", ". . .", "'", "\"", "`", "``", "''", "(", ")", "[", "]", "{",
+              "}", "-", "--", "---", "-----", "$", "%", "&", "*", "/", "\\", "@", "#", "+", "=", "<", ">", "~", "^", "|", "_",
+              ":)", ";)", ":-)", "&amp;", "&quot;"]
+    result = []
+    for _ in range(400):
+        text = ""
+        for _ in range(rng.randint(1, 12)):
+            r = rng.random()
+            if r < 0.55:
+                part = rng.choice(words)
+            elif r < 0.85:
+                part = rng.choice(puncts)
+            elif rng.random() < 0.5:
+                part = str(rng.randint(0, 20000))
+            else:
+                part = "".join(rng.choice("abcdefXYZ.'-,!?0123") for _ in range(rng.randint(1, 6)))
+            text += ("" if rng.random() < 0.3 else " ") + part
+        result.append(text.strip())
+    return result
 
 
 if __name__ == "__main__":
