@@ -7,10 +7,15 @@ namespace CoCa.MLNet.Evaluation;
 /// The Penn Treebank tokenization that pycocoevalcap runs before scoring captions: Stanford CoreNLP 3.4.1's
 /// <c>PTBTokenizer</c> (a JFlex lexer, <c>PTBLexer.flex</c>) with its default options. Re-expressed as a table of rules in
 /// the lexer's own order, each a regular expression with an optional trailing context; at each position the rule of
-/// the longest match wins (trailing context counted, as JFlex counts it), the earlier rule on a tie. The rules kept are
-/// those a caption can meet; what is left out is listed in the README (caption metrics) and in
-/// <see cref="PtbCaptionTokenizer"/>. Tokens come out in the lexer's spelling ("-LRB-", "``", "n't"), not yet lower-cased.
+/// the longest match wins (trailing context counted, as JFlex counts it), the earlier rule on a tie. Tokens come out in
+/// the lexer's spelling ("-LRB-", "``", "n't"), not yet lower-cased.
 /// </summary>
+/// <remarks>
+/// Left out, as rare in captions: SGML tags with attributes (SENTEND's SGML case is approximated by '&lt;'), the
+/// "Asian" smileys (^_^), the strictTreebank3 state. Letters, digits and case are .NET's Unicode classes. Each line is
+/// read alone: where PTB's trailing context would reach into the next line of pycocoevalcap's file, the line is taken
+/// to end with "\n" and nothing after it.
+/// </remarks>
 internal static class PtbLexer
 {
     private delegate string? Emit(string text);
