@@ -5,9 +5,10 @@
 // The captioning notebook as a C# file-based app: `dotnet run samples/captioning.cs`. Options: --checkpoint <open_clip
 // hub folder with the text tower and decoder> and --vocab <bpe_simple_vocab_16e6.txt.gz>, --data <folder of images>,
 // --work <output folder>. Without them: the tiny CoCa trained from scratch on generated captioned pictures (trained once,
-// then cached), captioning six new pictures next to their true captions.
+// then cached), captioning six new pictures next to their true captions, scored with COCO's caption metrics.
 using CoCa.MLNet.Captioning;
 using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Evaluation;
 using CoCa.MLNet.Samples;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -42,7 +43,16 @@ var captions = captioner.Transform(images).GetColumn<ReadOnlyMemory<char>>("Capt
 for (int i = 0; i < paths.Count; i++)
     Console.WriteLine($"{Path.GetFileName(paths[i])}\t{(captions[i].Length > 60 ? captions[i][..57] + "..." : captions[i])}" + (truth.TryGetValue(paths[i], out var t) ? $"\t(true: {t})" : ""));
 
-// 5. Saved as one file (vision model, decoder and vocabulary inside) and reloaded.
+// 5. How good the captions are: pycocoevalcap's BLEU, ROUGE-L and CIDEr-D against the true captions (one reference a
+//    picture here; COCO has five). Your own --data has no references: skipped.
+if (truth.Count > 0)
+{
+    var scores = CaptionMetrics.Compute(truth.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)new[] { p.Value }),
+        paths.Select((path, i) => (path, i)).ToDictionary(x => x.path, x => captions[x.i]));
+    Console.WriteLine($"BLEU-1 {scores.Bleu1:F3}  BLEU-4 {scores.Bleu4:F3}  ROUGE-L {scores.RougeL:F3}  CIDEr {scores.Cider:F3} on {scores.Images} pictures (METEOR and SPICE need Java: not computed)");
+}
+
+// 6. Saved as one file (vision model, decoder and vocabulary inside) and reloaded.
 var saved = Path.Combine(work, "captioner.zip");
 ml.Model.SaveCoCa(captioner, images.Schema, saved);
 var again = new MLContext().Model.LoadCoCa(saved, out _).Transform(images).GetColumn<ReadOnlyMemory<char>>("Caption").Select(c => c.ToString());

@@ -66,6 +66,11 @@ public sealed class NotebookTests(ITestOutputHelper output)
         Assert.All(captions, c => Assert.Contains(" ids, ", c, StringComparison.Ordinal));
         // The tiny CoCa (trained from scratch) names each picture's colour, as its true caption does.
         Assert.All(captions, c => Assert.Matches(@"ids, a (?<colour>\w+) .*\(true: a \k<colour> ", c));
+        // pycocoevalcap's metrics of those captions against the true ones: the colour and the template words match.
+        var metrics = Assert.Single(outputs, o => o.Text.StartsWith("BLEU-1 ", StringComparison.Ordinal));
+        Assert.Contains("on 6 pictures (METEOR and SPICE need Java: not computed)", metrics.Text);
+        var bleu1 = double.Parse(System.Text.RegularExpressions.Regex.Match(metrics.Text, @"^BLEU-1 ([0-9.]+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(bleu1 > 0.3, metrics.Text);
         Assert.Contains(outputs, o => o.Text.Contains("reloaded captions identical: True", StringComparison.Ordinal));
     }
 

@@ -83,6 +83,7 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
     {
         var (code, text) = DotnetRun(Path.Combine(RepositoryPaths.Samples, "captioning.cs"), "--work", _work);
         Assert.True(code == 0, $"dotnet run captioning.cs exited with {code}:\n{text}");
+        Assert.Contains("on 6 pictures (METEOR and SPICE need Java: not computed)", text);
         Assert.Contains("reloaded captions identical: True", text);
         Assert.True(File.Exists(Path.Combine(_work, "captioner.zip")));
     }

@@ -18,5 +18,6 @@ internal static class CommandCatalog
         CaptionCommand.Create(),
         FinetuneCommand.Create(),
         EvaluatePairsCommand.Create(),
+        EvaluateCaptionsCommand.Create(),
     ];
 }

@@ -26,6 +26,21 @@ internal static class PythonText
         return start == 0 && end == s.Length ? s : s[start..end];
     }
 
+    /// <summary><c>str.split()</c> with no arguments: the runs of text between <see cref="IsStrSpace"/> characters.</summary>
+    public static List<string> Split(string s)
+    {
+        var parts = new List<string>();
+        int i = 0;
+        while (i < s.Length)
+        {
+            while (i < s.Length && IsStrSpace(s[i])) i++;
+            int start = i;
+            while (i < s.Length && !IsStrSpace(s[i])) i++;
+            if (i > start) parts.Add(s[start..i]);
+        }
+        return parts;
+    }
+
     /// <summary><c>regex.sub(r'\s+', ' ', s)</c>.</summary>
     public static string CollapseWhitespace(string s)
     {

@@ -1,0 +1,84 @@
+using CoCa.MLNet.Evaluation;
+using Microsoft.ML;
+
+namespace CoCa.MLNet.Tests.Evaluation;
+
+/// <summary>What a caller of <see cref="CaptionMetrics"/> relies on besides the numbers: its refusals, its overloads, its tokenizer.</summary>
+public class CaptionMetricsTests
+{
+    private static readonly Dictionary<string, IReadOnlyList<string>> References = new()
+    {
+        ["1"] = ["A cat sits on a mat.", "The cat is on the mat."],
+        ["2"] = ["A dog runs in a park.", "A brown dog is running."],
+        ["3"] = ["Two birds fly over the sea.", "Birds in the sky."],
+    };
+
+    private static readonly Dictionary<string, string> Candidates = new() { ["1"] = "A cat on a mat.", ["2"] = "A dog running.", ["3"] = "Two birds." };
+
+    [Fact]
+    public void ImagesOnOneSideOnlyAreRefusedByName()
+    {
+        var candidates = new Dictionary<string, string>(Candidates) { ["9"] = "a fish" };
+        candidates.Remove("3");
+        var e = Assert.Throws<ArgumentException>(() => CaptionMetrics.Compute(References, candidates));
+        Assert.Contains("1 image(s) have candidate captions but no references ('9')", e.Message);
+        Assert.Contains("1 image(s) have references but no candidate captions ('3')", e.Message);
+    }
+
+    [Fact]
+    public void AnImageWithoutReferencesOrNoImagesAtAllIsRefused()
+    {
+        var references = new Dictionary<string, IReadOnlyList<string>>(References) { ["3"] = [] };
+        Assert.Contains("Image '3' has no reference captions", Assert.Throws<ArgumentException>(() => CaptionMetrics.Compute(references, Candidates)).Message);
+        Assert.Contains("no images to score", Assert.Throws<ArgumentException>(() => CaptionMetrics.Compute(new Dictionary<string, IReadOnlyList<string>>(), new Dictionary<string, string>())).Message);
+    }
+
+    [Fact]
+    public void DataViewRowsScoreAsTheDictionariesDo()
+    {
+        var ml = new MLContext(seed: 0);
+        var rows = Candidates.Keys.Select(id => new Row { Caption = Candidates[id], References = [.. References[id]] }).ToList();
+        var fromView = CaptionMetrics.Compute(ml.Data.LoadFromEnumerable(rows));
+        var expected = CaptionMetrics.Compute(References, Candidates);
+        Assert.Equal(expected.ByName(), fromView.ByName());
+        Assert.Equal(["0", "1", "2"], fromView.PerImage.Keys.Order());
+        Assert.Equal(expected.PerImage["2"], fromView.PerImage["1"]);
+    }
+
+    [Fact]
+    public void DataViewWithoutTheColumnNamesTheColumnsItHas()
+    {
+        var ml = new MLContext(seed: 0);
+        var view = ml.Data.LoadFromEnumerable([new Row { Caption = "a cat", References = ["a cat"] }]);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => CaptionMetrics.Compute(view, referencesColumnName: "Refs"));
+        Assert.Contains("Column 'Refs' not found (columns: Caption, References)", e.Message);
+    }
+
+    [Fact]
+    public void PerImageScoresAverageToTheCorpusRougeAndCider()
+    {
+        var scores = CaptionMetrics.Compute(References, Candidates);
+        Assert.Equal(3, scores.Images);
+        Assert.Equal(6, scores.References);
+        Assert.Equal(scores.PerImage.Values.Average(s => s.RougeL), scores.RougeL, 12);
+        Assert.Equal(scores.PerImage.Values.Average(s => s.Cider), scores.Cider, 12);
+        Assert.True(scores.Cider > 0);
+    }
+
+    [Theory]
+    // Stanford PTB's rules as pycocoevalcap runs them (checked against CoreNLP 3.4.1 in caption-metrics-reference.json).
+    [InlineData("Don't the dog's toys (red) look nice?", "do n't the dog 's toys -lrb- red -rrb- look nice")]
+    [InlineData("A man riding a wave on top of a surfboard.", "a man riding a wave on top of a surfboard")]
+    [InlineData("Wow!! Really?!", "wow !! really ?!")]
+    [InlineData("line one\nline two", "line one line two")]
+    public void TokenizeGivesTheTextPycocoevalcapScores(string caption, string expected) =>
+        Assert.Equal(expected, CaptionMetrics.Tokenize(caption));
+
+    private sealed class Row
+    {
+        public string Caption { get; set; } = "";
+
+        [Microsoft.ML.Data.VectorType]
+        public string[] References { get; set; } = [];
+    }
+}
