@@ -35,7 +35,7 @@ public static class Program
         string checkpoint = arguments.GetExistingPath("checkpoint") ?? tiny!.HubFolder;
         var model = CoCaConverter.Convert(checkpoint, Path.Combine(work, "model"));
         if (!model.HasCaptioner)
-            throw new InvalidDataException($"Checkpoint '{checkpoint}' cannot caption: {CoCaConverter.WhyCannotCaption(model.Config) ?? "it has no text_decoder.* weights"}.");
+            throw new InvalidDataException($"Checkpoint '{checkpoint}' cannot caption: {model.Config.CaptioningUnsupportedReason ?? "it has no text_decoder.* weights"}.");
         string vocab = arguments.GetExistingPath("vocab")
             ?? tiny?.VocabularyPath
             ?? throw new ArgumentException("A real checkpoint needs its CLIP vocabulary: --vocab bpe_simple_vocab_16e6.txt.gz (from open_clip).");

@@ -31,7 +31,7 @@ internal static class ConvertCommand
             if (result.HasCaptioner)
                 Console.WriteLine($"  caption: {ConvertedModel.CaptionImageFile} + {ConvertedModel.CaptionStepFile}  decoder {c.Multimodal.Layers} layers, width {c.Multimodal.Width}, KV cache");
             else
-                Console.WriteLine($"  caption: none ({CoCaConverter.WhyCannotCaption(c) ?? "the checkpoint has no text_decoder.* (or text.*) weights"})");
+                Console.WriteLine($"  caption: none ({c.CaptioningUnsupportedReason ?? "the checkpoint has no text_decoder.* (or text.*) weights"})");
             return 0;
         });
         return command;

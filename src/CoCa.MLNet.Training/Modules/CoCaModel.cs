@@ -56,8 +56,9 @@ public sealed class CoCaModel : nn.Module<Tensor, Tensor, CoCaForward>
     /// <summary>The scalar <c>logit_scale</c> parameter.</summary>
     public Parameter LogitScale => logit_scale;
 
-    /// <summary>True when the decoder can run: embed_dim, text width and multimodal width are equal (open_clip's condition).</summary>
-    public bool CanCaption => Config.EmbedDim == Config.Multimodal.Width && Config.Text.Width == Config.Multimodal.Width;
+    /// <summary>Whether the decoder can run: <see cref="CoCaModelConfig.CanCaption"/> (the one answer, on the configuration).</summary>
+    [Obsolete("Use Config.CanCaption (CoCaModelConfig.CanCaption), which also checks the pooler queries, heads and vocabularies.")]
+    public bool CanCaption => Config.CanCaption;
 
     /// <param name="pixels">Normalised pixels [N, 3, S, S].</param>
     /// <param name="ids">Token ids [N, L] (L ≥ 2), padded with pad_id.</param>

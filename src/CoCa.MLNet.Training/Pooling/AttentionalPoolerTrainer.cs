@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CoCa.MLNet.MLNet;
 using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Pooling;
+using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Training.Devices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -257,21 +258,7 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
         if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Label column '{o.LabelColumnName}' must be a key (map labels with MapValueToKey).");
 
-        var keyValues = label.Annotations.FirstOrDefault(a => a.Name == ClassLabelValues.KeyValuesAnnotation);
-        bool hasValues = keyValues.Name is not null;
-        var setId = SchemaShapes.Column("ScoreColumnSetId", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true);
-        var kind = SchemaShapes.Column("ScoreColumnKind", SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, false);
-        var valueKind = SchemaShapes.Column("ScoreValueKind", SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, false);
-        var scoreAnnotations = new List<SchemaShape.Column> { setId, kind, valueKind };
-        var predictedAnnotations = new List<SchemaShape.Column> { setId, kind, valueKind };
-        if (hasValues)
-        {
-            scoreAnnotations.Add(SchemaShapes.Column("SlotNames", SchemaShape.Column.VectorKind.Vector, TextDataViewType.Instance, false));
-            scoreAnnotations.Add(SchemaShapes.Column("TrainingLabelValues", SchemaShape.Column.VectorKind.Vector, keyValues.ItemType, false));
-            predictedAnnotations.Add(SchemaShapes.Column(ClassLabelValues.KeyValuesAnnotation, SchemaShape.Column.VectorKind.Vector, keyValues.ItemType, false));
-        }
-        return SchemaShapes.Append(inputSchema,
-            SchemaShapes.FloatVector(o.ScoreColumnName, new SchemaShape(scoreAnnotations)),
-            SchemaShapes.Column(o.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, new SchemaShape(predictedAnnotations)));
+        var keyValues = label.Annotations.FirstOrDefault(a => a.Name == MulticlassScoreColumns.KeyValues);
+        return MulticlassScoreColumns.Append(inputSchema, o.ScoreColumnName, o.PredictedLabelColumnName, keyValues.Name is null ? null : keyValues.ItemType);
     }
 }

@@ -1,3 +1,4 @@
+using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Pooling;
 using Microsoft.ML;
 using Microsoft.ML.Data;

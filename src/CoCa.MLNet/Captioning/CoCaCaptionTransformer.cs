@@ -53,7 +53,7 @@ public sealed class CoCaCaptionTransformer : BatchedTransformer, ICoCaSavableTra
 
     protected override int BatchSize => _options.BatchSize;
 
-    private protected override IBatchMapper CreateMapper() => new Mapper(this);
+    private protected override IBatchMapper CreateMapper(DataViewSchema inputSchema) => new Mapper(this);
 
     void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {

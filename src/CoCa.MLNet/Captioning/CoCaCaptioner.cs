@@ -35,7 +35,7 @@ public sealed class CoCaCaptioner : IDisposable
         if (!model.HasCaptioner)
             throw new InvalidOperationException(
                 $"Converted model '{model.Directory}' has no caption decoder ({ConvertedModel.CaptionStepFile}): " +
-                (CaptionDecoderOnnx.WhyCannotCaption(model.Config) ?? $"its checkpoint '{model.Source}' had no text_decoder.* (or text.*) weights, or it was converted by an older version; convert a full open_clip CoCa checkpoint again."));
+                (model.Config.CaptioningUnsupportedReason ?? $"its checkpoint '{model.Source}' had no text_decoder.* (or text.*) weights, or it was converted by an older version; convert a full open_clip CoCa checkpoint again."));
         var vocabulary = ClipVocabularyFiles.Read(vocabPath);
         var tokenizer = vocabulary.CreateTokenizer();
         var images = CoCaImageFeatureExtractor.Open(modelPath, options);

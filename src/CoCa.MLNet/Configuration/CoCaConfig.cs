@@ -77,4 +77,33 @@ public sealed record CoCaModelConfig
     public PreprocessConfig Preprocess { get; init; } = new();
     /// <summary>open_clip's <c>quick_gelu</c>: x·σ(1.702x) instead of the exact erf GELU in every MLP (false for the CoCa configs).</summary>
     public bool QuickGelu { get; init; }
+
+    /// <summary>Whether open_clip's captioning decoder fits this configuration (<see cref="CaptioningUnsupportedReason"/> says why not).</summary>
+    [JsonIgnore]
+    public bool CanCaption => CaptioningUnsupportedReason is null;
+
+    /// <summary>
+    /// Null when this configuration can caption, else why not, in one sentence (open_clip's own requirement: the decoder
+    /// reads the text tower's tokens and cross-attends to the embed_dim-wide caption tokens with square projections).
+    /// The one answer to "can this checkpoint caption?": the converter, the captioner and the trainers ask it.
+    /// </summary>
+    [JsonIgnore]
+    public string? CaptioningUnsupportedReason
+    {
+        get
+        {
+            var (t, m) = (Text, Multimodal);
+            if (t.Width != m.Width || m.Width != EmbedDim)
+                return $"CoCa '{Name}' cannot caption: open_clip's captioning decoder needs text width = multimodal width = embed_dim " +
+                    $"(it reads the text tower's token outputs and cross-attends to the embed_dim-wide caption tokens), but this model has " +
+                    $"text width {t.Width}, multimodal width {m.Width} and embed_dim {EmbedDim}.";
+            if (Vision.AttnPoolerQueries < 2)
+                return $"CoCa '{Name}' cannot caption: vision_cfg.attn_pooler_queries is {Vision.AttnPoolerQueries}, which leaves no caption tokens (the first query is the contrastive one).";
+            if (m.Layers < 1 || m.Heads < 1 || m.Width % m.Heads != 0 || t.Heads < 1 || t.Width % t.Heads != 0)
+                return $"CoCa '{Name}' cannot caption: multimodal_cfg needs layers ≥ 1 and widths divisible into heads (text {t.Width}/{t.Heads}, multimodal {m.Width}/{m.Heads}, layers {m.Layers}).";
+            if (m.VocabSize != t.VocabSize)
+                return $"CoCa '{Name}' cannot caption: multimodal vocab_size {m.VocabSize} differs from the text tower's {t.VocabSize}.";
+            return null;
+        }
+    }
 }

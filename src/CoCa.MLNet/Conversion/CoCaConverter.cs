@@ -32,7 +32,7 @@ public static class CoCaConverter
     /// Converts an in-memory state dict with a known configuration: always the image tower (<c>vision.onnx</c>), the
     /// unimodal text tower (<c>text.onnx</c>) when the checkpoint has <c>text.*</c> tensors, and the captioning decoder
     /// (<c>caption_image.onnx</c>, <c>caption_step.onnx</c>) when it also has <c>text_decoder.*</c> and can caption
-    /// (<see cref="CaptionDecoderOnnx.WhyCannotCaption"/>). A checkpoint with some but not
+    /// (<see cref="CoCaModelConfig.CaptioningUnsupportedReason"/>). A checkpoint with some but not
     /// all of the text tensors is rejected, naming the first missing one.
     /// </summary>
     internal static ConvertedModel Convert(StateDict weights, CoCaModelConfig config, string outputDirectory, string? source = null, VisionPrecision precision = VisionPrecision.Float32)
@@ -49,7 +49,7 @@ public static class CoCaConverter
         if (hasText) AtomicFile.Write(textPath, stream => TextTowerOnnx.Write(config, weights, stream));
         else File.Delete(textPath);   // a stale text tower from an earlier conversion must not pair with these weights
         // The captioning decoder: when the checkpoint has text_decoder.* and open_clip could caption with it.
-        bool hasCaptioner = hasText && CaptionDecoderOnnx.HasDecoder(weights) && CaptionDecoderOnnx.WhyCannotCaption(config) is null;
+        bool hasCaptioner = hasText && CaptionDecoderOnnx.HasDecoder(weights) && config.CanCaption;
         var captionPaths = new[] { Path.Combine(outputDirectory, ConvertedModel.CaptionImageFile), Path.Combine(outputDirectory, ConvertedModel.CaptionStepFile) };
         if (hasCaptioner)
         {
@@ -70,7 +70,8 @@ public static class CoCaConverter
     /// Why a checkpoint of <paramref name="config"/> cannot caption (open_clip's requirement: text width = multimodal
     /// width = embed_dim), or null when it can.
     /// </summary>
-    public static string? WhyCannotCaption(CoCaModelConfig config) => CaptionDecoderOnnx.WhyCannotCaption(config);
+    [Obsolete("Use CoCaModelConfig.CaptioningUnsupportedReason (or CanCaption): the one answer, on the configuration.")]
+    public static string? WhyCannotCaption(CoCaModelConfig config) => (config ?? throw new ArgumentNullException(nameof(config))).CaptioningUnsupportedReason;
 
     internal static bool HasTextTower(StateDict weights) => weights.KeysWithPrefix("text.").Any();
 }

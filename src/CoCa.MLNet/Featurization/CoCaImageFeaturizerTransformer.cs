@@ -57,7 +57,7 @@ public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSa
 
     protected override int BatchSize => _options.BatchSize;
 
-    private protected override IBatchMapper CreateMapper() => new Mapper(this);
+    private protected override IBatchMapper CreateMapper(DataViewSchema inputSchema) => new Mapper(this);
 
     void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {

@@ -51,7 +51,7 @@ public sealed class CoCaTextEmbeddingTransformer : BatchedTransformer, ICoCaSava
 
     protected override int BatchSize => _options.BatchSize;
 
-    private protected override IBatchMapper CreateMapper() => new Mapper(this);
+    private protected override IBatchMapper CreateMapper(DataViewSchema inputSchema) => new Mapper(this);
 
     void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {

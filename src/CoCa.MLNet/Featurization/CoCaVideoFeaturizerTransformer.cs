@@ -56,7 +56,7 @@ public sealed class CoCaVideoFeaturizerTransformer : BatchedTransformer, ICoCaSa
 
     protected override int BatchSize => _videos.VideosPerBatch;
 
-    private protected override IBatchMapper CreateMapper() => new Mapper(this);
+    private protected override IBatchMapper CreateMapper(DataViewSchema inputSchema) => new Mapper(this);
 
     void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {

@@ -1,4 +1,5 @@
 using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Runtime;
 using Microsoft.ML.OnnxRuntime;
 
@@ -11,10 +12,11 @@ namespace CoCa.MLNet.Featurization;
 /// </summary>
 internal sealed class CoCaVisionEncoder : IDisposable
 {
-    public const string PixelsInput = "pixel_values";
-    public const string TokensOutput = "tokens";
-    public const string EmbeddingOutput = "image_embedding";
-    public const string CaptionTokensOutput = "caption_tokens";
+    // The vision model's input and outputs, as its writer names them (one home: VisionTowerOnnx).
+    public const string PixelsInput = VisionTowerOnnx.PixelValues;
+    public const string TokensOutput = VisionTowerOnnx.Tokens;
+    public const string EmbeddingOutput = VisionTowerOnnx.ImageEmbedding;
+    public const string CaptionTokensOutput = VisionTowerOnnx.CaptionTokens;
 
     private readonly InferenceSession _session;
     // On CUDA: outputs land in pinned host memory through IO binding (8 % more images/s on an H200 than ONNX Runtime's

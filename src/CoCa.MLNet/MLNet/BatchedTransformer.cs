@@ -14,8 +14,8 @@ public abstract class BatchedTransformer : ITransformer
     /// <summary>Rows mapped per batch (one ONNX Runtime call each).</summary>
     protected abstract int BatchSize { get; }
 
-    /// <summary>A new mapper over this transformer's state (its input schema is checked by the caller).</summary>
-    private protected abstract IBatchMapper CreateMapper();
+    /// <summary>A new mapper over this transformer's state for <paramref name="inputSchema"/> (checked by the caller).</summary>
+    private protected abstract IBatchMapper CreateMapper(DataViewSchema inputSchema);
 
     public bool IsRowToRowMapper => true;
 
@@ -30,7 +30,7 @@ public abstract class BatchedTransformer : ITransformer
     private IBatchMapper CheckedMapper(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        var mapper = CreateMapper();
+        var mapper = CreateMapper(inputSchema);
         mapper.CheckInputSchema(inputSchema);
         return mapper;
     }

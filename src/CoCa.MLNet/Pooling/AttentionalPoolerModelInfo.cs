@@ -1,3 +1,4 @@
+using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Runtime;
 
 namespace CoCa.MLNet.Pooling;

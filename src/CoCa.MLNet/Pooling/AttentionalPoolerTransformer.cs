@@ -1,4 +1,5 @@
 using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Persistence;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -120,32 +121,13 @@ public sealed class AttentionalPoolerTransformer : ICoCaSavableTransformer, IDis
     private sealed class Mapper : IBatchMapper
     {
         private readonly AttentionalPoolerTransformer _parent;
-        private readonly List<OutputColumn> _outputs;
+        private readonly OutputColumn[] _outputs;
 
         public Mapper(AttentionalPoolerTransformer parent, DataViewSchema inputSchema)
         {
             _parent = parent;
             var info = parent.Info;
-            int k = info.Config.Classes;
-            uint setId = NextScoreColumnSetId(inputSchema);
-
-            var score = new DataViewSchema.Annotations.Builder();
-            if (parent.ClassLabels is { } labels)
-            {
-                labels.AddAsText(score, "SlotNames");
-                labels.AddTo(score, "TrainingLabelValues");
-            }
-            AddScoreKind(score, setId, "Score");
-
-            var predicted = new DataViewSchema.Annotations.Builder();
-            parent.ClassLabels?.AddTo(predicted, ClassLabelValues.KeyValuesAnnotation);
-            AddScoreKind(predicted, setId, "PredictedLabel");
-
-            _outputs =
-            [
-                new OutputColumn(info.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, k), score.ToAnnotations()),
-                new OutputColumn(info.PredictedLabelColumnName, new KeyDataViewType(typeof(uint), k), predicted.ToAnnotations()),
-            ];
+            _outputs = MulticlassScoreColumns.Create(inputSchema, info.ScoreColumnName, info.PredictedLabelColumnName, info.Config.Classes, parent.ClassLabels);
         }
 
         public string InputColumnName => _parent.Info.FeatureColumnName;
@@ -194,33 +176,9 @@ public sealed class AttentionalPoolerTransformer : ICoCaSavableTransformer, IDis
             for (int i = 0; i < inputs.Count; i++)
             {
                 var p = probabilities.AsSpan(i * k, k).ToArray();
-                int best = 0;
-                for (int j = 1; j < k; j++) if (p[j] > p[best]) best = j;
-                result[i] = [p, (uint)(best + 1)];
+                result[i] = [p, MulticlassScoreColumns.PredictedKey(p)];
             }
             return result;
-        }
-
-        private static void AddScoreKind(DataViewSchema.Annotations.Builder builder, uint setId, string valueKind)
-        {
-            builder.Add("ScoreColumnKind", TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = "MulticlassClassification".AsMemory());
-            builder.Add("ScoreValueKind", TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = valueKind.AsMemory());
-            builder.Add("ScoreColumnSetId", new KeyDataViewType(typeof(uint), int.MaxValue), (ref uint v) => v = setId);
-        }
-
-        /// <summary>ML.NET numbers the score column sets of a schema 1, 2, ...: one more than any already there.</summary>
-        private static uint NextScoreColumnSetId(DataViewSchema schema)
-        {
-            uint max = 0;
-            foreach (var col in schema)
-            {
-                var a = col.Annotations.Schema.GetColumnOrNull("ScoreColumnSetId");
-                if (a is null || a.Value.Type.RawType != typeof(uint)) continue;
-                uint id = 0;
-                col.Annotations.GetValue("ScoreColumnSetId", ref id);
-                max = Math.Max(max, id);
-            }
-            return max + 1;
         }
     }
 }

@@ -1,3 +1,4 @@
+using CoCa.MLNet.Scoring;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

@@ -76,18 +76,7 @@ public sealed class CoCaZeroShotEstimator : IEstimator<CoCaZeroShotTransformer>
         var input = SchemaShapes.Find(inputSchema, _options.FeatureColumnName, "a float vector of CoCa image embeddings");
         if (input.Kind == SchemaShape.Column.VectorKind.Scalar || input.ItemType != NumberDataViewType.Single)
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{_options.FeatureColumnName}' is {input.ItemType} ({input.Kind}); expected a float vector of CoCa image embeddings.");
-        var text = TextDataViewType.Instance;
-        var scoreAnnotations = new SchemaShape(
-        [
-            SchemaShapes.Column(CoCaZeroShotTransformer.SlotNamesKind, SchemaShape.Column.VectorKind.Vector, text, false),
-            SchemaShapes.Column(CoCaZeroShotTransformer.ScoreColumnKindKind, SchemaShape.Column.VectorKind.Scalar, text, false),
-            SchemaShapes.Column(CoCaZeroShotTransformer.ScoreValueKindKind, SchemaShape.Column.VectorKind.Scalar, text, false),
-        ]);
-        var labelAnnotations = new SchemaShape(
-            [SchemaShapes.Column(CoCaZeroShotTransformer.KeyValuesKind, SchemaShape.Column.VectorKind.Vector, text, false)]);
-        return SchemaShapes.Append(inputSchema,
-            SchemaShapes.FloatVector(_options.ScoreColumnName, scoreAnnotations),
-            SchemaShapes.Column(_options.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, labelAnnotations));
+        return MulticlassScoreColumns.Append(inputSchema, _options.ScoreColumnName, _options.PredictedLabelColumnName, TextDataViewType.Instance);
     }
 
     internal static void Validate(CoCaZeroShotOptions options)

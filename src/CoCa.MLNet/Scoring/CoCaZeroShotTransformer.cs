@@ -16,12 +16,6 @@ namespace CoCa.MLNet.Scoring;
 public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTransformer
 {
     // ML.NET's annotation kinds (AnnotationUtils.Kinds is internal).
-    internal const string SlotNamesKind = "SlotNames";
-    internal const string KeyValuesKind = "KeyValues";
-    internal const string ScoreColumnKindKind = "ScoreColumnKind";
-    internal const string ScoreValueKindKind = "ScoreValueKind";
-    private const string MulticlassScoreColumnKind = "MulticlassClassification";
-    private const string ScoreValueKind = "Score";
 
     private const string ClassEmbeddingsEntry = "class_embeddings.f32";
 
@@ -96,7 +90,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
 
     protected override int BatchSize => 256;
 
-    private protected override IBatchMapper CreateMapper() => new Mapper(this);
+    private protected override IBatchMapper CreateMapper(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
 
     void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {
@@ -155,24 +149,6 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
             throw new ArgumentOutOfRangeException(nameof(schema), $"Input column '{name}' is {col.Type}; expected a float vector of {embeddingDim} values (the CoCa embedding size).");
     }
 
-    private DataViewSchema.Annotations ScoreAnnotations()
-    {
-        var b = new DataViewSchema.Annotations.Builder();
-        b.Add(SlotNamesKind, new VectorDataViewType(TextDataViewType.Instance, _classNames.Length), (ref VBuffer<ReadOnlyMemory<char>> v) => v = ClassNameBuffer());
-        b.Add(ScoreColumnKindKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = MulticlassScoreColumnKind.AsMemory());
-        b.Add(ScoreValueKindKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = ScoreValueKind.AsMemory());
-        return b.ToAnnotations();
-    }
-
-    private DataViewSchema.Annotations LabelAnnotations()
-    {
-        var b = new DataViewSchema.Annotations.Builder();
-        b.Add(KeyValuesKind, new VectorDataViewType(TextDataViewType.Instance, _classNames.Length), (ref VBuffer<ReadOnlyMemory<char>> v) => v = ClassNameBuffer());
-        return b.ToAnnotations();
-    }
-
-    private VBuffer<ReadOnlyMemory<char>> ClassNameBuffer() => new(_classNames.Length, _classNames.Select(n => n.AsMemory()).ToArray());
-
     private sealed class Saved
     {
         public List<string> ClassNames { get; set; } = [];
@@ -190,15 +166,11 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
         private readonly CoCaZeroShotTransformer _parent;
         private readonly OutputColumn[] _outputs;
 
-        public Mapper(CoCaZeroShotTransformer parent)
+        public Mapper(CoCaZeroShotTransformer parent, DataViewSchema inputSchema)
         {
             _parent = parent;
-            int k = parent._classNames.Length;
-            _outputs =
-            [
-                new(parent.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, k), parent.ScoreAnnotations()),
-                new(parent.PredictedLabelColumnName, new KeyDataViewType(typeof(uint), k), parent.LabelAnnotations()),
-            ];
+            _outputs = MulticlassScoreColumns.Create(inputSchema, parent.ScoreColumnName, parent.PredictedLabelColumnName, parent._classNames.Length,
+                new ClassLabelValues("Text", parent._classNames));
         }
 
         public string InputColumnName => _parent.FeatureColumnName;
@@ -233,10 +205,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
             for (int i = 0; i < inputs.Count; i++)
             {
                 var scores = _parent.Score((float[])inputs[i]);
-                int best = 0;
-                for (int c = 1; c < scores.Length; c++)
-                    if (scores[c] > scores[best]) best = c;
-                result[i] = [scores, (uint)(best + 1)];
+                result[i] = [scores, MulticlassScoreColumns.PredictedKey(scores)];
             }
             return result;
         }

@@ -57,6 +57,12 @@ public class ZeroShotTests(ITestOutputHelper output)
         VBuffer<ReadOnlyMemory<char>> slotNames = default;
         scoreColumn.GetSlotNames(ref slotNames);
         Assert.Equal(model.ClassNames, slotNames.DenseValues().Select(s => s.ToString()));
+        // ML.NET's multiclass contract, as the pooler's: both outputs in one score column set.
+        uint scoreSet = 0, labelSet = 0;
+        scoreColumn.Annotations.GetValue("ScoreColumnSetId", ref scoreSet);
+        scored.Schema["PredictedLabel"].Annotations.GetValue("ScoreColumnSetId", ref labelSet);
+        Assert.Equal(1u, scoreSet);
+        Assert.Equal(scoreSet, labelSet);
         foreach (var (score, i) in scored.GetColumn<float[]>("Score").Select((s, i) => (s, i)))
         {
             int label = Array.IndexOf(model.ClassNames, model.Images[i].Label);

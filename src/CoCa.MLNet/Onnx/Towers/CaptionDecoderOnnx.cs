@@ -62,36 +62,15 @@ internal static class CaptionDecoderOnnx
     public static string CrossKey(int layer) => $"cross_key.{layer}";
     public static string CrossValue(int layer) => $"cross_value.{layer}";
 
-    /// <summary>
-    /// Null when <paramref name="config"/> can caption, else why not (open_clip's own requirement: the decoder reads the
-    /// text tower's tokens and cross-attends to the embed_dim-wide caption tokens with square projections).
-    /// </summary>
-    public static string? WhyCannotCaption(CoCaModelConfig config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        var t = config.Text;
-        var m = config.Multimodal;
-        if (t.Width != m.Width || m.Width != config.EmbedDim)
-            return $"CoCa '{config.Name}' cannot caption: open_clip's captioning decoder needs text width = multimodal width = embed_dim " +
-                $"(it reads the text tower's token outputs and cross-attends to the embed_dim-wide caption tokens), but this model has " +
-                $"text width {t.Width}, multimodal width {m.Width} and embed_dim {config.EmbedDim}.";
-        if (config.Vision.AttnPoolerQueries < 2)
-            return $"CoCa '{config.Name}' cannot caption: vision_cfg.attn_pooler_queries is {config.Vision.AttnPoolerQueries}, which leaves no caption tokens (the first query is the contrastive one).";
-        if (m.Layers < 1 || m.Heads < 1 || m.Width % m.Heads != 0 || t.Heads < 1 || t.Width % t.Heads != 0)
-            return $"CoCa '{config.Name}' cannot caption: multimodal_cfg needs layers ≥ 1 and widths divisible into heads (text {t.Width}/{t.Heads}, multimodal {m.Width}/{m.Heads}, layers {m.Layers}).";
-        if (m.VocabSize != t.VocabSize)
-            return $"CoCa '{config.Name}' cannot caption: multimodal vocab_size {m.VocabSize} differs from the text tower's {t.VocabSize}.";
-        return null;
-    }
-
     /// <summary>True when the checkpoint carries the captioning decoder (<c>text_decoder.*</c>) and the text tower.</summary>
     public static bool HasDecoder(StateDict weights) =>
         weights.KeysWithPrefix(DecoderPrefix + ".").Any() && weights.KeysWithPrefix(TextPrefix + ".").Any();
 
-    /// <summary>Throws <see cref="CoCaConfigException"/> with <see cref="WhyCannotCaption"/>'s reason.</summary>
+    /// <summary>Throws <see cref="CoCaConfigException"/> with <see cref="CoCaModelConfig.CaptioningUnsupportedReason"/>.</summary>
     public static void RequireCaptioning(CoCaModelConfig config)
     {
-        if (WhyCannotCaption(config) is { } why) throw new CoCaConfigException(why);
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.CaptioningUnsupportedReason is { } why) throw new CoCaConfigException(why);
     }
 
     /// <summary>

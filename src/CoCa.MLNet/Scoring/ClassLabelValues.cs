@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace CoCa.MLNet.Pooling;
+namespace CoCa.MLNet.Scoring;
 
 /// <summary>
 /// The values behind a key-typed label (its KeyValues annotation, e.g. the class names from MapValueToKey), kept so

@@ -1,4 +1,4 @@
-namespace CoCa.MLNet.Training.Pooling;
+namespace CoCa.MLNet.Training.Optimization;
 
 /// <summary>Linear warmup from 0 to the peak over the first steps, then cosine decay towards 0 (reached one step after the last).</summary>
 internal sealed class LearningRateSchedule
