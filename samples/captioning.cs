@@ -32,7 +32,7 @@ var vocab = arguments.GetExistingPath("vocab") ?? tiny?.VocabularyPath ?? throw 
 // 3. Images. Built-in: six new captioned pictures, whose true captions are kept to compare.
 var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
 var truth = arguments.Get("data") is null ? TinyCoCa.HeldOutPictures(dataFolder, count: 6, seed: 2).ToDictionary(p => p.Path, p => p.Caption) : [];
-var paths = Directory.EnumerateFiles(dataFolder, "*.*", SearchOption.AllDirectories).Where(p => p.EndsWith(".png") || p.EndsWith(".jpg")).Order().ToList();
+var paths = Directory.EnumerateFiles(dataFolder, "*.*", SearchOption.AllDirectories).Where(CoCa.MLNet.Preprocessing.ImageFiles.HasImageExtension).Order().ToList();
 var images = ml.Data.LoadFromEnumerable(paths.Select(p => new ImageRow { Image = p }));
 
 // 4. Captions, as open_clip's generate() writes them: beam search with 6 beams, 30 tokens at most (fewer when the

@@ -39,7 +39,7 @@ var checkpoint = arguments.GetExistingPath("checkpoint")
 var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
 if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "colour", count: 400, seed: seed + 20);
 if (builtIn) Console.WriteLine($"built-in task: the colour of {dataFolder}'s pictures, for the tiny CoCa made colour-blind ({checkpoint})");
-var images = LabelledFolder.Read(dataFolder, [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"]);
+var images = LabelledFolder.Read(dataFolder, CoCa.MLNet.Preprocessing.ImageFiles.Extensions);
 var split = ml.Data.TrainTestSplit(ml.Data.LoadFromEnumerable(images), testFraction: 0.25, seed: seed);
 var toKey = ml.Transforms.Conversion.MapValueToKey("Label").Fit(split.TrainSet);
 var train = toKey.Transform(split.TrainSet);

@@ -31,7 +31,7 @@ Console.WriteLine($"model: {model.Directory}, tokens [{model.Config.Vision.Token
 // 3. The images: one sub-folder per class; new generated pictures, a folder per place of the shape, when none is given.
 var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
 if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "place", count: 320, seed: seed + 10);
-var images = LabelledFolder.Read(dataFolder, [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"]);
+var images = LabelledFolder.Read(dataFolder, CoCa.MLNet.Preprocessing.ImageFiles.Extensions);
 var split = ml.Data.TrainTestSplit(ml.Data.LoadFromEnumerable(images), testFraction: 0.25, seed: seed);
 
 // 4. Featurize: Tokens [T, D] per image (open_clip preprocessing, batched ONNX Runtime).

@@ -29,7 +29,7 @@ var vocab = arguments.GetExistingPath("vocab") ?? tiny?.VocabularyPath ?? throw 
 //    and prompts written like the tiny CoCa's captions ("a red circle on the left"), averaged per class.
 var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
 if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "colour", count: 64, seed: 2);
-var inputs = LabelledFolder.Read(dataFolder, [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"]);
+var inputs = LabelledFolder.Read(dataFolder, CoCa.MLNet.Preprocessing.ImageFiles.Extensions);
 var classNames = inputs.Select(i => i.Label).Distinct().ToArray();
 var templates = tiny is not null && arguments.Get("data") is null ? TinyCoCa.Prompts("colour") : CoCaZeroShotTemplates.Default;
 var images = ml.Data.LoadFromEnumerable(inputs);

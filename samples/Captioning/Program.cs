@@ -12,7 +12,7 @@ namespace CoCa.MLNet.Samples.Captioning;
 /// </summary>
 public static class Program
 {
-    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
+    private static readonly string[] ImageExtensions = [.. CoCa.MLNet.Preprocessing.ImageFiles.Extensions];
 
     public static int Main(string[] args) => SampleArguments.RunMain(args, "Captioning", "image captioning with CoCa's decoder (open_clip's generate())",
         new Dictionary<string, string>

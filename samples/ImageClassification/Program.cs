@@ -10,7 +10,7 @@ namespace CoCa.MLNet.Samples.ImageClassification;
 /// </summary>
 public static class Program
 {
-    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
+    private static readonly string[] ImageExtensions = [.. CoCa.MLNet.Preprocessing.ImageFiles.Extensions];
 
     public static int Main(string[] args) => SampleArguments.RunMain(args, "ImageClassification", "train an image classifier on frozen CoCa features",
         new Dictionary<string, string>

@@ -12,7 +12,7 @@ namespace CoCa.MLNet.Samples.VideoActionRecognition;
 /// </summary>
 public static class Program
 {
-    private static readonly string[] VideoExtensions = [".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg"];
+    private static readonly string[] VideoExtensions = [.. CoCa.MLNet.Video.VideoFiles.Extensions];
 
     public static int Main(string[] args) => SampleArguments.RunMain(args, "VideoActionRecognition", "train a video action classifier on frozen CoCa frame features",
         new Dictionary<string, string>

@@ -11,7 +11,7 @@ namespace CoCa.MLNet.Samples.ZeroShot;
 /// </summary>
 public static class Program
 {
-    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
+    private static readonly string[] ImageExtensions = [.. CoCa.MLNet.Preprocessing.ImageFiles.Extensions];
 
     public static int Main(string[] args) => SampleArguments.RunMain(args, "ZeroShot", "zero-shot image classification with CoCa's text tower",
         new Dictionary<string, string>

@@ -3,10 +3,10 @@ namespace CoCa.MLNet.Cli.Commands;
 /// <summary>Expands the PATH arguments of a command: files as given, folders as their files sorted by name.</summary>
 internal static class InputPaths
 {
-    public static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"];
+    public static readonly string[] ImageExtensions = [.. Preprocessing.ImageFiles.Extensions];
 
     /// <summary>Video containers ffmpeg reads (the library's list, which also tells the video rows of a pairs file).</summary>
-    public static readonly string[] VideoExtensions = CoCa.MLNet.Video.VideoFiles.Extensions;
+    public static readonly string[] VideoExtensions = [.. CoCa.MLNet.Video.VideoFiles.Extensions];
 
     /// <summary>Image formats PIL (open_clip) may read that coca does not decode: a folder holding them is refused.</summary>
     public static readonly string[] UnreadableImageExtensions =

@@ -16,9 +16,7 @@ public static class CoCaCheckpointFolder
     /// <summary>True when <paramref name="folder"/> holds an <c>open_clip_config.json</c> and no weights file.</summary>
     public static bool IsConfigOnly(string folder) =>
         Directory.Exists(folder) && File.Exists(Path.Combine(folder, CheckpointLoader.HubConfigFile))
-        && !Directory.EnumerateFiles(folder).Any(f => f.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
-            || f.EndsWith(".bin", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".pt", StringComparison.OrdinalIgnoreCase)
-            || f.EndsWith(".pth", StringComparison.OrdinalIgnoreCase));
+        && !Directory.EnumerateFiles(folder).Any(f => CheckpointLoader.WeightFileExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()));
 
     /// <summary>
     /// Loads the CoCa in <paramref name="folder"/> (config + weights), or initialises one from its config alone with

@@ -24,6 +24,9 @@ internal static class CheckpointLoader
     private static readonly string[] SafetensorsExtensions = [".safetensors"];
     private static readonly string[] TorchExtensions = [".bin", ".pt", ".pth"];
 
+    /// <summary>Extensions of the weight files this loader reads (safetensors, torch.save), the one list.</summary>
+    public static IReadOnlyList<string> WeightFileExtensions { get; } = [.. SafetensorsExtensions, .. TorchExtensions];
+
     public static LoadedCheckpoint Load(string fileOrFolder) => Load(fileOrFolder, include: null);
 
     /// <summary>Loads only the tensors whose names pass <paramref name="include"/> (e.g. skip <c>text_decoder.*</c> to save memory).</summary>

@@ -25,7 +25,7 @@ public sealed record VideoReaderOptions
     public Func<string, RgbImage>? FrameImageDecoder { get; init; }
 
     /// <summary>File extensions (case-insensitive, with dot) that count as frames in a frame folder; other files are ignored.</summary>
-    public IReadOnlyCollection<string> FrameImageExtensions { get; init; } = [".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"];
+    public IReadOnlyCollection<string> FrameImageExtensions { get; init; } = [.. Preprocessing.ImageFiles.Extensions];
 
     public static VideoReaderOptions Default { get; } = new();
 }
