@@ -13,7 +13,7 @@ public static class CoCaCaptionCatalog
     /// open_clip's <c>bpe_simple_vocab_16e6.txt.gz</c> (or a CLIP vocab.json with merges.txt).
     /// </summary>
     public static CoCaCaptionEstimator GenerateCoCaCaption(this TransformsCatalog catalog, string modelPath, string vocabPath,
-        string inputColumnName = "Image", string outputColumnName = "Caption", CaptionGenerationOptions? options = null) =>
+        string inputColumnName = CoCa.MLNet.CoCaColumnNames.Image, string outputColumnName = CoCa.MLNet.CoCaColumnNames.Caption, CaptionGenerationOptions? options = null) =>
         catalog.GenerateCoCaCaption(new CoCaCaptionOptions
         {
             ModelPath = modelPath,

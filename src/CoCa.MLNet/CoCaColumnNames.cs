@@ -27,4 +27,16 @@ public static class CoCaColumnNames
 
     /// <summary>The most probable class, a key of the label's type.</summary>
     public const string PredictedLabel = "PredictedLabel";
+
+    /// <summary>Text input of the text tower (zero-shot prompts, retrieval queries, captions to embed).</summary>
+    public const string Text = "Text";
+
+    /// <summary>CoCa's text embedding [E], in the image embedding's space: the text featurizer's output.</summary>
+    public const string TextEmbedding = "TextEmbedding";
+
+    /// <summary>A generated caption (the captioner's output), or the caption a caption metric scores.</summary>
+    public const string Caption = "Caption";
+
+    /// <summary>A row's reference captions (text vector), what caption metrics compare a caption with.</summary>
+    public const string References = "References";
 }

@@ -14,7 +14,7 @@ public static class CoCaTextCatalog
     /// <paramref name="vocabPath"/> is open_clip's <c>bpe_simple_vocab_16e6.txt.gz</c> (or a CLIP vocab.json with merges.txt).
     /// </summary>
     public static CoCaTextEmbeddingEstimator ExtractCoCaTextEmbedding(this TransformsCatalog catalog, string modelPath, string vocabPath,
-        string inputColumnName = "Text", string outputColumnName = "TextEmbedding", int batchSize = 64) =>
+        string inputColumnName = CoCa.MLNet.CoCaColumnNames.Text, string outputColumnName = CoCa.MLNet.CoCaColumnNames.TextEmbedding, int batchSize = 64) =>
         catalog.ExtractCoCaTextEmbedding(new CoCaTextEmbeddingOptions
         {
             ModelPath = modelPath,
@@ -37,7 +37,7 @@ public static class CoCaTextCatalog
     /// </summary>
     public static CoCaZeroShotEstimator CoCaZeroShot(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string modelPath, string vocabPath, IReadOnlyList<string> classNames, IReadOnlyList<string>? templates = null,
-        string featureColumnName = "Embedding", string scoreColumnName = "Score", string predictedLabelColumnName = "PredictedLabel") =>
+        string featureColumnName = CoCa.MLNet.CoCaColumnNames.Embedding, string scoreColumnName = CoCa.MLNet.CoCaColumnNames.Score, string predictedLabelColumnName = CoCa.MLNet.CoCaColumnNames.PredictedLabel) =>
         catalog.CoCaZeroShot(new CoCaZeroShotOptions
         {
             ModelPath = modelPath,

@@ -19,10 +19,10 @@ public sealed class CoCaCaptionOptions
     /// them as images (e.g. a folder of frames, or <c>VideoReader</c>) and give one row per frame; CoCa's decoder
     /// captions single images, and open_clip has no video captioning.
     /// </summary>
-    public string InputColumnName { get; set; } = "Image";
+    public string InputColumnName { get; set; } = CoCaColumnNames.Image;
 
     /// <summary>Output text column: the caption (start/end tokens removed, stripped).</summary>
-    public string OutputColumnName { get; set; } = "Caption";
+    public string OutputColumnName { get; set; } = CoCaColumnNames.Caption;
 
     /// <summary>Optional int64 vector column of the caption's ids (start token first, end token last when it ended early); null for none.</summary>
     public string? IdsColumnName { get; set; }

@@ -78,7 +78,7 @@ public static class CaptionMetrics
     /// captions (a vector of text, or text for one reference). Per-image scores are keyed by row index ("0", "1", ...).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or not text.</exception>
-    public static CaptionScores Compute(IDataView data, string captionColumnName = "Caption", string referencesColumnName = "References")
+    public static CaptionScores Compute(IDataView data, string captionColumnName = CoCaColumnNames.Caption, string referencesColumnName = CoCaColumnNames.References)
     {
         ArgumentNullException.ThrowIfNull(data);
         var caption = TextColumn(data, captionColumnName, allowVector: false);

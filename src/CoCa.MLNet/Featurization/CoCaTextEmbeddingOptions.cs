@@ -15,10 +15,10 @@ public sealed class CoCaTextEmbeddingOptions
     public string VocabPath { get; set; } = "";
 
     /// <summary>The input text column.</summary>
-    public string InputColumnName { get; set; } = "Text";
+    public string InputColumnName { get; set; } = CoCaColumnNames.Text;
 
     /// <summary>Output column of CoCa's contrastive text embedding (not normalized), [E].</summary>
-    public string OutputColumnName { get; set; } = "TextEmbedding";
+    public string OutputColumnName { get; set; } = CoCaColumnNames.TextEmbedding;
 
     /// <summary>Texts per ONNX Runtime call.</summary>
     public int BatchSize { get; set; } = 64;

@@ -16,7 +16,7 @@ namespace CoCa.MLNet.Featurization;
 /// </summary>
 internal sealed class FeatureShardsDataView : IDataView
 {
-    public const string PathColumn = "Path", LabelColumn = "Label", TokensColumn = CoCaColumnNames.Tokens, EmbeddingColumn = CoCaColumnNames.Embedding;
+    public const string PathColumn = "Path", LabelColumn = CoCaColumnNames.Label, TokensColumn = CoCaColumnNames.Tokens, EmbeddingColumn = CoCaColumnNames.Embedding;
 
     private readonly string[] _files;
     private readonly FeatureParquet.Info _info;

@@ -18,13 +18,13 @@ public sealed class CoCaZeroShotOptions
     public IReadOnlyList<string> Templates { get; set; } = CoCaZeroShotTemplates.Default;
 
     /// <summary>The input column of CoCa image (or video) embeddings, a float vector [E] (normalized here).</summary>
-    public string FeatureColumnName { get; set; } = "Embedding";
+    public string FeatureColumnName { get; set; } = CoCaColumnNames.Embedding;
 
     /// <summary>Output: class probabilities softmax(LogitScale · cos), a float vector [K] with the class names as slot names.</summary>
-    public string ScoreColumnName { get; set; } = "Score";
+    public string ScoreColumnName { get; set; } = CoCaColumnNames.Score;
 
     /// <summary>Output: the most probable class, a key with the class names as key values.</summary>
-    public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+    public string PredictedLabelColumnName { get; set; } = CoCaColumnNames.PredictedLabel;
 
     /// <summary>Multiplies the cosine similarities before the softmax (open_clip's zero-shot evaluation uses 100).</summary>
     public float LogitScale { get; set; } = 100f;

@@ -54,7 +54,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
     /// <c>ExtractCoCaTextEmbedding</c>): <paramref name="classEmbeddings"/> is [K, E] row-major; each row is L2-normalized here.
     /// </summary>
     public static CoCaZeroShotTransformer FromClassEmbeddings(MLContext mlContext, IReadOnlyList<string> classNames, float[] classEmbeddings,
-        string featureColumnName = "Embedding", string scoreColumnName = "Score", string predictedLabelColumnName = "PredictedLabel", float logitScale = 100f)
+        string featureColumnName = CoCaColumnNames.Embedding, string scoreColumnName = CoCaColumnNames.Score, string predictedLabelColumnName = CoCaColumnNames.PredictedLabel, float logitScale = 100f)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         return new CoCaZeroShotTransformer(mlContext, classNames, [], classEmbeddings, logitScale, featureColumnName, scoreColumnName, predictedLabelColumnName);
