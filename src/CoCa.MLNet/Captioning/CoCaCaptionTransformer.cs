@@ -57,18 +57,7 @@ public sealed class CoCaCaptionTransformer : BatchedTransformer, ICoCaSavableTra
 
     void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {
-        writer.WriteJson("options.json", new SavedOptions
-        {
-            InputColumnName = _options.InputColumnName,
-            OutputColumnName = _options.OutputColumnName,
-            IdsColumnName = _options.IdsColumnName,
-            ImageFolder = _options.ImageFolder,
-            Generation = _options.Generation,
-            BatchSize = _options.BatchSize,
-            Execution = _options.Execution,
-            Config = Config,
-            VocabularyFiles = [.. _captioner.Vocabulary.Names],
-        });
+        SavedTransformerOptions<CoCaCaptionOptions>.Write(writer, _options, Config, _captioner.Vocabulary.Names);
         writer.WriteBytes(ConvertedModel.VisionFile, _captioner.Images.Encoder.OnnxModel);
         writer.WriteBytes(ConvertedModel.CaptionImageFile, _captioner.Decoder.ImageModel);
         writer.WriteBytes(ConvertedModel.CaptionStepFile, _captioner.Decoder.StepModel);
@@ -77,24 +66,15 @@ public sealed class CoCaCaptionTransformer : BatchedTransformer, ICoCaSavableTra
 
     static ITransformer ICoCaSavableTransformer.LoadFrom(CoCaPackageReader reader)
     {
-        var saved = reader.ReadJson<SavedOptions>("options.json");
-        var options = new CoCaCaptionOptions
-        {
-            ModelPath = reader.Source,
-            VocabPath = reader.Source,
-            InputColumnName = saved.InputColumnName,
-            OutputColumnName = saved.OutputColumnName,
-            IdsColumnName = saved.IdsColumnName,
-            ImageFolder = saved.ImageFolder,
-            Generation = saved.Generation,
-            BatchSize = saved.BatchSize,
-            Execution = saved.Execution,
-        };
-        var vocabulary = ClipVocabularyFiles.LoadFrom(reader, saved.VocabularyFiles);
-        var images = new CoCaImageFeatureExtractor(new CoCaVisionEncoder(reader.ReadBytes(ConvertedModel.VisionFile), saved.Config, saved.Execution));
+        var saved = SavedTransformerOptions<CoCaCaptionOptions>.Read(reader);
+        var options = saved.Options;
+        options.ModelPath = reader.Source;
+        options.VocabPath = reader.Source;
+        var vocabulary = ClipVocabularyFiles.LoadFrom(reader, saved.VocabularyFiles ?? []);
+        var images = new CoCaImageFeatureExtractor(new CoCaVisionEncoder(reader.ReadBytes(ConvertedModel.VisionFile), saved.Config, options.Execution));
         try
         {
-            var decoder = new CoCaCaptionDecoder(reader.ReadBytes(ConvertedModel.CaptionImageFile), reader.ReadBytes(ConvertedModel.CaptionStepFile), saved.Config, saved.Execution);
+            var decoder = new CoCaCaptionDecoder(reader.ReadBytes(ConvertedModel.CaptionImageFile), reader.ReadBytes(ConvertedModel.CaptionStepFile), saved.Config, options.Execution);
             return new CoCaCaptionTransformer(options, new CoCaCaptioner(images, decoder, vocabulary.CreateTokenizer(), vocabulary));
         }
         catch
@@ -105,19 +85,6 @@ public sealed class CoCaCaptionTransformer : BatchedTransformer, ICoCaSavableTra
     }
 
     public void Dispose() => _captioner.Dispose();
-
-    private sealed class SavedOptions
-    {
-        public string InputColumnName { get; set; } = "";
-        public string OutputColumnName { get; set; } = "";
-        public string? IdsColumnName { get; set; }
-        public string? ImageFolder { get; set; }
-        public CaptionGenerationOptions Generation { get; set; } = new();
-        public int BatchSize { get; set; }
-        public OnnxExecutionOptions Execution { get; set; } = new();
-        public CoCaModelConfig Config { get; set; } = new();
-        public List<string> VocabularyFiles { get; set; } = [];
-    }
 
     /// <summary>An input image and its row position (which picks its sampling stream).</summary>
     private sealed record PositionedInput(object Image, long Position);

@@ -61,34 +61,16 @@ public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSa
 
     void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {
-        writer.WriteJson("options.json", new SavedOptions
-        {
-            InputColumnName = _options.InputColumnName,
-            TokensColumnName = _options.TokensColumnName,
-            EmbeddingColumnName = _options.EmbeddingColumnName,
-            ImageFolder = _options.ImageFolder,
-            BatchSize = _options.BatchSize,
-            Execution = _options.Execution,
-            Config = Config,
-        });
+        SavedTransformerOptions<CoCaImageFeaturizerOptions>.Write(writer, _options, Config);
         writer.WriteBytes(ConvertedModel.VisionFile, _extractor.Encoder.OnnxModel);
     }
 
     static ITransformer ICoCaSavableTransformer.LoadFrom(CoCaPackageReader reader)
     {
-        var saved = reader.ReadJson<SavedOptions>("options.json");
-        var options = new CoCaImageFeaturizerOptions
-        {
-            ModelPath = reader.Source,
-            InputColumnName = saved.InputColumnName,
-            TokensColumnName = saved.TokensColumnName,
-            EmbeddingColumnName = saved.EmbeddingColumnName,
-            ImageFolder = saved.ImageFolder,
-            BatchSize = saved.BatchSize,
-            Execution = saved.Execution,
-        };
-        var encoder = new CoCaVisionEncoder(reader.ReadBytes(ConvertedModel.VisionFile), saved.Config, saved.Execution);
-        return new CoCaImageFeaturizerTransformer(reader.Environment, options, new CoCaImageFeatureExtractor(encoder));
+        var saved = SavedTransformerOptions<CoCaImageFeaturizerOptions>.Read(reader);
+        saved.Options.ModelPath = reader.Source;
+        var encoder = new CoCaVisionEncoder(reader.ReadBytes(ConvertedModel.VisionFile), saved.Config, saved.Options.Execution);
+        return new CoCaImageFeaturizerTransformer(reader.Environment, saved.Options, new CoCaImageFeatureExtractor(encoder));
     }
 
     /// <summary>A featurizer over an in-memory vision model (a fine-tuned encoder written by the ONNX writer); <see cref="CoCaImageFeaturizerOptions.ModelPath"/> is not read.</summary>
@@ -96,17 +78,6 @@ public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSa
         new(env, options, new CoCaImageFeatureExtractor(new CoCaVisionEncoder(visionOnnx, config, options.Execution)));
 
     public void Dispose() => _extractor.Dispose();
-
-    private sealed class SavedOptions
-    {
-        public string InputColumnName { get; set; } = "";
-        public string? TokensColumnName { get; set; }
-        public string? EmbeddingColumnName { get; set; }
-        public string? ImageFolder { get; set; }
-        public int BatchSize { get; set; }
-        public OnnxExecutionOptions Execution { get; set; } = new();
-        public CoCaModelConfig Config { get; set; } = new();
-    }
 
     /// <summary>Reads paths or MLImages, maps a batch through the extractor.</summary>
     private sealed class Mapper : IPipelinedBatchMapper

@@ -57,33 +57,19 @@ public sealed class CoCaTextEmbeddingTransformer : BatchedTransformer, ICoCaSava
     {
         var vocabulary = _extractor.Vocabulary
             ?? throw new InvalidOperationException("This text transformer was built without its vocabulary file's bytes, so it cannot be saved.");
-        writer.WriteJson("options.json", new SavedOptions
-        {
-            InputColumnName = _options.InputColumnName,
-            OutputColumnName = _options.OutputColumnName,
-            BatchSize = _options.BatchSize,
-            Execution = _options.Execution,
-            Config = Config,
-            VocabularyFiles = [.. vocabulary.Names],
-        });
+        SavedTransformerOptions<CoCaTextEmbeddingOptions>.Write(writer, _options, Config, vocabulary.Names);
         writer.WriteBytes(ConvertedModel.TextFile, _extractor.Encoder.OnnxModel);
         vocabulary.SaveTo(writer);
     }
 
     static ITransformer ICoCaSavableTransformer.LoadFrom(CoCaPackageReader reader)
     {
-        var saved = reader.ReadJson<SavedOptions>("options.json");
-        var options = new CoCaTextEmbeddingOptions
-        {
-            ModelPath = reader.Source,
-            VocabPath = reader.Source,
-            InputColumnName = saved.InputColumnName,
-            OutputColumnName = saved.OutputColumnName,
-            BatchSize = saved.BatchSize,
-            Execution = saved.Execution,
-        };
-        var vocabulary = ClipVocabularyFiles.LoadFrom(reader, saved.VocabularyFiles);
-        var encoder = new CoCaTextEncoder(reader.ReadBytes(ConvertedModel.TextFile), saved.Config, saved.Execution);
+        var saved = SavedTransformerOptions<CoCaTextEmbeddingOptions>.Read(reader);
+        var options = saved.Options;
+        options.ModelPath = reader.Source;
+        options.VocabPath = reader.Source;
+        var vocabulary = ClipVocabularyFiles.LoadFrom(reader, saved.VocabularyFiles ?? []);
+        var encoder = new CoCaTextEncoder(reader.ReadBytes(ConvertedModel.TextFile), saved.Config, options.Execution);
         try
         {
             return new CoCaTextEmbeddingTransformer(reader.Environment, options, CoCaTextFeatureExtractor.Create(encoder, vocabulary));
@@ -96,16 +82,6 @@ public sealed class CoCaTextEmbeddingTransformer : BatchedTransformer, ICoCaSava
     }
 
     public void Dispose() => _extractor.Dispose();
-
-    private sealed class SavedOptions
-    {
-        public string InputColumnName { get; set; } = "";
-        public string OutputColumnName { get; set; } = "";
-        public int BatchSize { get; set; }
-        public OnnxExecutionOptions Execution { get; set; } = new();
-        public CoCaModelConfig Config { get; set; } = new();
-        public List<string> VocabularyFiles { get; set; } = [];
-    }
 
     /// <summary>Reads texts, embeds a batch with one text-tower call.</summary>
     private sealed class Mapper(CoCaTextEmbeddingTransformer parent) : IBatchMapper

@@ -60,13 +60,13 @@ public sealed class CoCaVideoFeaturizerTransformer : BatchedTransformer, ICoCaSa
 
     void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {
-        writer.WriteJson("options.json", new SavedOptions { Options = _options, Config = Config });
+        SavedTransformerOptions<CoCaVideoFeaturizerOptions>.Write(writer, _options, Config);
         writer.WriteBytes(ConvertedModel.VisionFile, _images.Encoder.OnnxModel);
     }
 
     static ITransformer ICoCaSavableTransformer.LoadFrom(CoCaPackageReader reader)
     {
-        var saved = reader.ReadJson<SavedOptions>("options.json");
+        var saved = SavedTransformerOptions<CoCaVideoFeaturizerOptions>.Read(reader);
         saved.Options.ModelPath = reader.Source;
         var encoder = new CoCaVisionEncoder(reader.ReadBytes(ConvertedModel.VisionFile), saved.Config, saved.Options.Execution);
         return new CoCaVideoFeaturizerTransformer(saved.Options, new CoCaImageFeatureExtractor(encoder));
@@ -77,12 +77,6 @@ public sealed class CoCaVideoFeaturizerTransformer : BatchedTransformer, ICoCaSa
         new(options, new CoCaImageFeatureExtractor(new CoCaVisionEncoder(visionOnnx, config, options.Execution)));
 
     public void Dispose() => _images.Dispose();
-
-    private sealed class SavedOptions
-    {
-        public CoCaVideoFeaturizerOptions Options { get; set; } = new();
-        public CoCaModelConfig Config { get; set; } = new();
-    }
 
     private sealed class Mapper : IPipelinedBatchMapper
     {

@@ -94,7 +94,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
 
     void ICoCaSavableTransformer.SaveTo(CoCaPackageWriter writer)
     {
-        writer.WriteJson("options.json", new Saved
+        writer.WriteJson(SavedTransformerOptions<CoCaZeroShotOptions>.Entry, new Saved
         {
             ClassNames = [.. _classNames],
             Templates = [.. _templates],
@@ -110,7 +110,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
 
     static ITransformer ICoCaSavableTransformer.LoadFrom(CoCaPackageReader reader)
     {
-        var saved = reader.ReadJson<Saved>("options.json");
+        var saved = reader.ReadJson<Saved>(SavedTransformerOptions<CoCaZeroShotOptions>.Entry);
         var bytes = reader.ReadBytes(ClassEmbeddingsEntry);
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("CoCa model packages store little-endian floats.");

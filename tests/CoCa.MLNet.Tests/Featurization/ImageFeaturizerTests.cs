@@ -91,6 +91,42 @@ public class ImageFeaturizerTests
     }
 
     [FixtureFact]
+    public void PackagesSavedBeforeTheOneOptionsLayout_StillLoad_AndNoLocalPathIsSaved()
+    {
+        var ml = new MLContext(seed: 0);
+        var data = Paths(ml, TinyModel.ImagePaths());
+        using var model = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory, embeddingColumnName: null, batchSize: 3).Fit(data);
+        var path = Path.Combine(Path.GetTempPath(), $"coca-featurizer-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.SaveCoCa(model, data.Schema, path);
+            string entry;
+            using (var zip = System.IO.Compression.ZipFile.OpenRead(path))
+                entry = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith("options.json")).Open()).ReadToEnd();
+            Assert.DoesNotContain(TinyModel.Directory, entry);     // the saving machine's model folder stays out of the package
+            Assert.DoesNotContain("model_path", entry);
+
+            // The layout of packages saved before: the options' fields flat, beside the config.
+            var node = System.Text.Json.Nodes.JsonNode.Parse(entry)!.AsObject();
+            var flat = node["options"]!.DeepClone().AsObject();
+            flat["config"] = node["config"]!.DeepClone();
+            using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update))
+            {
+                var old = zip.Entries.Single(e => e.FullName.EndsWith("options.json"));
+                var name = old.FullName;
+                old.Delete();
+                using var writer = new StreamWriter(zip.CreateEntry(name).Open());
+                writer.Write(flat.ToJsonString());
+            }
+            var loaded = new MLContext().Model.LoadCoCa(path, out _);
+            var after = loaded.Transform(Paths(ml, TinyModel.ImagePaths()));
+            Assert.Null(after.Schema.GetColumnOrNull("Embedding"));   // a null column name read as null, not as the default
+            Assert.Equal(Column(model.Transform(data), "Tokens"), Column(after, "Tokens"));
+        }
+        finally { File.Delete(path); }
+    }
+
+    [FixtureFact]
     public void SavedFeaturizerNeedsNothingButItsFile()
     {
         var work = Directory.CreateTempSubdirectory("coca-saved-");
