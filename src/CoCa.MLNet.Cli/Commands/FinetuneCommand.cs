@@ -29,6 +29,10 @@ internal static class FinetuneCommand
         var freezeText = new Option<bool>("--freeze-text") { Description = "Lock the unimodal text tower" };
         var freezeDecoder = new Option<bool>("--freeze-decoder") { Description = "Lock the multimodal (captioning) decoder" };
         var validation = new Option<string?>("--validation") { Description = "Validation pairs (same format), evaluated after every epoch" };
+        var captionMetrics = new Option<bool>("--caption-metrics")
+        {
+            Description = "Also greedy-caption the --validation images after every epoch and print CIDEr and BLEU-4; adds a decoding of every validation image to each epoch",
+        };
         var resume = new Option<bool>("--resume") { Description = "Continue from the last epoch checkpoint in --out (same data and settings; the learning rate may change)" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Empty --out first when it holds an earlier run (without it, such a folder is refused)" };
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation and shuffling", DefaultValueFactory = _ => 0 };
@@ -37,12 +41,14 @@ internal static class FinetuneCommand
         var command = new Command("finetune", "Train a whole CoCa on image-caption pairs (contrastive + captioning loss), open_clip-compatible")
         {
             checkpoint, data, outDir, vocab, epochs, batch, accumulation, lr, weightDecay, warmup, clip, contrastive, caption,
-            freezeVision, freezeText, freezeDecoder, validation, resume, overwrite, seed, device, every,
+            freezeVision, freezeText, freezeDecoder, validation, captionMetrics, resume, overwrite, seed, device, every,
         };
         command.Validators.Add(r =>
         {
             if (r.GetValue(resume) && r.GetValue(overwrite))
                 r.AddError("--resume continues the run in --out and --overwrite empties it: give one of them.");
+            if (r.GetValue(captionMetrics) && r.GetValue(validation) is null)
+                r.AddError("--caption-metrics captions the validation images: give --validation PAIRS.csv with it.");
         });
         command.SetAction(parse =>
         {
@@ -77,6 +83,7 @@ internal static class FinetuneCommand
                     FreezeVision = parse.GetValue(freezeVision),
                     FreezeText = parse.GetValue(freezeText),
                     FreezeDecoder = parse.GetValue(freezeDecoder),
+                    CaptionMetrics = parse.GetValue(captionMetrics),
                     Resume = parse.GetValue(resume),
                     Overwrite = parse.GetValue(overwrite),
                     Seed = parse.GetValue(seed),

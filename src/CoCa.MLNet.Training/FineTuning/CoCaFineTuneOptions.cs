@@ -100,6 +100,14 @@ public sealed class CoCaFineTuneOptions
     /// <summary>"cpu", "cuda" or "cuda:N" (<see cref="CoCa.MLNet.Runtime.ComputeDevice"/>, as everywhere in CoCa.MLNet).</summary>
     public string Device { get; init; } = "cpu";
 
+    /// <summary>
+    /// After every epoch, greedy-caption the validation images with the model (TorchSharp, open_clip's greedy
+    /// <c>generate()</c>, at most 30 tokens and never more than the text context) and report their CIDEr and BLEU-4
+    /// against the validation captions (<see cref="CoCaFineTuneProgress.CaptionMetrics"/>). Needs validation pairs of
+    /// images. It costs a decoding per validation image per epoch, each token recomputing the caption so far.
+    /// </summary>
+    public bool CaptionMetrics { get; init; }
+
     /// <summary>Report training losses every this many optimizer steps (and at every epoch's end).</summary>
     public int ProgressEverySteps { get; init; } = 10;
 

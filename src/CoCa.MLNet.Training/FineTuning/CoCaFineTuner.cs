@@ -21,6 +21,9 @@ public sealed record CoCaFineTuneResult(string OutputDirectory, int Epochs, long
 
     /// <summary>The peak learning rate the run used (given, or the defaults of its start).</summary>
     public double LearningRate { get; init; }
+
+    /// <summary>The last epoch's caption metrics (<see cref="CoCaFineTuneOptions.CaptionMetrics"/>); null without them.</summary>
+    public ValidationCaptionMetrics? CaptionMetrics { get; init; }
 }
 
 /// <summary>
@@ -49,6 +52,7 @@ public static class CoCaFineTuner
         ArgumentNullException.ThrowIfNull(train);
         options.Validate();
         if (train.Count == 0) throw new ArgumentException("There are no training pairs.", nameof(train));
+        ValidationCaptioner.RequireUsable(options, validation);
         var device = TorchDevices.Parse(options.Device);
         var tokenizer = ClipTokenizer.FromFile(options.VocabularyPath);
         if (options.Resume && !Directory.Exists(options.OutputDirectory)) throw NothingToResume(Path.GetFullPath(options.OutputDirectory));
@@ -99,6 +103,7 @@ public static class CoCaFineTuner
         if (device.type != DeviceType.CPU) model.to(device);
         model.train();
         var loader = new PairBatchLoader(model.Config, tokenizer);
+        if (options.CaptionMetrics) options.Log?.Report(ValidationCaptioner.Describe(model.Config, validation!));
 
         var trainable = Freeze(model, options);
         using var optimizer = new AdamWOptimizer(ParameterGroups(trainable, options.WeightDecay), options.Beta1, options.Beta2, options.Epsilon);
@@ -125,6 +130,7 @@ public static class CoCaFineTuner
         var clock = Stopwatch.StartNew();
         long examplesSeen = 0;
         CoCaPairMetrics? lastValidation = null;
+        ValidationCaptionMetrics? lastCaptionMetrics = null;
         for (int epoch = firstEpoch; epoch <= options.Epochs; epoch++)
         {
             var order = Shuffled(train.Count, options.Seed, epoch);
@@ -191,9 +197,17 @@ public static class CoCaFineTuner
             }
             var savedFolder = output.SaveCheckpoint(epoch, folder => WriteCheckpoint(model, optimizer, folder, run with { Epoch = epoch, Step = step }));
             lastCheckpoint = savedFolder;
+            // After the save, so the epoch's checkpoint does not wait on decoding; its time is reported on its own, not in pairs/s.
+            if (options.CaptionMetrics)
+            {
+                clock.Stop();
+                lastCaptionMetrics = ValidationCaptioner.Evaluate(model, validation!, loader, tokenizer, options.BatchSize, device, options.Cancellation);
+                clock.Start();
+            }
             var (ec, ep, et) = epochLosses.Mean();
             options.Progress?.Report(new CoCaFineTuneProgress(epoch, options.Epochs, step, totalSteps, true, ec, ep, et,
-                schedule.At((int)Math.Min(int.MaxValue, Math.Max(0, step - 1))), examplesSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), lastValidation, savedFolder));
+                schedule.At((int)Math.Min(int.MaxValue, Math.Max(0, step - 1))), examplesSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), lastValidation, savedFolder)
+                { CaptionMetrics = lastCaptionMetrics });
         }
 
         CoCaCheckpointFolder.Save(model, output.FullPath);
@@ -202,6 +216,7 @@ public static class CoCaFineTuner
         {
             EpochsTrained = options.Epochs - firstEpoch + 1,
             LearningRate = plan.LearningRate,
+            CaptionMetrics = lastCaptionMetrics,
         };
     }
 

@@ -116,6 +116,17 @@ public sealed class CoCaModel : nn.Module<Tensor, Tensor, CoCaForward>
     }
 
     /// <summary>
+    /// The multimodal decoder's logits [N, vocab] for the token after the last of <paramref name="ids"/> [N, L] (no
+    /// padding needed), given the caption tokens of <see cref="CoCaVisionModel.Encode"/>: one decoding step.
+    /// </summary>
+    public Tensor NextTokenLogits(Tensor captionTokens, Tensor ids)
+    {
+        using var scope = NewDisposeScope();
+        var (_, tokenOutputs) = text.forward(ids);
+        return scope.MoveToOuter(text_decoder.LastPositionLogits(captionTokens, tokenOutputs));
+    }
+
+    /// <summary>
     /// Builds the model for <paramref name="config"/> and copies every tensor from <paramref name="stateDict"/> by its
     /// open_clip name; a missing or mis-shaped tensor, or a checkpoint tensor the model has no place for, is a
     /// <see cref="CheckpointException"/> naming it. Returned in train mode on CPU (CoCa has no dropout).

@@ -40,6 +40,24 @@ public sealed class MultimodalDecoder : nn.Module<Tensor, Tensor, Tensor>
     /// <returns>Logits [N, L, vocab]: position i predicts token i+1.</returns>
     public override Tensor forward(Tensor imageTokens, Tensor textTokens)
     {
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(ln_final.forward(Blocks(imageTokens, textTokens)).matmul(text_projection));
+    }
+
+    /// <summary>
+    /// The logits [N, vocab] of the last position only: what decoding needs at each step (the projection to the
+    /// vocabulary, the largest matrix, runs for one position instead of L).
+    /// </summary>
+    public Tensor LastPositionLogits(Tensor imageTokens, Tensor textTokens)
+    {
+        using var scope = NewDisposeScope();
+        var x = Blocks(imageTokens, textTokens);
+        return scope.MoveToOuter(ln_final.forward(x.select(1, x.shape[1] - 1)).matmul(text_projection));
+    }
+
+    // The self- and cross-attention blocks, before ln_final.
+    private Tensor Blocks(Tensor imageTokens, Tensor textTokens)
+    {
         ArgumentNullException.ThrowIfNull(imageTokens);
         ArgumentNullException.ThrowIfNull(textTokens);
         if (imageTokens.shape[^1] != Config.Width || textTokens.shape[^1] != Config.Width)
@@ -57,7 +75,6 @@ public sealed class MultimodalDecoder : nn.Module<Tensor, Tensor, Tensor>
             x = resblocks[i].forward(x, mask);
             x = cross_attn[i].forward(x, imageTokens);
         }
-        var logits = ln_final.forward(x).matmul(text_projection);
-        return scope.MoveToOuter(logits);
+        return scope.MoveToOuter(x);
     }
 }

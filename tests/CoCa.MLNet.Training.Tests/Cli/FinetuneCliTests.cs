@@ -108,6 +108,35 @@ public sealed class FinetuneCliTests : IDisposable
         Assert.Equal(2, Finetune("--resume", "--overwrite").ExitCode);
     }
 
+    [FixtureFact]
+    public void Finetune_WithCaptionMetrics_PrintsCiderAndBleu4NextToTheValidationAfterEveryEpoch()
+    {
+        var csv = TinyPairs.WriteCsv(_dir, classes: 2, perClass: 4);
+        var scratch = TinyPairs.ConfigOnlyCheckpoint(_dir);
+        var run = CliProcess.Run("finetune", "--checkpoint", scratch, "--data", csv, "--out", Path.Combine(_dir, "out"), "--vocab", Fixtures.ClipBpe,
+            "--epochs", "2", "--batch-size", "4", "--lr", "1e-3", "--validation", csv, "--caption-metrics");
+        Assert.True(run.ExitCode == 0, run.StdErr + run.StdOut);
+        Assert.Contains("Caption metrics: after every epoch, greedy captions of the 8 validation images (up to 13 tokens each", run.StdOut);
+        var epochLines = run.StdOut.Split('\n').Where(l => l.StartsWith("epoch ", StringComparison.Ordinal) && l.Contains(" done: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, epochLines.Count);
+        Assert.All(epochLines, l => Assert.Matches(@"; validation: pairs 8 .*R@10 [^,;]*, CIDEr \d+[.,]\d{3} BLEU-4 \d+[.,]\d{3} \(greedy captions of 8 images, \d+[.,]\d s\); saved ", l));
+    }
+
+    [Fact]
+    public void Finetune_CaptionMetricsWithoutValidation_IsAUsageError_AndHelpSaysWhatItCosts()
+    {
+        var outDir = Path.Combine(_dir, "o");
+        var run = CliProcess.Run("finetune", "--checkpoint", Path.Combine(_dir, "ckpt"), "--data", Path.Combine(_dir, "pairs.csv"), "--out", outDir, "--caption-metrics");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("coca: --caption-metrics captions the validation images: give --validation PAIRS.csv with it.", Assert.Single(run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.False(Directory.Exists(outDir));
+
+        var help = CliProcess.Run("finetune", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("--caption-metrics", help.StdOut);
+        Assert.Contains("adds a decoding of every validation image to each epoch", System.Text.RegularExpressions.Regex.Replace(help.StdOut, @"\s+", " "));
+    }
+
     [Fact]
     public void Finetune_BadPairsFile_OneLineNamingTheRow()
     {

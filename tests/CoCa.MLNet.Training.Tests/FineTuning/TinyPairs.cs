@@ -39,7 +39,7 @@ internal static class TinyPairs
     /// <param name="learningRate">Null: the trainer's defaults for the start (as <paramref name="warmupFraction"/>).</param>
     public static CoCaFineTuneOptions Options(string checkpoint, string output, bool resume = false, Action<CoCaFineTuneProgress>? progress = null,
         CancellationToken cancellation = default, bool freezeVision = false, int epochs = 2, double? learningRate = 1e-3, double? warmupFraction = 0.2,
-        Action<string>? log = null) => new()
+        Action<string>? log = null, bool captionMetrics = false) => new()
     {
         Checkpoint = checkpoint,
         VocabularyPath = Fixtures.ClipBpe,
@@ -53,6 +53,7 @@ internal static class TinyPairs
         ProgressEverySteps = 1,
         Resume = resume,
         FreezeVision = freezeVision,
+        CaptionMetrics = captionMetrics,
         Cancellation = cancellation,
         Progress = progress is null ? null : new InlineProgress<CoCaFineTuneProgress>(progress),
     };
