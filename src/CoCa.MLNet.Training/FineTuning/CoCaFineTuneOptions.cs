@@ -77,6 +77,26 @@ public sealed class CoCaFineTuneOptions
     /// </summary>
     public IProgress<CoCaFineTuneProgress>? Progress { get; init; }
 
+    /// <summary>
+    /// <see cref="TrainingPrecision.BFloat16"/>: the towers' matrix products and activations in bfloat16 on float32
+    /// weights (autocast's mixed precision; losses, LayerNorm and softmax stay float32, and the saved model is float32).
+    /// On a device without bfloat16 support, one line to <see cref="Log"/> and float32. Validation runs in float32.
+    /// </summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
+
+    /// <summary>
+    /// Keep only each transformer block's inputs during the forward pass and recompute the block in the backward pass
+    /// (vision tower, text tower and multimodal decoder): much less activation memory for one more forward pass per step;
+    /// the gradients are the same.
+    /// </summary>
+    public bool CheckpointActivations { get; init; }
+
+    /// <summary>Receives one-line notes about the run (e.g. a bfloat16 request trained in float32), on the training thread.</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>Tests: answers whether a device supports bfloat16 instead of the CPU flags / device probe.</summary>
+    internal Func<TorchSharp.torch.Device, bool>? BFloat16Probe { get; init; }
+
     /// <summary>Stops training at the next step (an <see cref="OperationCanceledException"/>); the last epoch checkpoint stays for <see cref="Resume"/>.</summary>
     public CancellationToken Cancellation { get; init; }
 
@@ -89,6 +109,7 @@ public sealed class CoCaFineTuneOptions
         if (WarmupFraction is < 0 or > 1 || double.IsNaN(WarmupFraction)) throw new ArgumentOutOfRangeException(nameof(WarmupFraction), WarmupFraction, "The warmup fraction must be in [0, 1].");
         if (GradientClipNorm is { } c && !(c > 0)) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), c, "The gradient clip norm must be positive (or null for none).");
         if (ProgressEverySteps < 1) throw new ArgumentOutOfRangeException(nameof(ProgressEverySteps), ProgressEverySteps, "ProgressEverySteps must be at least 1.");
+        if (!Enum.IsDefined(Precision)) throw new ArgumentOutOfRangeException(nameof(Precision), Precision, "Precision must be Float32 or BFloat16.");
         if (FreezeVision && FreezeText && FreezeDecoder)
             throw new ArgumentException("Every tower is frozen (FreezeVision, FreezeText, FreezeDecoder): nothing but logit_scale would train.");
     }

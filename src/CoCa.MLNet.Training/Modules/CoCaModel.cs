@@ -56,6 +56,17 @@ public sealed class CoCaModel : nn.Module<Tensor, Tensor, CoCaForward>
     /// <summary>The scalar <c>logit_scale</c> parameter.</summary>
     public Parameter LogitScale => logit_scale;
 
+    /// <summary>
+    /// Checkpoint the activations of every transformer block of the vision tower, the text tower and the multimodal
+    /// decoder while training: each block keeps only its inputs and runs again in the backward pass (less memory, one
+    /// more forward pass per step; the gradients are the same).
+    /// </summary>
+    internal bool CheckpointActivations
+    {
+        get => visual.CheckpointActivations;
+        set => visual.CheckpointActivations = text.CheckpointActivations = text_decoder.CheckpointActivations = value;
+    }
+
     /// <summary>True when the decoder can run: embed_dim, text width and multimodal width are equal (open_clip's condition).</summary>
     public bool CanCaption => Config.EmbedDim == Config.Multimodal.Width && Config.Text.Width == Config.Multimodal.Width;
 

@@ -35,6 +35,9 @@ public sealed class MultimodalDecoder : nn.Module<Tensor, Tensor, Tensor>
 
     public MultimodalConfig Config { get; }
 
+    /// <summary>While training, keep only each block's inputs and recompute the block in the backward pass (<see cref="ActivationCheckpoint"/>).</summary>
+    internal bool CheckpointActivations { get; set; }
+
     /// <param name="imageTokens">The captioning pooler's outputs [N, T, w] (after ln_post; w must equal the decoder width).</param>
     /// <param name="textTokens">The text tower's token outputs [N, L, w].</param>
     /// <returns>Logits [N, L, vocab]: position i predicts token i+1.</returns>
@@ -54,10 +57,19 @@ public sealed class MultimodalDecoder : nn.Module<Tensor, Tensor, Tensor>
         var x = textTokens;
         for (int i = 0; i < resblocks.Count; i++)
         {
-            x = resblocks[i].forward(x, mask);
-            x = cross_attn[i].forward(x, imageTokens);
+            var (self, cross) = (resblocks[i], cross_attn[i]);
+            if (CheckpointActivations)
+            {
+                x = ActivationCheckpoint.Run(inputs => self.forward(inputs[0]!, inputs[1]), [x, mask], self.parameters());
+                x = ActivationCheckpoint.Run(inputs => cross.forward(inputs[0]!, inputs[1]!), [x, imageTokens], cross.parameters());
+            }
+            else
+            {
+                x = self.forward(x, mask);
+                x = cross.forward(x, imageTokens);
+            }
         }
-        var logits = ln_final.forward(x).matmul(text_projection);
+        var logits = MixedPrecision.Float32(MixedPrecision.MatMul(ln_final.forward(x), text_projection));
         return scope.MoveToOuter(logits);
     }
 }
