@@ -50,6 +50,8 @@ public static class CoCaFineTuner
             : CoCaCheckpointFolder.Load(resumeFrom.Value.Folder);
         if (device.type != DeviceType.CPU) model.to(device);
         model.train();
+        model.CheckpointActivations = options.CheckpointActivations;
+        var precision = BFloat16Support.Resolve(options.Precision, device, options.Log, options.BFloat16Probe);
         var loader = new PairBatchLoader(model.Config, tokenizer);
 
         var trainable = Freeze(model, options);
@@ -95,9 +97,11 @@ public static class CoCaFineTuner
                     var batch = Batch(train, order, batchIndex, options.BatchSize);
                     using var scope = NewDisposeScope();
                     var (pixels, ids) = loader.Load(batch, device);
-                    var f = model.forward(pixels, ids);
+                    CoCaForward f;
+                    using (MixedPrecision.Enter(precision)) f = model.forward(pixels, ids);
                     var loss = objective.Compute(f.ImageEmbedding, f.TextEmbedding, f.Logits, ids, f.LogitScale);
                     loss.Total.mul(accumulationScale).backward();
+                    ActivationCheckpoint.ReleaseHandedOverGradients();
                     window.Add(loss);
                     epochLosses.Add(loss);
                     windowExamples += batch.Count;
