@@ -11,7 +11,7 @@ namespace CoCa.MLNet.Training;
 /// autocast's lower-precision list does on the CPU; the casts of float32 parameters are differentiable, so the
 /// parameters stay the float32 master weights and their gradients arrive in float32. Elementwise operations then run
 /// in the dtype they get (a bfloat16 MLP hidden layer stays bfloat16, a bfloat16 branch added to the float32 residual
-/// stream gives float32), and the modules call <see cref="Float32"/> where autocast's float32 policy applies: before
+/// stream gives float32), and the modules call <see cref="Widen"/> where autocast's float32 policy applies: before
 /// LayerNorm, softmax, losses and reductions. Outside a scope each method is the plain float32 operation.
 /// </summary>
 internal static class MixedPrecision
@@ -80,8 +80,11 @@ internal static class MixedPrecision
         return scope.MoveToOuter(nn.functional.scaled_dot_product_attention(Low(query), Low(key), Low(value), lowMask));
     }
 
-    /// <summary><paramref name="tensor"/> in float32 (itself when it already is): before LayerNorm, softmax, losses and reductions.</summary>
-    public static Tensor Float32(Tensor tensor) => tensor.dtype == ScalarType.Float32 ? tensor : tensor.to(ScalarType.Float32);
+    /// <summary>
+    /// A bfloat16 <paramref name="tensor"/> back in float32, anything else as it is (a float64 model stays float64):
+    /// before LayerNorm, softmax, losses and reductions, and for every module's output.
+    /// </summary>
+    public static Tensor Widen(Tensor tensor) => tensor.dtype == ScalarType.BFloat16 ? tensor.to(ScalarType.Float32) : tensor;
 
     private static Tensor Low(Tensor tensor) => tensor.dtype == ScalarType.BFloat16 ? tensor : tensor.to(ScalarType.BFloat16);
 }

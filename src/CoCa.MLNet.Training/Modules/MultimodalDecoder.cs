@@ -69,7 +69,7 @@ public sealed class MultimodalDecoder : nn.Module<Tensor, Tensor, Tensor>
                 x = cross.forward(x, imageTokens);
             }
         }
-        var logits = MixedPrecision.Float32(MixedPrecision.MatMul(ln_final.forward(x), text_projection));
+        var logits = MixedPrecision.Widen(MixedPrecision.MatMul(ln_final.forward(x), text_projection));
         return scope.MoveToOuter(logits);
     }
 }

@@ -64,7 +64,7 @@ public sealed class TextTransformer : nn.Module<Tensor, (Tensor TextEmbedding, T
         var tokens = token_embedding.forward(ids);
         var x = TorchScalars.Add(torch.cat([tokens, cls_emb.view(1, 1, -1).expand(n, 1, -1)], 1), positional_embedding.narrow(0, 0, seq));
         x = transformer.forward(x, AttentionMask(ids, seq, x.dtype));
-        var embedding = MixedPrecision.Float32(MixedPrecision.MatMul(ln_final.forward(x.select(1, length)), text_projection));
+        var embedding = MixedPrecision.Widen(MixedPrecision.MatMul(ln_final.forward(x.select(1, length)), text_projection));
         var tokenOutputs = x.narrow(1, 0, length);
         return scope.MoveToOuter(embedding, tokenOutputs);
     }

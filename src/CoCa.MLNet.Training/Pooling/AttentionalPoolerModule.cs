@@ -105,7 +105,7 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
         var attended = UseReassociation ?? Config.ReassociationIsCheaper
             ? PoolReassociated(normalized)
             : PoolProjected(normalized);
-        return MixedPrecision.Float32(MixedPrecision.Linear(out_proj, attended)).mean([1]).MoveToOuterDisposeScope();
+        return MixedPrecision.Widen(MixedPrecision.Linear(out_proj, attended)).mean([1]).MoveToOuterDisposeScope();
     }
 
     /// <summary>ln_post → dropout (while training) → head.</summary>
@@ -121,7 +121,7 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
             using var keep = torch.rand(h.shape, generator: _generator).ge(rate).to(h.device);
             h = h.mul(keep).div(keepFraction);
         }
-        return MixedPrecision.Float32(MixedPrecision.Linear(head, h)).MoveToOuterDisposeScope();
+        return MixedPrecision.Widen(MixedPrecision.Linear(head, h)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -148,7 +148,7 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
             var frameBias = MixedPrecision.MatMul(frame_embedding, u.t());             // [F, HQ]
             logits = TorchScalars.Add(logits.view(b, Config.Frames, Config.TokensPerFrame, hq), frameBias.unsqueeze(1)).view(b, Config.Tokens, hq);
         }
-        var weights = MixedPrecision.Float32(logits).softmax(1);                       // [B, N, HQ]
+        var weights = MixedPrecision.Widen(logits).softmax(1);                       // [B, N, HQ]
 
         var z = TorchScalars.Add(MixedPrecision.MatMul(weights.transpose(1, 2), normalized) * ln_k_weight, ln_k_bias);   // [B, HQ, D]
         if (frame_embedding is not null)
@@ -179,7 +179,7 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
         var k = MixedPrecision.MatMul(x, k_proj_weight.t()).view(b, n, h, dh).transpose(1, 2);  // [B, H, N, dh]
         var v = MixedPrecision.Linear(v_proj, x).view(b, n, h, dh).transpose(1, 2);      // [B, H, N, dh]
         using var scale = (1.0 / Math.Sqrt(dh)).ToScalar();
-        var a = MixedPrecision.Float32(MixedPrecision.MatMul(q, k.transpose(2, 3)).mul(scale)).softmax(-1);   // [B, H, Q, N]
+        var a = MixedPrecision.Widen(MixedPrecision.MatMul(q, k.transpose(2, 3)).mul(scale)).softmax(-1);   // [B, H, Q, N]
         return MixedPrecision.MatMul(a, v).transpose(1, 2).reshape(b, qn, d).MoveToOuterDisposeScope();
     }
 
