@@ -11,6 +11,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["int8"] = Int8Benchmark.Run,
     ["caption"] = CaptionBenchmark.Run,
     ["finetune"] = FineTuneBenchmark.Run,
+    ["finetune-recipe"] = RecipeBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
