@@ -12,6 +12,8 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["caption"] = CaptionBenchmark.Run,
     ["finetune"] = FineTuneBenchmark.Run,
     ["classifier"] = ClassifierBenchmark.Run,
+    ["finetune-recipe"] = RecipeBenchmark.Run,
+    ["precision-ops"] = PrecisionOpsBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CoCa.MLNet.Training;
 using CoCa.MLNet.Training.FineTuning;
 using CoCa.MLNet;
 
@@ -38,10 +39,13 @@ internal static class FinetuneCommand
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation and shuffling", DefaultValueFactory = _ => 0 };
         var device = OptionChecks.Device("CUDA needs a CUDA build of libtorch");
         var every = new Option<int>("--progress-every") { Description = "Print the training losses every N steps", DefaultValueFactory = _ => 10 };
+        var precision = new Option<string>("--precision") { Description = "fp32, or bf16: bfloat16 matrix products on fp32 weights (mixed precision; fp32 where the CPU lacks bfloat16)", DefaultValueFactory = _ => "fp32" };
+        precision.AcceptOnlyFromAmong("fp32", "bf16");
+        var checkpointActivations = new Option<bool>("--checkpoint-activations") { Description = "Recompute each transformer block in the backward pass instead of keeping its activations (less memory, slower steps)" };
         var command = new Command("finetune", "Train a whole CoCa on image-caption pairs (contrastive + captioning loss), open_clip-compatible")
         {
             checkpoint, data, outDir, vocab, epochs, batch, accumulation, lr, weightDecay, warmup, clip, contrastive, caption,
-            freezeVision, freezeText, freezeDecoder, validation, captionMetrics, resume, overwrite, seed, device, every,
+            freezeVision, freezeText, freezeDecoder, validation, captionMetrics, resume, overwrite, seed, device, every, precision, checkpointActivations,
         };
         command.Validators.Add(r =>
         {
@@ -92,6 +96,8 @@ internal static class FinetuneCommand
                     Cancellation = cancel.Token,
                     Progress = new InlineProgress<CoCaFineTuneProgress>(Console.WriteLine),
                     Log = new InlineProgress<string>(Console.WriteLine),
+                    Precision = parse.GetValue(precision) == "bf16" ? TrainingPrecision.BFloat16 : TrainingPrecision.Float32,
+                    CheckpointActivations = parse.GetValue(checkpointActivations),
                 }, train, validationPairs);
                 Console.WriteLine(result.EpochsTrained > 0
                     ? $"Wrote {result.OutputDirectory} ({result.Steps} steps, {result.ExamplesPerSecond:F1} pairs/s); convert it with: coca convert {result.OutputDirectory} --out MODEL_DIR"

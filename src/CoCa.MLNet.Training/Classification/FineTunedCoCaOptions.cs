@@ -116,6 +116,22 @@ public sealed class FineTunedCoCaOptions
 
     public double EarlyStoppingMinDelta { get; set; } = 1e-4;
 
+    // ---- speed and memory ------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// <see cref="TrainingPrecision.BFloat16"/>: the trained blocks', pooler's and head's matrix products and activations in
+    /// bfloat16 on float32 weights (autocast's mixed precision; LayerNorm, softmax and the loss stay float32; the fine-tuned
+    /// encoder and pooler are float32, as their ONNX models). Validation, and the cached outputs of frozen lower blocks, are float32. On a
+    /// device without bfloat16 support: a warning in the MLContext log and float32.
+    /// </summary>
+    public TrainingPrecision Precision { get; set; } = TrainingPrecision.Float32;
+
+    /// <summary>
+    /// Keep only each trained encoder block's input during the forward pass and recompute the block in the backward pass:
+    /// much less activation memory for one more forward pass of the trained blocks per step; the gradients are the same.
+    /// </summary>
+    public bool CheckpointActivations { get; set; }
+
     // ---- progress, device, cache -----------------------------------------------------------------------------------
 
     /// <summary>Receives every epoch's metrics on the training thread, in order (see <see cref="InlineProgress{T}"/>).</summary>
@@ -163,5 +179,6 @@ public sealed class FineTunedCoCaOptions
         if (EarlyStoppingPatience is < 0) throw Bad(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be ≥ 0.");
         if (MemoryBudgetBytes is < 0) throw Bad(nameof(MemoryBudgetBytes), MemoryBudgetBytes, "must be ≥ 0.");
         if (ScoringBatchSize < 1) throw Bad(nameof(ScoringBatchSize), ScoringBatchSize, "must be at least 1.");
+        if (!Enum.IsDefined(Precision)) throw Bad(nameof(Precision), Precision, "must be Float32 or BFloat16.");
     }
 }

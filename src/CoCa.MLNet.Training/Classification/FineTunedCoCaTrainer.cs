@@ -102,19 +102,22 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
         };
         var plan = PoolerTrainingPlan.Create(trainRows.Length, o.BatchSize, o.NumberOfEpochs, o.WarmupSteps,
             validationRows.Length > 0 ? o.EarlyStoppingPatience : 0, PlanLengths.FineTuning);
+        var precision = BFloat16Support.Resolve(o.Precision, device, line => ch.Warning(MessageSensitivity.None, "{0}", "Fine-tuned CoCa: " + line));
         var settings = new FineTuningSettings(o.LearningRate, o.EncoderLearningRate ?? o.LearningRate / 10, o.LayerDecay, o.WeightDecay,
-            o.GradientClipNorm, plan, o.LabelSmoothing, o.EarlyStoppingMinDelta, device);
+            o.GradientClipNorm, plan, o.LabelSmoothing, o.EarlyStoppingMinDelta, device, precision);
         CatalogEnvironment.Info(ch,
             $"Fine-tuned CoCa: {labels.Length} {(IsVideo ? $"videos of {shape.Frames} frames" : "images")} ({trainRows.Length} training, {validationRows.Length} validation), " +
             $"{label.Classes} classes; {(frozen == 0 ? $"all {layers} encoder blocks" : $"the top {layers - frozen} of {layers} encoder blocks")} train " +
             $"(learning rate {settings.EncoderLearningRate:G3}{(o.LayerDecay < 1 ? $", layer decay {o.LayerDecay}" : "")}) with a new pooler and head " +
-            $"(learning rate {o.LearningRate:G3}); {plan}; seed {seed}, device {o.Device}.");
+            $"(learning rate {o.LearningRate:G3}); {plan}; seed {seed}, device {o.Device}, {(precision == TrainingPrecision.BFloat16 ? "bf16" : "fp32")}" +
+            $"{(o.CheckpointActivations ? ", activation checkpointing" : "")}.");
 
         using var generator = new torch.Generator((ulong)seed, torch.CPU);
         using var visual = CoCaVisionModel.FromStateDict(config, weights);
         using var pooler = new AttentionalPoolerModule(poolerConfig, o.Dropout, generator);
         using var model = new FineTunedCoCaModule(visual, pooler, frozen);
         model.to(device);
+        visual.CheckpointActivations = o.CheckpointActivations;
 
         var pixels = new PixelBatches(inputs, config, o.FrameCount, device, o.Augment ? unchecked(seed * 7919 + 1) : null);
         FeatureStore? lowerStore = null;

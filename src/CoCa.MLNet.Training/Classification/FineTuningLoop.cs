@@ -17,7 +17,8 @@ internal sealed record FineTuningSettings(
     PoolerTrainingPlan Plan,
     double LabelSmoothing,
     double EarlyStoppingMinDelta,
-    Device Device);
+    Device Device,
+    TrainingPrecision Precision = TrainingPrecision.Float32);
 
 /// <summary>The best epoch (of validation, else the last) and every epoch's metrics; the model holds the best weights.</summary>
 internal sealed record FineTuningResult(AttentionalPoolerWeights Pooler, IReadOnlyList<AttentionalPoolerProgress> History, int BestEpoch);
@@ -63,7 +64,8 @@ internal static class FineTuningLoop
                 optimizer.LearningRate = lr;
 
                 using var scope = NewDisposeScope();
-                var logits = Forward(model, batches, rows, training: true);
+                Tensor logits;
+                using (MixedPrecision.Enter(settings.Precision)) logits = Forward(model, batches, rows, training: true);
                 var y = labelTensor.index_select(0, torch.tensor(rows.ToArray(), device: settings.Device));
                 var loss = nn.functional.cross_entropy(logits, y, label_smoothing: settings.LabelSmoothing);
                 double lossValue = loss.item<float>();
@@ -71,6 +73,7 @@ internal static class FineTuningLoop
                     throw new TrainingDivergedException(epoch, step, lossValue, gradientNorm: null, lr, lastGoodCheckpoint: null);
                 optimizer.ZeroGrad();
                 loss.backward();
+                ActivationCheckpoint.ReleaseHandedOverGradients();
                 // The global gradient norm (clipping's, or measured without clipping): a non-finite one stops the run
                 // before the step is applied.
                 double norm = nn.utils.clip_grad_norm_(trained, settings.GradientClipNorm > 0 ? settings.GradientClipNorm : double.PositiveInfinity);

@@ -124,6 +124,23 @@ public sealed class CoCaFineTuneOptions
     /// </summary>
     public IProgress<string>? Log { get; init; }
 
+    /// <summary>
+    /// <see cref="TrainingPrecision.BFloat16"/>: the towers' matrix products and activations in bfloat16 on float32
+    /// weights (autocast's mixed precision; losses, LayerNorm and softmax stay float32, and the saved model is float32).
+    /// On a device without bfloat16 support, one line to <see cref="Log"/> and float32. Validation runs in float32.
+    /// </summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
+
+    /// <summary>
+    /// Keep only each transformer block's inputs during the forward pass and recompute the block in the backward pass
+    /// (vision tower, text tower and multimodal decoder): much less activation memory for one more forward pass per step;
+    /// the gradients are the same.
+    /// </summary>
+    public bool CheckpointActivations { get; init; }
+
+    /// <summary>Tests: answers whether a device supports bfloat16 instead of the CPU flags / device probe.</summary>
+    internal Func<TorchSharp.torch.Device, bool>? BFloat16Probe { get; init; }
+
     /// <summary>Stops training at the next step (an <see cref="OperationCanceledException"/>); the last epoch checkpoint stays for <see cref="Resume"/>.</summary>
     public CancellationToken Cancellation { get; init; }
 
@@ -137,6 +154,7 @@ public sealed class CoCaFineTuneOptions
         if (Resume && Overwrite) throw new ArgumentException("Resume continues the run in OutputDirectory and Overwrite empties it: give one of them.");
         if (GradientClipNorm is { } c && !(c > 0)) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), c, "The gradient clip norm must be positive (or null for none).");
         if (ProgressEverySteps < 1) throw new ArgumentOutOfRangeException(nameof(ProgressEverySteps), ProgressEverySteps, "ProgressEverySteps must be at least 1.");
+        if (!Enum.IsDefined(Precision)) throw new ArgumentOutOfRangeException(nameof(Precision), Precision, "Precision must be Float32 or BFloat16.");
         if (FreezeVision && FreezeText && FreezeDecoder)
             throw new ArgumentException("Every tower is frozen (FreezeVision, FreezeText, FreezeDecoder): nothing but logit_scale would train.");
     }

@@ -102,6 +102,8 @@ public static class CoCaFineTuner
             : CoCaCheckpointFolder.Load(resumeFrom.Value.Folder);
         if (device.type != DeviceType.CPU) model.to(device);
         model.train();
+        model.CheckpointActivations = options.CheckpointActivations;
+        var precision = BFloat16Support.Resolve(options.Precision, device, options.Log is { } log ? log.Report : null, options.BFloat16Probe);
         var loader = new PairBatchLoader(model.Config, tokenizer);
         if (options.CaptionMetrics) options.Log?.Report(ValidationCaptioner.Describe(model.Config, validation!));
 
@@ -149,7 +151,8 @@ public static class CoCaFineTuner
                     var batch = Batch(train, order, batchIndex, options.BatchSize);
                     using var scope = NewDisposeScope();
                     var (pixels, ids) = loader.Load(batch, device);
-                    var f = model.forward(pixels, ids);
+                    CoCaForward f;
+                    using (MixedPrecision.Enter(precision)) f = model.forward(pixels, ids);
                     var loss = objective.Compute(f.ImageEmbedding, f.TextEmbedding, f.Logits, ids, f.LogitScale);
                     // The losses are read for the progress reports anyway (one transfer): a step that is not finite
                     // stops here, before its gradients reach the weights.
@@ -158,6 +161,7 @@ public static class CoCaFineTuner
                     if (!double.IsFinite(values.Total))
                         throw new TrainingDivergedException(epoch, step + 1, values.Total, null, lr, lastCheckpoint, ResumeHint);
                     loss.Total.mul(accumulationScale).backward();
+                    ActivationCheckpoint.ReleaseHandedOverGradients();
                     window.Add(values);
                     epochLosses.Add(values);
                     windowExamples += batch.Count;

@@ -31,12 +31,12 @@ public sealed class AttentionalPooler : nn.Module<Tensor, Tensor>
     }
 
     /// <param name="tokens">ViT tokens [N, L, w].</param>
-    /// <returns>Pooled queries [N, Q, d].</returns>
+    /// <returns>Pooled queries [N, Q, d] in the tokens' dtype (under bfloat16 <see cref="MixedPrecision"/> the attention itself runs in bfloat16).</returns>
     public override Tensor forward(Tensor tokens)
     {
         using var scope = NewDisposeScope();
         var keys = ln_k.forward(tokens);
         var queries = ln_q.forward(query).unsqueeze(0).expand(tokens.shape[0], -1, -1);
-        return scope.MoveToOuter(attn.forward(queries, keys));
+        return scope.MoveToOuter(MixedPrecision.Widen(attn.forward(queries, keys)));
     }
 }

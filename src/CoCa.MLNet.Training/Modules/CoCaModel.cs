@@ -56,6 +56,17 @@ public sealed class CoCaModel : nn.Module<Tensor, Tensor, CoCaForward>
     /// <summary>The scalar <c>logit_scale</c> parameter.</summary>
     public Parameter LogitScale => logit_scale;
 
+    /// <summary>
+    /// Checkpoint the activations of every transformer block of the vision tower, the text tower and the multimodal
+    /// decoder while training: each block keeps only its inputs and runs again in the backward pass (less memory, one
+    /// more forward pass per step; the gradients are the same).
+    /// </summary>
+    internal bool CheckpointActivations
+    {
+        get => visual.CheckpointActivations;
+        set => visual.CheckpointActivations = text.CheckpointActivations = text_decoder.CheckpointActivations = value;
+    }
+
     /// <summary>Whether the decoder can run: <see cref="CoCaModelConfig.CanCaption"/> (the one answer, on the configuration).</summary>
     [Obsolete("Use Config.CanCaption (CoCaModelConfig.CanCaption), which also checks the pooler queries, heads and vocabularies.")]
     public bool CanCaption => Config.CanCaption;

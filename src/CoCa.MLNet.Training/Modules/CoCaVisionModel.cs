@@ -68,7 +68,7 @@ public sealed class CoCaVisionModel : VisionTransformerTower<(Tensor Tokens, Ten
         using var scope = NewDisposeScope();
         var tokens = EncodeTokens(pixels);
         var pooled = ln_post.forward(attn_pool.forward(tokens));
-        var embedding = pooled.select(1, 0).matmul(proj);
+        var embedding = MixedPrecision.Widen(MixedPrecision.MatMul(pooled.select(1, 0), proj));
         var captionTokens = pooled.narrow(1, 1, pooled.shape[1] - 1);
         return scope.MoveToOuter(tokens, embedding, captionTokens);
     }

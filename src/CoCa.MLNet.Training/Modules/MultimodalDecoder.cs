@@ -35,13 +35,16 @@ public sealed class MultimodalDecoder : nn.Module<Tensor, Tensor, Tensor>
 
     public MultimodalConfig Config { get; }
 
+    /// <summary>While training, keep only each block's inputs and recompute the block in the backward pass (<see cref="ActivationCheckpoint"/>).</summary>
+    internal bool CheckpointActivations { get; set; }
+
     /// <param name="imageTokens">The captioning pooler's outputs [N, T, w] (after ln_post; w must equal the decoder width).</param>
     /// <param name="textTokens">The text tower's token outputs [N, L, w].</param>
     /// <returns>Logits [N, L, vocab]: position i predicts token i+1.</returns>
     public override Tensor forward(Tensor imageTokens, Tensor textTokens)
     {
         using var scope = NewDisposeScope();
-        return scope.MoveToOuter(ln_final.forward(Blocks(imageTokens, textTokens)).matmul(text_projection));
+        return scope.MoveToOuter(Project(Blocks(imageTokens, textTokens)));
     }
 
     /// <summary>
@@ -52,8 +55,11 @@ public sealed class MultimodalDecoder : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = Blocks(imageTokens, textTokens);
-        return scope.MoveToOuter(ln_final.forward(x.select(1, x.shape[1] - 1)).matmul(text_projection));
+        return scope.MoveToOuter(Project(x.select(1, x.shape[1] - 1)));
     }
+
+    // ln_final, then the projection to the vocabulary (in the mixed precision's matrix product, widened back).
+    private Tensor Project(Tensor x) => MixedPrecision.Widen(MixedPrecision.MatMul(ln_final.forward(x), text_projection));
 
     // The self- and cross-attention blocks, before ln_final.
     private Tensor Blocks(Tensor imageTokens, Tensor textTokens)
@@ -72,8 +78,17 @@ public sealed class MultimodalDecoder : nn.Module<Tensor, Tensor, Tensor>
         var x = textTokens;
         for (int i = 0; i < resblocks.Count; i++)
         {
-            x = resblocks[i].forward(x, mask);
-            x = cross_attn[i].forward(x, imageTokens);
+            var (self, cross) = (resblocks[i], cross_attn[i]);
+            if (CheckpointActivations)
+            {
+                x = ActivationCheckpoint.Run(inputs => self.forward(inputs[0]!, inputs[1]), [x, mask], self.parameters());
+                x = ActivationCheckpoint.Run(inputs => cross.forward(inputs[0]!, inputs[1]!), [x, imageTokens], cross.parameters());
+            }
+            else
+            {
+                x = self.forward(x, mask);
+                x = cross.forward(x, imageTokens);
+            }
         }
         return scope.MoveToOuter(x);
     }

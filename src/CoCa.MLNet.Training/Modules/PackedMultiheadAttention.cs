@@ -55,7 +55,7 @@ public sealed class PackedMultiheadAttention : nn.Module<Tensor, Tensor>
         if (ReferenceEquals(query, context))
         {
             // [N, L, 3w] → [3, N, heads, L, headDim]; q/k/v are the three packed row blocks.
-            var qkv = nn.functional.linear(query, in_proj_weight, in_proj_bias)
+            var qkv = MixedPrecision.Linear(query, in_proj_weight, in_proj_bias)
                 .view(n, lq, 3, _heads, _width / _heads)
                 .permute(2, 0, 3, 1, 4);
             (q, k, v) = (qkv[0], qkv[1], qkv[2]);
@@ -64,14 +64,14 @@ public sealed class PackedMultiheadAttention : nn.Module<Tensor, Tensor>
         {
             var weights = in_proj_weight.chunk(3);
             var biases = in_proj_bias.chunk(3);
-            q = SplitHeads(nn.functional.linear(query, weights[0], biases[0]));
-            k = SplitHeads(nn.functional.linear(context, weights[1], biases[1]));
-            v = SplitHeads(nn.functional.linear(context, weights[2], biases[2]));
+            q = SplitHeads(MixedPrecision.Linear(query, weights[0], biases[0]));
+            k = SplitHeads(MixedPrecision.Linear(context, weights[1], biases[1]));
+            v = SplitHeads(MixedPrecision.Linear(context, weights[2], biases[2]));
         }
         // Default SDPA scale is 1/sqrt(headDim), as in nn.MultiheadAttention.
-        var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask);
+        var attended = MixedPrecision.Attention(q, k, v, mask);
         var merged = attended.transpose(1, 2).reshape(n, lq, _width);
-        return scope.MoveToOuter(out_proj.forward(merged));
+        return scope.MoveToOuter(MixedPrecision.Linear(out_proj, merged));
     }
 
     /// <summary>[N, L, w] → [N, heads, L, w/heads].</summary>

@@ -56,13 +56,13 @@ public sealed class PoolerCrossAttention : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         var biases = in_proj_bias.chunk(3);
         var weights = in_proj_weight is null ? [q_proj_weight!, k_proj_weight!, v_proj_weight!] : in_proj_weight.chunk(3);
-        var q = SplitHeads(nn.functional.linear(query, weights[0], biases[0]));
-        var k = SplitHeads(nn.functional.linear(context, weights[1], biases[1]));
-        var v = SplitHeads(nn.functional.linear(context, weights[2], biases[2]));
+        var q = SplitHeads(MixedPrecision.Linear(query, weights[0], biases[0]));
+        var k = SplitHeads(MixedPrecision.Linear(context, weights[1], biases[1]));
+        var v = SplitHeads(MixedPrecision.Linear(context, weights[2], biases[2]));
         // Default SDPA scale is 1/sqrt(d/heads), MultiheadAttention's.
-        var attended = nn.functional.scaled_dot_product_attention(q, k, v);
+        var attended = MixedPrecision.Attention(q, k, v, null);
         var merged = attended.transpose(1, 2).reshape(query.shape[0], query.shape[1], _dim);
-        return scope.MoveToOuter(out_proj.forward(merged));
+        return scope.MoveToOuter(MixedPrecision.Linear(out_proj, merged));
     }
 
     /// <summary>[N, L, d] → [N, heads, L, d/heads].</summary>

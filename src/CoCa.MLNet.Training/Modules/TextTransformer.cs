@@ -44,6 +44,13 @@ public sealed class TextTransformer : nn.Module<Tensor, (Tensor TextEmbedding, T
 
     public TextConfig Text { get; }
 
+    /// <summary>Checkpoint the residual blocks' activations while training (<see cref="ActivationCheckpoint"/>).</summary>
+    internal bool CheckpointActivations
+    {
+        get => transformer.CheckpointActivations;
+        set => transformer.CheckpointActivations = value;
+    }
+
     /// <param name="ids">Token ids [N, L], L ≤ context_length, padded with pad_id (open_clip's tokenizer output).</param>
     /// <returns>The text embedding [N, embed_dim] (not normalised) and the token outputs [N, L, w].</returns>
     public override (Tensor TextEmbedding, Tensor TokenOutputs) forward(Tensor ids)
@@ -57,7 +64,7 @@ public sealed class TextTransformer : nn.Module<Tensor, (Tensor TextEmbedding, T
         var tokens = token_embedding.forward(ids);
         var x = TorchScalars.Add(torch.cat([tokens, cls_emb.view(1, 1, -1).expand(n, 1, -1)], 1), positional_embedding.narrow(0, 0, seq));
         x = transformer.forward(x, AttentionMask(ids, seq, x.dtype));
-        var embedding = ln_final.forward(x.select(1, length)).matmul(text_projection);
+        var embedding = MixedPrecision.Widen(MixedPrecision.MatMul(ln_final.forward(x.select(1, length)), text_projection));
         var tokenOutputs = x.narrow(1, 0, length);
         return scope.MoveToOuter(embedding, tokenOutputs);
     }

@@ -26,7 +26,7 @@ public sealed class TransformerMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var hidden = nn.functional.gelu(c_fc.forward(x));
-        return scope.MoveToOuter(c_proj.forward(hidden));
+        var hidden = nn.functional.gelu(MixedPrecision.Linear(c_fc, x));
+        return scope.MoveToOuter(MixedPrecision.Linear(c_proj, hidden));
     }
 }

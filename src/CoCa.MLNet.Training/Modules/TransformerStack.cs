@@ -21,6 +21,9 @@ public sealed class TransformerStack : nn.Module<Tensor, Tensor>
 
     public int Layers => resblocks.Count;
 
+    /// <summary>While training, keep only each block's input and recompute the block in the backward pass (<see cref="ActivationCheckpoint"/>).</summary>
+    internal bool CheckpointActivations { get; set; }
+
     /// <param name="x">Tokens [N, L, w].</param>
     public override Tensor forward(Tensor x) => forward(x, null);
 
@@ -35,7 +38,13 @@ public sealed class TransformerStack : nn.Module<Tensor, Tensor>
             throw new ArgumentOutOfRangeException(nameof(count), $"Blocks {first}..{first + count - 1} of a {resblocks.Count}-block transformer.");
         using var scope = NewDisposeScope();
         var h = x;
-        for (int i = first; i < first + count; i++) h = resblocks[i].forward(h, mask);
+        for (int i = first; i < first + count; i++)
+        {
+            var block = resblocks[i];
+            h = CheckpointActivations
+                ? ActivationCheckpoint.Run(inputs => block.forward(inputs[0]!, inputs[1]), [h, mask], block.parameters())
+                : block.forward(h, mask);
+        }
         return ReferenceEquals(h, x) ? h : scope.MoveToOuter(h);
     }
 }

@@ -42,6 +42,13 @@ public abstract class VisionTransformerTower<TOutput> : nn.Module<Tensor, TOutpu
     /// <summary>The configuration the trunk was built for.</summary>
     public VisionConfig Vision { get; }
 
+    /// <summary>Checkpoint the residual blocks' activations while training (<see cref="ActivationCheckpoint"/>).</summary>
+    internal bool CheckpointActivations
+    {
+        get => transformer.CheckpointActivations;
+        set => transformer.CheckpointActivations = value;
+    }
+
     /// <summary>Pixels [N, 3, S, S] (already normalised) → tokens [N, 1+g², w], the last block's output.</summary>
     protected Tensor EncodeTokens(Tensor pixels)
     {
@@ -61,7 +68,7 @@ public abstract class VisionTransformerTower<TOutput> : nn.Module<Tensor, TOutpu
         using var scope = NewDisposeScope();
         long n = pixels.shape[0];
         // [N, w, g, g] → [N, g², w]: patches in row-major (y, x) order, as open_clip's reshape + permute.
-        var patches = conv1.forward(pixels).flatten(2).transpose(1, 2);
+        var patches = MixedPrecision.Widen(MixedPrecision.Conv2d(pixels, conv1.weight!, Vision.PatchSize)).flatten(2).transpose(1, 2);
         var cls = class_embedding.view(1, 1, -1).expand(n, 1, -1);
         var x = TorchScalars.Add(torch.cat([cls, patches], 1), positional_embedding);
         return scope.MoveToOuter(ln_pre.forward(x));

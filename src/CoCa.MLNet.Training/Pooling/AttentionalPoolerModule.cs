@@ -105,7 +105,7 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
         var attended = UseReassociation ?? Config.ReassociationIsCheaper
             ? PoolReassociated(normalized)
             : PoolProjected(normalized);
-        return out_proj.forward(attended).mean([1]).MoveToOuterDisposeScope();
+        return MixedPrecision.Widen(MixedPrecision.Linear(out_proj, attended)).mean([1]).MoveToOuterDisposeScope();
     }
 
     /// <summary>ln_post → dropout (while training) → head.</summary>
@@ -121,7 +121,7 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
             using var keep = torch.rand(h.shape, generator: _generator).ge(rate).to(h.device);
             h = h.mul(keep).div(keepFraction);
         }
-        return head.forward(h).MoveToOuterDisposeScope();
+        return MixedPrecision.Widen(MixedPrecision.Linear(head, h)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -137,24 +137,24 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
         var (b, h, qn, d, dh) = (normalized.shape[0], (long)Config.Heads, (long)Config.Queries, (long)Config.Dim, (long)Config.HeadDim);
         long hq = h * qn;
 
-        var q = q_proj.forward(query).view(qn, h, dh).transpose(0, 1);                 // [H, Q, dh]
+        var q = MixedPrecision.Linear(q_proj, query).view(qn, h, dh).transpose(0, 1);  // [H, Q, dh]
         using var scale = (1.0 / Math.Sqrt(dh)).ToScalar();
-        var u = q.matmul(k_proj_weight.view(h, dh, d)).mul(scale);                    // [H, Q, D]
+        var u = MixedPrecision.MatMul(q, k_proj_weight.view(h, dh, d)).mul(scale);    // [H, Q, D]
         u = u.reshape(hq, d);                                                          // [HQ, D]
 
-        var logits = normalized.matmul((u * ln_k_weight).t());                        // [B, N, HQ]
+        var logits = MixedPrecision.MatMul(normalized, (u * ln_k_weight).t());        // [B, N, HQ]
         if (frame_embedding is not null)
         {
-            var frameBias = frame_embedding.matmul(u.t());                             // [F, HQ]
+            var frameBias = MixedPrecision.MatMul(frame_embedding, u.t());             // [F, HQ]
             logits = TorchScalars.Add(logits.view(b, Config.Frames, Config.TokensPerFrame, hq), frameBias.unsqueeze(1)).view(b, Config.Tokens, hq);
         }
-        var weights = logits.softmax(1);                                               // [B, N, HQ]
+        var weights = MixedPrecision.Widen(logits).softmax(1);                       // [B, N, HQ]
 
-        var z = TorchScalars.Add(weights.transpose(1, 2).matmul(normalized) * ln_k_weight, ln_k_bias);   // [B, HQ, D]
+        var z = TorchScalars.Add(MixedPrecision.MatMul(weights.transpose(1, 2), normalized) * ln_k_weight, ln_k_bias);   // [B, HQ, D]
         if (frame_embedding is not null)
         {
             var perFrame = weights.view(b, Config.Frames, Config.TokensPerFrame, hq).sum(2); // [B, F, HQ]
-            z = TorchScalars.Add(z, perFrame.transpose(1, 2).matmul(frame_embedding));
+            z = TorchScalars.Add(z, MixedPrecision.MatMul(perFrame.transpose(1, 2), frame_embedding));
         }
 
         // v = W_v,h z + b_v,h for each head on its own z, as one batched matmul over the heads:
@@ -162,7 +162,7 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
         // W_v once per example, forward and backward.)
         var wv = v_proj.weight!.view(h, dh, d).transpose(1, 2);
         var zh = z.view(b, h, qn, d).transpose(0, 1).reshape(h, b * qn, d);
-        var v = TorchScalars.Add(zh.bmm(wv), v_proj.bias!.view(h, 1, dh));               // [H, B·Q, dh]
+        var v = TorchScalars.Add(MixedPrecision.Bmm(zh, wv), v_proj.bias!.view(h, 1, dh)); // [H, B·Q, dh]
         return v.view(h, b, qn, dh).permute(1, 2, 0, 3).reshape(b, qn, d).MoveToOuterDisposeScope();   // [B, Q, D]
     }
 
@@ -175,12 +175,12 @@ internal sealed class AttentionalPoolerModule : nn.Module<Tensor, Tensor>
         if (frame_embedding is not null)
             x = TorchScalars.Add(x.view(b, Config.Frames, Config.TokensPerFrame, d), frame_embedding.unsqueeze(1)).view(b, Config.Tokens, d);
         var n = x.shape[1];
-        var q = q_proj.forward(query).view(1, qn, h, dh).transpose(1, 2);              // [1, H, Q, dh]
-        var k = x.matmul(k_proj_weight.t()).view(b, n, h, dh).transpose(1, 2);         // [B, H, N, dh]
-        var v = v_proj.forward(x).view(b, n, h, dh).transpose(1, 2);                   // [B, H, N, dh]
+        var q = MixedPrecision.Linear(q_proj, query).view(1, qn, h, dh).transpose(1, 2);  // [1, H, Q, dh]
+        var k = MixedPrecision.MatMul(x, k_proj_weight.t()).view(b, n, h, dh).transpose(1, 2);  // [B, H, N, dh]
+        var v = MixedPrecision.Linear(v_proj, x).view(b, n, h, dh).transpose(1, 2);      // [B, H, N, dh]
         using var scale = (1.0 / Math.Sqrt(dh)).ToScalar();
-        var a = q.matmul(k.transpose(2, 3)).mul(scale).softmax(-1);                   // [B, H, Q, N]
-        return a.matmul(v).transpose(1, 2).reshape(b, qn, d).MoveToOuterDisposeScope();
+        var a = MixedPrecision.Widen(MixedPrecision.MatMul(q, k.transpose(2, 3)).mul(scale)).softmax(-1);   // [B, H, Q, N]
+        return MixedPrecision.MatMul(a, v).transpose(1, 2).reshape(b, qn, d).MoveToOuterDisposeScope();
     }
 
     private void CheckTokens(Tensor tokens)

@@ -112,6 +112,13 @@ public sealed class AttentionalPoolerOptions
     // ---- device and features -------------------------------------------------------------------------------------
 
     /// <summary>
+    /// <see cref="TrainingPrecision.BFloat16"/>: the pooler's matrix products in bfloat16 on float32 weights (autocast's
+    /// mixed precision; softmax, LayerNorm and the loss stay float32; the trained weights and the ONNX model are
+    /// float32). On a device without bfloat16 support: a warning in the MLContext log and float32. Validation runs in float32.
+    /// </summary>
+    public TrainingPrecision Precision { get; set; } = TrainingPrecision.Float32;
+
+    /// <summary>
     /// "cpu", "cuda" or "cuda:N" (<see cref="CoCa.MLNet.Runtime.ComputeDevice"/>: the same names as ONNX Runtime's
     /// <see cref="CoCa.MLNet.Runtime.OnnxExecutionOptions.Device"/> and the CLI's <c>--device</c>). CUDA needs a CUDA build of libtorch: reference TorchSharp-cuda-linux (or -windows)
     /// instead of libtorch-cpu in the application. The CoCa.MLNet.Training package ships the CPU build, where a CUDA

@@ -90,7 +90,8 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
 
         var plan = PoolerTrainingPlan.Create(trainRows.Length, o.BatchSize, o.NumberOfEpochs, o.WarmupSteps, validationRows.Length > 0 ? o.EarlyStoppingPatience : 0);
         CatalogEnvironment.Info(ch, $"Attentional pooler plan: {plan}.");
-        var settings = new PoolerTrainingSettings(o.LearningRate, o.WeightDecay, plan, o.LabelSmoothing, o.Dropout, seed, o.EarlyStoppingMinDelta, device);
+        var precision = BFloat16Support.Resolve(o.Precision, device, line => ch.Warning(MessageSensitivity.None, "{0}", "Attentional pooler: " + line));
+        var settings = new PoolerTrainingSettings(o.LearningRate, o.WeightDecay, plan, o.LabelSmoothing, o.Dropout, seed, o.EarlyStoppingMinDelta, device, precision);
         var cancel = CancellationCheck(host);
         var result = PoolerTrainingLoop.Run(config, store, labels, trainRows, validationRows, settings, p =>
         {
@@ -244,6 +245,7 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
         if (o.EarlyStoppingPatience is < 0) throw Bad(nameof(o.EarlyStoppingPatience), o.EarlyStoppingPatience, "must be ≥ 0.");
         if (o.MemoryBudgetBytes is < 0) throw Bad(nameof(o.MemoryBudgetBytes), o.MemoryBudgetBytes, "must be ≥ 0.");
         if (o.ScoringBatchSize < 1) throw Bad(nameof(o.ScoringBatchSize), o.ScoringBatchSize, "must be at least 1.");
+        if (!Enum.IsDefined(o.Precision)) throw Bad(nameof(o.Precision), o.Precision, "must be Float32 or BFloat16.");
     }
 
     /// <summary>Input plus Score (Vector&lt;Single&gt;) and PredictedLabel (a UInt32 key), with ML.NET's scorer annotations.</summary>

@@ -15,7 +15,8 @@ internal sealed record PoolerTrainingSettings(
     double Dropout,
     int Seed,
     double EarlyStoppingMinDelta,
-    Device Device);
+    Device Device,
+    TrainingPrecision Precision = TrainingPrecision.Float32);
 
 /// <summary>The trained weights (of the best validation epoch when validating) and the per-epoch metrics.</summary>
 internal sealed record PoolerTrainingResult(AttentionalPoolerWeights Weights, IReadOnlyList<AttentionalPoolerProgress> History, int BestEpoch);
@@ -87,7 +88,8 @@ internal static class PoolerTrainingLoop
                 using var scope = NewDisposeScope();
                 var x = loader.Load(rows);
                 var y = labelTensor.index_select(0, torch.tensor(rows.ToArray(), device: settings.Device));
-                var logits = model.forward(x);
+                Tensor logits;
+                using (MixedPrecision.Enter(settings.Precision)) logits = model.forward(x);
                 var loss = nn.functional.cross_entropy(logits, y, label_smoothing: settings.LabelSmoothing);
                 optimizer.ZeroGrad();
                 loss.backward();
