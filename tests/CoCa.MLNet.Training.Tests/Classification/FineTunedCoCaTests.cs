@@ -238,7 +238,7 @@ public sealed class FineTunedCoCaTests : IDisposable
         options.LearningRate = 1e9;
         options.EncoderLearningRate = 1e9;
         options.GradientClipNorm = 0;
-        var e = Assert.Throws<InvalidOperationException>(() => ml.MulticlassClassification.Trainers.FineTunedCoCa(options).Fit(Images(ml)));
+        var e = Assert.Throws<CoCa.MLNet.Training.Optimization.TrainingDivergedException>(() => ml.MulticlassClassification.Trainers.FineTunedCoCa(options).Fit(Images(ml)));
         Assert.Contains("diverged", e.Message);
         Assert.Contains("learning rate", e.Message);
     }
