@@ -57,19 +57,18 @@ internal static class CliRunner
         foreach (var child in command.Children)
             if (child is ArgumentResult or OptionResult { Option.Arity.MaximumNumberOfValues: > 1 })
                 takeAnything.UnionWith(child.Tokens);
-        var stray = new List<string>();
-        foreach (var token in parse.Tokens.TakeWhile(t => t.Type != TokenType.DoubleDash))
-            if (takeAnything.Contains(token) && LooksLikeOption(token.Value))
-                stray.Add(UnknownOption(token.Value, name));
-        foreach (var token in parse.UnmatchedTokens)
-            stray.Add(LooksLikeOption(token) ? UnknownOption(token, name)
-                : command.Parent is null ? $"Unknown command '{token}'; coca --help lists the commands."
-                : $"Unexpected argument '{token}' for {name}; {name} --help lists what it takes.");
-        if (stray.Count > 0) return stray.Distinct().ToList();
+        var beforeDoubleDash = parse.Tokens.TakeWhile(t => t.Type != TokenType.DoubleDash).ToList();
+        var unknown = beforeDoubleDash.Where(t => takeAnything.Contains(t) && LooksLikeOption(t.Value)).Select(t => t.Value)
+            .Concat(parse.UnmatchedTokens.Where(t => LooksLikeOption(t) && beforeDoubleDash.Any(b => b.Value == t)))
+            .Distinct().ToList();
+        // The words after an unknown option are misplaced because of it: it alone is the mistake to name.
+        if (unknown.Count > 0) return unknown.Select(t => $"Unknown option '{t}' for {name}; {name} --help lists its options.").ToList();
+        if (parse.UnmatchedTokens.Count > 0)
+            return parse.UnmatchedTokens.Distinct().Select(t => command.Parent is null
+                ? $"Unknown command '{t}'; coca --help lists the commands."
+                : $"Unexpected argument '{t}' for {name}; {name} --help lists what it takes.").ToList();
         return parse.Errors.Select(e => e.Message.ReplaceLineEndings(" ")).Distinct().ToList();
     }
-
-    private static string UnknownOption(string token, string command) => $"Unknown option '{token}' for {command}; {command} --help lists its options.";
 
     private static bool LooksLikeOption(string token) =>
         token.Length > 1 && token[0] == '-' && !double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out _);

@@ -28,7 +28,7 @@ internal static class TrainCommand
         var data = new Option<string?>("--data", "-d") { Description = "Dataset folder: one sub-folder per class holding its images (with --video: video files or folders of frames)" }
             .Existing("a dataset folder with one sub-folder per class");
         var features = new Option<string?>("--features") { Description = "Instead of --data: a folder of Parquet feature shards from `coca featurize --data DIR --format parquet --shard I/N` (read shard by shard)" }
-            .Existing("a folder of Parquet feature shards (from coca featurize --format parquet --shard I/N), or one such file");
+            .Existing("a folder of Parquet feature shards (from coca featurize), or one such file");
         var outFile = new Option<string>("--out", "-o") { Description = "The model file to write (MODEL.zip)", Required = true }.OutputFile("classifier.zip");
         var epochs = new Option<int?>("--epochs") { Description = "Maximum passes over the data; early stopping on the validation split usually ends sooner (default: enough for 2,000 optimizer steps, 30 to 1,000 epochs; fine-tuning: 500 steps, 10 to 100 epochs)" }.AtLeast(1);
         var batch = new Option<int?>("--batch-size") { Description = "Examples per optimizer step (default: a tenth of the training examples, a power of two from 8 to 64)" }.AtLeast(1);
