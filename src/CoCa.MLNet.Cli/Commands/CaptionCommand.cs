@@ -26,7 +26,7 @@ internal static class CaptionCommand
         var model = new Option<string>("--model", "-m") { Description = "Converted model folder with the caption decoder (from coca convert)", Required = true }
             .Existing("a converted model folder with the caption decoder (from coca convert)");
         var vocab = new Option<string>("--vocab") { Description = "open_clip's bpe_simple_vocab_16e6.txt.gz (or a CLIP vocab.json with merges.txt beside it)", Required = true }
-            .Existing("open_clip's bpe_simple_vocab_16e6.txt.gz (or a CLIP vocab.json)");
+            .Existing(ExpectedInput.Vocabulary);
         var decoding = new Option<string>("--decoding") { Description = "greedy | beam | top-k | top-p (open_clip's default: beam)", DefaultValueFactory = _ => Beam }
             .OneOf([Greedy, Beam, TopK, TopP]);
         var beams = new Option<int>("--beams") { Description = "Beams for beam search", DefaultValueFactory = _ => defaults.Beams }.AtLeast(1);

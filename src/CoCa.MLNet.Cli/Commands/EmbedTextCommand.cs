@@ -14,7 +14,7 @@ internal static class EmbedTextCommand
         var model = new Option<string>("--model", "-m") { Description = "Converted model folder with the text tower (from coca convert)", Required = true }
             .Existing("a converted model folder with the text tower (from coca convert)");
         var vocab = new Option<string>("--vocab") { Description = "open_clip's bpe_simple_vocab_16e6.txt.gz (or a CLIP vocab.json with merges.txt beside it)", Required = true }
-            .Existing("open_clip's bpe_simple_vocab_16e6.txt.gz (or a CLIP vocab.json)");
+            .Existing(ExpectedInput.Vocabulary);
         var file = new Option<string?>("--file", "-f") { Description = "A UTF-8 file with one text per line, embedded after the TEXT arguments" }
             .Existing("a UTF-8 text file with one text per line");
         var outFile = new Option<string>("--out", "-o") { Description = "The .npy file to write: float32 [N, E] text embeddings, not normalized", Required = true }.OutputFile("text.npy");

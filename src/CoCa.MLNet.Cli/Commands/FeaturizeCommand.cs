@@ -15,11 +15,11 @@ internal static class FeaturizeCommand
     public static Command Create()
     {
         var model = new Option<string>("--model", "-m") { Description = "Converted model folder (from coca convert)", Required = true }
-            .Existing("a converted model folder (from coca convert)");
+            .Existing(ExpectedInput.ConvertedModel);
         var images = new Option<string[]>("--images", "-i") { Description = "Image (or, with --video, video) files or folders (a folder: its files sorted by name)", AllowMultipleArgumentsPerToken = true }
             .BatchInputs("image (or, with --video, video) files or folders of them");
         var data = new Option<string?>("--data", "-d") { Description = "Instead of --images: a folder-per-class dataset (as for coca train); the class folder names become labels" }
-            .Existing("a dataset folder with one sub-folder per class");
+            .Existing(ExpectedInput.ClassFolders);
         var video = new Option<bool>("--video") { Description = "Inputs are videos or folders of frame images: tokens become [N,F,T,D], embeddings the mean over frames" };
         var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var output = new Option<string>("--output") { Description = "What to write: tokens ([N,T,D], the frozen features) or embedding ([N,E])", DefaultValueFactory = _ => "tokens" };

@@ -15,11 +15,11 @@ internal static class FinetuneCommand
         var checkpoint = new Option<string>("--checkpoint", "-c") { Description = "open_clip CoCa folder (open_clip_config.json + weights); a folder with only open_clip_config.json trains from scratch", Required = true }
             .Existing("an open_clip CoCa folder (open_clip_config.json, with or without weights)");
         var data = new Option<string>("--data", "-d") { Description = "Training pairs: CSV with header image,caption (paths relative to the CSV) or JSON Lines", Required = true }
-            .Existing("a pairs file (CSV with header image,caption, or JSON Lines)");
+            .Existing(ExpectedInput.Pairs);
         var outDir = new Option<string>("--out", "-o") { Description = "Output folder: the model in open_clip's hub layout, checkpoints/epoch_N, the vocabulary", Required = true }
             .OutputFolder("the folder to write the model, its checkpoints and the vocabulary to");
         var vocab = new Option<string?>("--vocab") { Description = "open_clip's bpe_simple_vocab_16e6.txt.gz (default: the one in the checkpoint folder)" }
-            .Existing("open_clip's bpe_simple_vocab_16e6.txt.gz (or a CLIP vocab.json)");
+            .Existing(ExpectedInput.Vocabulary);
         var epochs = new Option<int>("--epochs") { Description = "Passes over the data", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var batch = new Option<int>("--batch-size") { Description = "Pairs per step (the contrastive loss's negatives)", DefaultValueFactory = _ => 32 }.AtLeast(1);
         var accumulation = new Option<int>("--accumulation") { Description = "Batches per optimizer step (gradient accumulation)", DefaultValueFactory = _ => 1 }.AtLeast(1);
@@ -39,7 +39,7 @@ internal static class FinetuneCommand
         var freezeText = new Option<bool>("--freeze-text") { Description = "Lock the unimodal text tower" };
         var freezeDecoder = new Option<bool>("--freeze-decoder") { Description = "Lock the multimodal (captioning) decoder" };
         var validation = new Option<string?>("--validation") { Description = "Validation pairs (same format), evaluated after every epoch" }
-            .Existing("a pairs file (CSV with header image,caption, or JSON Lines)");
+            .Existing(ExpectedInput.Pairs);
         var resume = new Option<bool>("--resume") { Description = "Continue from the last epoch checkpoint in --out (same data and settings; the learning rate may change)" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Empty --out first when it holds an earlier run (without it, such a folder is refused)" };
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation and shuffling", DefaultValueFactory = _ => 0 }.AnyWholeNumber();

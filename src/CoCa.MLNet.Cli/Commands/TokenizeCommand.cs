@@ -13,7 +13,7 @@ internal static class TokenizeCommand
     public static Command Create()
     {
         var vocab = new Option<string>("--vocab") { Description = "CLIP BPE vocabulary: bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt beside it", Required = true }
-            .Existing("a CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt beside it)");
+            .Existing(ExpectedInput.Vocabulary);
         var contextLength = new Option<int>("--context-length") { Description = "Ids per text (CoCa: 76)", DefaultValueFactory = _ => ClipTokenizer.DefaultContextLength }.AtLeast(1);
         var output = new Option<string?>("--out", "-o") { Description = "Write int64 [N, context length] ids to this .npy file instead of printing them" }.OutputFile("ids.npy");
         var texts = new Argument<string[]>("texts") { Description = "Texts to tokenize (one starting with '-' goes after --)", Arity = ArgumentArity.OneOrMore }.AnyText();

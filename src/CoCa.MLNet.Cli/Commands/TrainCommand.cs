@@ -18,15 +18,15 @@ internal static class TrainCommand
     public static Command Create()
     {
         var model = new Option<string?>("--model", "-m") { Description = "Frozen features: a converted model folder (from coca convert); the encoder stays as it is and only the new pooler trains" }
-            .Existing("a converted model folder (from coca convert)");
+            .Existing(ExpectedInput.ConvertedModel);
         var checkpoint = new Option<string?>("--checkpoint", "-c") { Description = "Fine-tuning instead: an open_clip CoCa checkpoint folder (open_clip_config.json + weights, what coca convert reads); its encoder trains with the new pooler" }
-            .Existing("an open_clip CoCa checkpoint folder (open_clip_config.json + weights)");
+            .Existing(ExpectedInput.Checkpoint);
         var trainableBlocks = new Option<string?>("--trainable-blocks") { Description = "With --checkpoint: the encoder blocks that train, counted from the top: N or all (default all; the lower ones run once per image and are cached)" }
             .Format(text => TryParseTrainableBlocks(text, out _) ? null : $"--trainable-blocks '{text}': expected a number of encoder blocks (0 or more) or 'all'.", "all", "some", "-1", "1.5");
         var encoderLr = new Option<double?>("--encoder-lr") { Description = "With --checkpoint: peak learning rate of the encoder (default: --lr / 10)" }.Positive();
         var augment = new Option<bool>("--augment") { Description = "With --checkpoint: random resized crops and flips while training (seeded; turns the lower-block cache off)" };
         var data = new Option<string?>("--data", "-d") { Description = "Dataset folder: one sub-folder per class holding its images (with --video: video files or folders of frames)" }
-            .Existing("a dataset folder with one sub-folder per class");
+            .Existing(ExpectedInput.ClassFolders);
         var features = new Option<string?>("--features") { Description = "Instead of --data: a folder of Parquet feature shards from `coca featurize --data DIR --format parquet --shard I/N` (read shard by shard)" }
             .Existing("a folder of Parquet feature shards (from coca featurize), or one such file");
         var outFile = new Option<string>("--out", "-o") { Description = "The model file to write (MODEL.zip)", Required = true }.OutputFile("classifier.zip");
