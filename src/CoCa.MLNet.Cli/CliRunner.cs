@@ -1,17 +1,33 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 
 namespace CoCa.MLNet.Cli;
 
-/// <summary>Runs the command line: bad input ends with one clear line on stderr and a non-zero exit code.</summary>
+/// <summary>
+/// Runs the command line: a usage error (an unknown option, a value its check refuses) ends with one clear line on
+/// stderr and exit code 2 before any work; a failure while running, with one line and exit code 1.
+/// </summary>
 internal static class CliRunner
 {
-    public static int Run(RootCommand root, string[] args)
+    /// <summary>
+    /// Without POSIX bundling: coca's short options all take a value, and bundling would read a text or path such as
+    /// '-hello' as '-h' (help) and more, instead of refusing it as an unknown option.
+    /// </summary>
+    private static readonly ParserConfiguration Configuration = new() { EnablePosixBundling = false };
+
+    public static int Run(RootCommand root, string[] args) => Run(Parse(root, args));
+
+    /// <summary>Parses as <c>coca</c> does: the checks of every option and of options together run here.</summary>
+    internal static ParseResult Parse(RootCommand root, IReadOnlyList<string> args) => root.Parse(args, Configuration);
+
+    private static int Run(ParseResult parse)
     {
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
+        var errors = UsageErrors(parse);
+        if (errors.Count > 0)
         {
-            foreach (var error in parse.Errors)
-                Console.Error.WriteLine($"coca: {error.Message}");
+            // One line however many mistakes: each message is a sentence of its own.
+            Console.Error.WriteLine($"coca: {string.Join(" ", errors)}");
             return 2;
         }
         try
@@ -24,6 +40,45 @@ internal static class CliRunner
             if (Environment.GetEnvironmentVariable("COCA_DEBUG") == "1") Console.Error.WriteLine(e);
             return 1;
         }
+    }
+
+    /// <summary>
+    /// What is wrong with the command line, one message each, in the user's words; empty when it can run. Tokens the
+    /// command cannot place (an option it does not have, a stray word) come alone: the parser's other complaints then
+    /// follow from them. A path or text argument, and an option taking several values, accept any token, so a token
+    /// there that starts with '-' (and is not a number) is an option the command does not have, unless it comes after
+    /// <c>--</c>: it is never taken as an input path.
+    /// </summary>
+    internal static IReadOnlyList<string> UsageErrors(ParseResult parse)
+    {
+        var command = parse.CommandResult;
+        var name = CommandPath(command);
+        var takeAnything = new HashSet<Token>(ReferenceEqualityComparer.Instance);
+        foreach (var child in command.Children)
+            if (child is ArgumentResult or OptionResult { Option.Arity.MaximumNumberOfValues: > 1 })
+                takeAnything.UnionWith(child.Tokens);
+        var beforeDoubleDash = parse.Tokens.TakeWhile(t => t.Type != TokenType.DoubleDash).ToList();
+        var unknown = beforeDoubleDash.Where(t => takeAnything.Contains(t) && LooksLikeOption(t.Value)).Select(t => t.Value)
+            .Concat(parse.UnmatchedTokens.Where(t => LooksLikeOption(t) && beforeDoubleDash.Any(b => b.Value == t)))
+            .Distinct().ToList();
+        // The words after an unknown option are misplaced because of it: it alone is the mistake to name.
+        if (unknown.Count > 0) return unknown.Select(t => $"Unknown option '{t}' for {name}; {name} --help lists its options.").ToList();
+        if (parse.UnmatchedTokens.Count > 0)
+            return parse.UnmatchedTokens.Distinct().Select(t => command.Parent is null
+                ? $"Unknown command '{t}'; coca --help lists the commands."
+                : $"Unexpected argument '{t}' for {name}; {name} --help lists what it takes.").ToList();
+        return parse.Errors.Select(e => e.Message.ReplaceLineEndings(" ")).Distinct().ToList();
+    }
+
+    private static bool LooksLikeOption(string token) =>
+        token.Length > 1 && token[0] == '-' && !double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+
+    /// <summary>"coca caption": the command as typed, whatever the executable's name.</summary>
+    private static string CommandPath(CommandResult command)
+    {
+        var names = new List<string>();
+        for (var c = command; c.Parent is CommandResult parent; c = parent) names.Insert(0, c.Command.Name);
+        return string.Join(' ', ["coca", .. names]);
     }
 
     /// <summary>

@@ -20,4 +20,13 @@ internal static class CommandCatalog
         EvaluatePairsCommand.Create(),
         EvaluateCaptionsCommand.Create(),
     ];
+
+    /// <summary>The <c>coca</c> command with every subcommand.</summary>
+    public static RootCommand Root()
+    {
+        var root = new RootCommand("coca: open_clip CoCa for .NET — convert checkpoints, featurize images and videos, train and evaluate attentional poolers.");
+        foreach (var command in All())
+            root.Subcommands.Add(command);
+        return root;
+    }
 }

@@ -24,10 +24,13 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var work = new Option<string>("--work", "-w") { Description = "Folder for the demo's model, data and outputs", DefaultValueFactory = _ => "coca-demo" };
-        var classes = new Option<int>("--classes") { Description = "Places (left, right, top, bottom) the attentional pooler learns to tell apart (2 to 4)", DefaultValueFactory = _ => 4 };
-        var perClass = new Option<int>("--per-class") { Description = "Pictures per place for the attentional pooler (a quarter held out)", DefaultValueFactory = _ => 80 };
-        var seed = new Option<int>("--seed") { Description = "Seed for weights and data", DefaultValueFactory = _ => 0 };
+        var work = new Option<string>("--work", "-w") { Description = "Folder for the demo's model, data and outputs", DefaultValueFactory = _ => "coca-demo" }
+            .OutputFolder("the folder for the demo's model, data and outputs");
+        var classes = new Option<int>("--classes") { Description = "Places (left, right, top, bottom) the attentional pooler learns to tell apart (2 to 4)", DefaultValueFactory = _ => 4 }
+            .Between(2, 4, "the generated pictures have 4 places");
+        var perClass = new Option<int>("--per-class") { Description = "Pictures per place for the attentional pooler (a quarter held out)", DefaultValueFactory = _ => 80 }
+            .Between(4, int.MaxValue, "a quarter is held out");
+        var seed = new Option<int>("--seed") { Description = "Seed for weights and data", DefaultValueFactory = _ => 0 }.AnyWholeNumber();
         var command = new Command("demo", "Train a tiny CoCa from scratch on generated captioned pictures, then show zero-shot classification, retrieval, captions and an attentional pooler on held-out pictures") { work, classes, perClass, seed };
         command.SetAction(parse => Run(parse.GetValue(work)!, parse.GetValue(classes), parse.GetValue(perClass), parse.GetValue(seed)));
         return command;
@@ -35,8 +38,6 @@ internal static class DemoCommand
 
     private static int Run(string workDir, int classCount, int perClass, int seed)
     {
-        if (classCount is < 2 or > 4) { Console.Error.WriteLine($"--classes is {classCount}; expected 2 to 4 (the generated pictures have 4 places)."); return 1; }
-        if (perClass < 4) { Console.Error.WriteLine($"--per-class is {perClass}; expected at least 4 (a quarter is held out)."); return 1; }
         workDir = Path.GetFullPath(workDir);
         Directory.CreateDirectory(workDir);
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -19,12 +19,12 @@ internal static class EvaluateCaptionsCommand
         {
             Description = "Reference captions: COCO captions JSON ({\"images\", \"annotations\": [{\"image_id\", \"caption\"}]}) or JSON Lines {\"input\", \"references\": [...]}",
             Required = true,
-        };
+        }.Existing("a references file (COCO captions JSON, or JSON Lines {\"input\", \"references\"})");
         var results = new Option<string>("--results")
         {
             Description = "The model's captions: COCO results JSON ([{\"image_id\", \"caption\"}]) or the JSON Lines 'coca caption --out' writes",
             Required = true,
-        };
+        }.Existing("a results file (COCO results JSON, or the JSON Lines that coca caption writes)");
         var json = new Option<bool>("--json") { Description = "Print one JSON object keyed by pycocoevalcap's names (Bleu_1 ... CIDEr) instead of text" };
         var command = new Command("evaluate-captions", "pycocoevalcap's caption metrics (BLEU-1..4, ROUGE-L, CIDEr-D) of captions against references")
         {

@@ -10,8 +10,10 @@ internal static class EvaluateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "A model file saved by coca train", Required = true };
-        var data = new Option<string>("--data", "-d") { Description = "Dataset folder: one sub-folder per class (class names as in training)", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "A model file saved by coca train", Required = true }
+            .Existing(ExpectedInput.TrainedModel);
+        var data = new Option<string>("--data", "-d") { Description = "Dataset folder: one sub-folder per class (class names as in training)", Required = true }
+            .Existing(ExpectedInput.ClassFolders);
         var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
         var command = new Command("evaluate", "Evaluate a trained model on a folder-per-class dataset") { model, data, skipUnreadable };
         command.SetAction(parse =>

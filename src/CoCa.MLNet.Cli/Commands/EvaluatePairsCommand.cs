@@ -14,9 +14,12 @@ internal static class EvaluatePairsCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint", "-c") { Description = "open_clip CoCa folder (open_clip_config.json + weights)", Required = true };
-        var data = new Option<string>("--data", "-d") { Description = "Pairs: CSV with header image,caption (paths relative to the CSV; rows sharing an image are one image; an image may be a video file or a folder of frames) or JSON Lines", Required = true };
-        var vocab = new Option<string?>("--vocab") { Description = "open_clip's bpe_simple_vocab_16e6.txt.gz (default: the one in the checkpoint folder)" };
+        var checkpoint = new Option<string>("--checkpoint", "-c") { Description = "open_clip CoCa folder (open_clip_config.json + weights)", Required = true }
+            .Existing(ExpectedInput.Checkpoint);
+        var data = new Option<string>("--data", "-d") { Description = "Pairs: CSV with header image,caption (paths relative to the CSV; rows sharing an image are one image; an image may be a video file or a folder of frames) or JSON Lines", Required = true }
+            .Existing(ExpectedInput.Pairs);
+        var vocab = new Option<string?>("--vocab") { Description = "open_clip's bpe_simple_vocab_16e6.txt.gz (default: the one in the checkpoint folder)" }
+            .Existing(ExpectedInput.Vocabulary);
         var batch = new Option<int>("--batch-size") { Description = "Pairs per batch (losses: the whole set when it fits, else the mean over batches)", DefaultValueFactory = _ => 64 }.AtLeast(1);
         var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video; a video's embedding is their mean", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };

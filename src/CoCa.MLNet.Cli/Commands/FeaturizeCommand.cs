@@ -14,17 +14,23 @@ internal static class FeaturizeCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "Converted model folder (from coca convert)", Required = true };
-        var images = new Option<string[]>("--images", "-i") { Description = "Image (or, with --video, video) files or folders (a folder: its files sorted by name)", AllowMultipleArgumentsPerToken = true };
-        var data = new Option<string?>("--data", "-d") { Description = "Instead of --images: a folder-per-class dataset (as for coca train); the class folder names become labels" };
+        var model = new Option<string>("--model", "-m") { Description = "Converted model folder (from coca convert)", Required = true }
+            .Existing(ExpectedInput.ConvertedModel);
+        var images = new Option<string[]>("--images", "-i") { Description = "Image (or, with --video, video) files or folders (a folder: its files sorted by name)", AllowMultipleArgumentsPerToken = true }
+            .BatchInputs("image (or, with --video, video) files or folders of them");
+        var data = new Option<string?>("--data", "-d") { Description = "Instead of --images: a folder-per-class dataset (as for coca train); the class folder names become labels" }
+            .Existing(ExpectedInput.ClassFolders);
         var video = new Option<bool>("--video") { Description = "Inputs are videos or folders of frame images: tokens become [N,F,T,D], embeddings the mean over frames" };
         var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var output = new Option<string>("--output") { Description = "What to write: tokens ([N,T,D], the frozen features) or embedding ([N,E])", DefaultValueFactory = _ => "tokens" };
-        output.AcceptOnlyFromAmong("tokens", "embedding");
+        output.OneOf(["tokens", "embedding"]);
         var format = new Option<string>("--format") { Description = "npy (FILE.npy + FILE.npy.txt listing the inputs) or parquet (path, label, features, shape in the metadata)", DefaultValueFactory = _ => "npy" };
-        format.AcceptOnlyFromAmong("npy", "parquet");
-        var shard = new Option<string?>("--shard") { Description = "I/N: featurize only the I-th (from 0) of N contiguous blocks of the inputs; --out is then a folder and the shard's file part-IIIII-of-NNNNN; a finished shard is skipped" };
-        var outFile = new Option<string>("--out", "-o") { Description = "The file to write (with --shard: the folder of shard files)", Required = true };
+        format.OneOf(["npy", "parquet"]);
+        var shard = new Option<string?>("--shard") { Description = "I/N: featurize only the I-th (from 0) of N contiguous blocks of the inputs; --out is then a folder and the shard's file part-IIIII-of-NNNNN; a finished shard is skipped" }
+            .Format(text => ShardSpec.TryParse(text, out _) ? null : ShardSpec.Malformed(text), "0/4", "4/4", "1", "-1/2", "a/b", "0/0");
+        var outFile = new Option<string>("--out", "-o") { Description = "The file to write (with --shard: the folder of shard files)", Required = true }
+            .OutputFile(r => r.GetValue(format) == "parquet" ? "features.parquet" : "features.npy",
+                r => r.Given(shard) ? "the folder that holds the shard files (with --shard)" : null);
         var batch = new Option<int>("--batch-size") { Description = "Images per encoder call", DefaultValueFactory = _ => 32 }.AtLeast(1);
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core available to the process)" }.AtLeast(0);
         var device = OptionChecks.Device("CUDA needs the GPU build, -p:OnnxRuntime=Gpu; falls back to the CPU");
@@ -34,6 +40,12 @@ internal static class FeaturizeCommand
         {
             model, images, data, video, frames, output, format, shard, outFile, batch, threads, device, gpu, skipUnreadable,
         };
+        command.Validators.Add(r =>
+        {
+            if (r.Given(images) && r.Given(data)) r.AddError($"Give {images.Name} or {data.Name}, not both.");
+            else if (!r.Given(images) && !r.Given(data))
+                r.AddError($"Nothing to featurize: give {images.Name} PATH... (files or folders) or {data.Name} DIR (a folder per class).");
+        });
         command.SetAction(parse =>
         {
             bool isVideo = parse.GetValue(video);
@@ -41,7 +53,6 @@ internal static class FeaturizeCommand
             bool parquet = parse.GetValue(format) == "parquet";
             var path = parse.GetValue(outFile)!;
             if (spec is null) OptionChecks.CheckOutputFile(path, outFile.Name, parquet ? "features.parquet" : "features.npy");
-            else if (File.Exists(path)) throw new ArgumentException($"{outFile.Name} '{path}' is a file; with --shard it is the folder that holds the shard files.");
             var missing = new List<string>();
             var (inputs, labels) = Inputs(parse.GetValue(images), parse.GetValue(data), isVideo, parse.GetValue(skipUnreadable), missing);
             foreach (var line in missing) Console.Error.WriteLine($"coca: {line}");
@@ -61,7 +72,7 @@ internal static class FeaturizeCommand
             var fingerprint = isVideo
                 ? EncoderFingerprint.Compute(extractor.Encoder.OnnxModel, "video", frameCount.ToString(System.Globalization.CultureInfo.InvariantCulture), null)
                 : EncoderFingerprint.Compute(extractor.Encoder.OnnxModel, "image", null);
-            int batchSize = Math.Max(1, parse.GetValue(batch));
+            int batchSize = parse.GetValue(batch);
             var videos = isVideo ? new CoCaVideoFeatureExtractor(extractor, frameCount, batchSize) : null;
             int step = videos?.VideosPerBatch ?? batchSize;
             int total = inputs.Count;
@@ -142,17 +153,15 @@ internal static class FeaturizeCommand
         return command;
     }
 
+    /// <summary>The inputs of --images, or of --data with their labels (the parse-time check made sure one is given).</summary>
     private static (List<string> Inputs, List<string?>? Labels) Inputs(string[]? images, string? data, bool video, bool skipUnreadable, List<string> missing)
     {
-        if (data is not null && images is { Length: > 0 })
-            throw new ArgumentException("Give --images or --data, not both.");
         if (data is not null)
         {
             var examples = LabeledFolder.Read(data, video, skipUnreadable);
             return (examples.Select(e => e.Path).ToList(), examples.Select(e => (string?)e.Label).ToList());
         }
-        if (images is not { Length: > 0 })
-            throw new ArgumentException("Nothing to featurize: give --images PATH... (files or folders) or --data DIR (a folder per class).");
+        images ??= [];
         return (video ? InputPaths.ExpandVideos(images, missing) : InputPaths.Expand(images, InputPaths.ImageExtensions, "image", skipUnreadable, missing), null);
     }
 

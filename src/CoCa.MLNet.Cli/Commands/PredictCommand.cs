@@ -15,8 +15,10 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "A model file saved by coca train", Required = true };
-        var inputs = new Argument<string[]>("PATH") { Description = "Images (or, for a video model, videos / frame folders), or folders of them", Arity = ArgumentArity.OneOrMore };
+        var model = new Option<string>("--model", "-m") { Description = "A model file saved by coca train", Required = true }
+            .Existing(ExpectedInput.TrainedModel);
+        var inputs = new Argument<string[]>("PATH") { Description = "Images (or, for a video model, videos / frame folders), or folders of them", Arity = ArgumentArity.OneOrMore }
+            .BatchInputs("images (or, for a video model, videos / frame folders), or folders of them");
         var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
         var command = new Command("predict", "Classify images or videos with a trained model") { model, inputs, skipUnreadable };
         command.SetAction(parse =>

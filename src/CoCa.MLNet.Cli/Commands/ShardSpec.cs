@@ -10,16 +10,23 @@ namespace CoCa.MLNet.Cli.Commands;
 /// </summary>
 internal sealed record ShardSpec(int Index, int Count)
 {
-    public static ShardSpec Parse(string text)
+    public static ShardSpec Parse(string text) => TryParse(text, out var spec) ? spec : throw new ArgumentException(Malformed(text));
+
+    public static bool TryParse(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ShardSpec? spec)
     {
+        spec = null;
         var parts = text.Split('/');
         if (parts.Length != 2
             || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int index)
             || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int count)
             || count < 1 || index >= count)
-            throw new ArgumentException($"--shard '{text}' is not I/N with 0 <= I < N (e.g. 0/4 for the first of four shards).");
-        return new ShardSpec(index, count);
+            return false;
+        spec = new ShardSpec(index, count);
+        return true;
     }
+
+    /// <summary>The one line for a <c>--shard</c> value that is not I/N.</summary>
+    public static string Malformed(string text) => $"--shard '{text}' is not I/N with 0 <= I < N (e.g. 0/4 for the first of four shards).";
 
     /// <summary>Batches of <paramref name="batch"/> that <paramref name="total"/> inputs make (the last may be short).</summary>
     public long Batches(int total, int batch) => (total + (long)batch - 1) / batch;

@@ -17,42 +17,51 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var model = new Option<string?>("--model", "-m") { Description = "Frozen features: a converted model folder (from coca convert); the encoder stays as it is and only the new pooler trains" };
-        var checkpoint = new Option<string?>("--checkpoint", "-c") { Description = "Fine-tuning instead: an open_clip CoCa checkpoint folder (open_clip_config.json + weights, what coca convert reads); its encoder trains with the new pooler" };
-        var trainableBlocks = new Option<string?>("--trainable-blocks") { Description = "With --checkpoint: the encoder blocks that train, counted from the top: N or all (default all; the lower ones run once per image and are cached)" };
+        var model = new Option<string?>("--model", "-m") { Description = "Frozen features: a converted model folder (from coca convert); the encoder stays as it is and only the new pooler trains" }
+            .Existing(ExpectedInput.ConvertedModel);
+        var checkpoint = new Option<string?>("--checkpoint", "-c") { Description = "Fine-tuning instead: an open_clip CoCa checkpoint folder (open_clip_config.json + weights, what coca convert reads); its encoder trains with the new pooler" }
+            .Existing(ExpectedInput.Checkpoint);
+        var trainableBlocks = new Option<string?>("--trainable-blocks") { Description = "With --checkpoint: the encoder blocks that train, counted from the top: N or all (default all; the lower ones run once per image and are cached)" }
+            .Format(text => TryParseTrainableBlocks(text, out _) ? null : $"--trainable-blocks '{text}': expected a number of encoder blocks (0 or more) or 'all'.", "all", "some", "-1", "1.5");
         var encoderLr = new Option<double?>("--encoder-lr") { Description = "With --checkpoint: peak learning rate of the encoder (default: --lr / 10)" }.Positive();
         var augment = new Option<bool>("--augment") { Description = "With --checkpoint: random resized crops and flips while training (seeded; turns the lower-block cache off)" };
-        var data = new Option<string?>("--data", "-d") { Description = "Dataset folder: one sub-folder per class holding its images (with --video: video files or folders of frames)" };
-        var features = new Option<string?>("--features") { Description = "Instead of --data: a folder of Parquet feature shards from `coca featurize --data DIR --format parquet --shard I/N` (read shard by shard)" };
-        var outFile = new Option<string>("--out", "-o") { Description = "The model file to write (MODEL.zip)", Required = true };
+        var data = new Option<string?>("--data", "-d") { Description = "Dataset folder: one sub-folder per class holding its images (with --video: video files or folders of frames)" }
+            .Existing(ExpectedInput.ClassFolders);
+        var features = new Option<string?>("--features") { Description = "Instead of --data: a folder of Parquet feature shards from `coca featurize --data DIR --format parquet --shard I/N` (read shard by shard)" }
+            .Existing("a folder of Parquet feature shards (from coca featurize), or one such file");
+        var outFile = new Option<string>("--out", "-o") { Description = "The model file to write (MODEL.zip)", Required = true }.OutputFile("classifier.zip");
         var epochs = new Option<int?>("--epochs") { Description = "Maximum passes over the data; early stopping on the validation split usually ends sooner (default: enough for 2,000 optimizer steps, 30 to 1,000 epochs; fine-tuning: 500 steps, 10 to 100 epochs)" }.AtLeast(1);
         var batch = new Option<int?>("--batch-size") { Description = "Examples per optimizer step (default: a tenth of the training examples, a power of two from 8 to 64)" }.AtLeast(1);
         var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, warmup then cosine decay)", DefaultValueFactory = _ => 1e-3 }.Positive();
         var queries = new Option<int>("--queries") { Description = "Learnable queries of the pooler", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var heads = new Option<int?>("--heads") { Description = "Attention heads (default: token width / 64)" }.AtLeast(1);
         var validation = new Option<double>("--validation-fraction") { Description = "Share of examples held out for early stopping (0: none)", DefaultValueFactory = _ => 0.1 }.Fraction();
-        var seed = new Option<int>("--seed") { Description = "Seed of weights, shuffling and the validation split (same seed and data: same model)", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of weights, shuffling and the validation split (same seed and data: same model)", DefaultValueFactory = _ => 0 }.AnyWholeNumber();
         var device = OptionChecks.Device("CUDA needs a CUDA build of libtorch");
         var video = new Option<bool>("--video") { Description = "Examples are videos (video files or folders of frame images)" };
         var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video", DefaultValueFactory = _ => 16 }.AtLeast(1);
-        var cache = new Option<string?>("--cache") { Description = "Folder for the float16 feature cache, reused by later runs on the same data and model" };
+        var cache = new Option<string?>("--cache") { Description = "Folder for the float16 feature cache, reused by later runs on the same data and model" }
+            .OutputFolder("the folder of the feature cache");
         var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
         var command = new Command("train", "Train a classifier on a folder-per-class dataset: a new attentional pooler over frozen CoCa tokens (--model), or fine-tuned with the encoder (--checkpoint)")
         {
             model, checkpoint, trainableBlocks, encoderLr, augment, data, features, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache, skipUnreadable,
         };
+        command.Validators.Add(r =>
+        {
+            if (r.Given(model) == r.Given(checkpoint))
+                r.AddError("Give the encoder as --model DIR (a converted model: frozen features) or --checkpoint DIR (an open_clip checkpoint folder: fine-tuning), one of them.");
+            else if (r.Given(data) == r.Given(features))
+                r.AddError("Give the training data as --data DIR (a folder per class) or --features DIR (feature shards), one of them.");
+            else if (r.Given(checkpoint) && r.Given(features))
+                r.AddError("--features holds a frozen encoder's tokens; fine-tuning (--checkpoint) reads the images themselves: give --data DIR.");
+            else if (r.Given(model) && (r.Given(trainableBlocks) || r.Given(encoderLr) || r.Given(augment)))
+                r.AddError("--trainable-blocks, --encoder-lr and --augment fine-tune an encoder: give --checkpoint DIR (an open_clip checkpoint folder) instead of --model.");
+        });
         command.SetAction(parse =>
         {
             bool isVideo = parse.GetValue(video);
-            if ((parse.GetValue(model) is null) == (parse.GetValue(checkpoint) is null))
-                throw new ArgumentException("Give the encoder as --model DIR (a converted model: frozen features) or --checkpoint DIR (an open_clip checkpoint folder: fine-tuning), one of them.");
-            if ((parse.GetValue(data) is null) == (parse.GetValue(features) is null))
-                throw new ArgumentException("Give the training data as --data DIR (a folder per class) or --features DIR (feature shards), one of them.");
-            if (parse.GetValue(checkpoint) is not null && parse.GetValue(features) is not null)
-                throw new ArgumentException("--features holds a frozen encoder's tokens; fine-tuning (--checkpoint) reads the images themselves: give --data DIR.");
-            if (parse.GetValue(model) is not null && (parse.GetValue(trainableBlocks) is not null || parse.GetValue(encoderLr) is not null || parse.GetValue(augment)))
-                throw new ArgumentException("--trainable-blocks, --encoder-lr and --augment fine-tune an encoder: give --checkpoint DIR (an open_clip checkpoint folder) instead of --model.");
-            int? blocks = ParseTrainableBlocks(parse.GetValue(trainableBlocks));
+            TryParseTrainableBlocks(parse.GetValue(trainableBlocks), out int? blocks);
             OptionChecks.CheckOutputFile(parse.GetValue(outFile)!, outFile.Name, "classifier.zip");
             if (parse.GetValue(checkpoint) is { } checkpointDir)
                 CoCa.MLNet.Training.Checkpoints.CoCaCheckpointFolder.RequireCheckpointFolder(checkpointDir);
@@ -130,9 +139,13 @@ internal static class TrainCommand
         };
     }
 
-    /// <summary>"all" (null) or a block count of at least 0, in the user's words otherwise.</summary>
-    private static int? ParseTrainableBlocks(string? text) =>
-        text is null || text.Equals("all", StringComparison.OrdinalIgnoreCase) ? null
-        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n
-        : throw new ArgumentException($"--trainable-blocks '{text}': expected a number of encoder blocks (0 or more) or 'all'.");
+    /// <summary>"all" (or not given: null) or a block count of at least 0.</summary>
+    private static bool TryParseTrainableBlocks(string? text, out int? blocks)
+    {
+        blocks = null;
+        if (text is null || text.Equals("all", StringComparison.OrdinalIgnoreCase)) return true;
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n)) return false;
+        blocks = n;
+        return true;
+    }
 }

@@ -43,13 +43,13 @@ public class EmbedTextCliTests
         {
             var outFile = Path.Combine(dir.FullName, "out.npy");
             var noVocab = CliProcess.Run("embed-text", "--model", TinyModel.Directory, "--vocab", Path.Combine(dir.FullName, "nope.txt.gz"), "--out", outFile, "a cat");
-            Assert.Equal(1, noVocab.ExitCode);
+            Assert.Equal(2, noVocab.ExitCode);   // a file that must exist: checked at parse time
             Assert.Contains("nope.txt.gz", noVocab.StdErr);
             Assert.Single(noVocab.StdErr.Trim().Split('\n'));
             Assert.False(File.Exists(outFile));
 
             var nothing = CliProcess.Run("embed-text", "--model", TinyModel.Directory, "--vocab", Fixtures.ClipBpe, "--out", outFile);
-            Assert.Equal(1, nothing.ExitCode);
+            Assert.Equal(2, nothing.ExitCode);
             Assert.Contains("Nothing to embed", nothing.StdErr);
         }
         finally { dir.Delete(true); }

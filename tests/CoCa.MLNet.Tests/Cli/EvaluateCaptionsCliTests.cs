@@ -96,7 +96,7 @@ public sealed class EvaluateCaptionsCliTests : IDisposable
     {
         var missing = Path.Combine(_dir.FullName, "no-such-captions.json");
         var run = CliProcess.Run("evaluate-captions", "--references", missing, "--results", CocoResults());
-        AssertOneLineError(run, 1, missing, "does not exist");
+        AssertOneLineError(run, 2, "--references", missing, "does not exist");   // checked at parse time
     }
 
     [Fact]

@@ -11,7 +11,7 @@ public sealed class OptionChecksCliTests : IDisposable
 
     private static void AssertOneLineError(CliProcess.Result result, params string[] expected)
     {
-        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);   // usage errors, found at parse time
         var line = Assert.Single(result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("coca: ", line);
         foreach (var e in expected) Assert.Contains(e, line);
@@ -49,12 +49,12 @@ public sealed class OptionChecksCliTests : IDisposable
     {
         var output = Path.Combine(_dir.FullName, "e.npy");
         string[] featurize = ["featurize", "--model", TinyModel.Directory, "--images", Fixtures.Tiny("images"), "--output", "embedding"];
-        const string expected = "Device 'gpu0' is not recognised; expected \"cpu\", \"cuda\" or \"cuda:N\".";
+        const string expected = "--device 'gpu0' is not recognised; expected \"cpu\", \"cuda\" or \"cuda:N\".";
         AssertOneLineError(CliProcess.Run([.. featurize, "--out", output, "--device", "gpu0"]), expected);
         AssertOneLineError(CliProcess.Run(["embed-text", "--model", TinyModel.Directory, "--vocab", Fixtures.ClipBpe, "--out", output, "--device", "gpu0", "a cat"]), expected);
         AssertOneLineError(CliProcess.Run(["caption", "--model", TinyModel.Directory, "--vocab", Fixtures.ClipBpe, "--device", "gpu0", Fixtures.Tiny("images")]), expected);
         AssertOneLineError(CliProcess.Run(["train", "--model", TinyModel.Directory, "--data", _dir.FullName, "--out", Path.Combine(_dir.FullName, "m.zip"), "--device", "gpu0"]), expected);
-        AssertOneLineError(CliProcess.Run(["finetune", "--checkpoint", Fixtures.TinyCoCa, "--data", "pairs.csv", "--out", _dir.FullName, "--device", "gpu0"]), expected);
+        AssertOneLineError(CliProcess.Run(["finetune", "--checkpoint", Fixtures.TinyCoCa, "--data", Fixtures.Tiny("reference.json"), "--out", _dir.FullName, "--device", "gpu0"]), expected);
         Assert.False(File.Exists(output));
 
         // cuda:0 on a machine or build without CUDA runs on the CPU (FallbackToCpu), as does the deprecated --gpu 0.

@@ -74,7 +74,10 @@ public sealed class EvaluatePairsCliTests : IDisposable
         File.WriteAllBytes(Path.Combine(_dir, "p.png"), [1]);
         var csv = Path.Combine(_dir, "pairs.csv");
         File.WriteAllText(csv, "image,caption\np.png,a red circle\np.png,a red circle, on the left\n");
-        var run = CliProcess.Run("evaluate-pairs", "--checkpoint", checkpoint, "--data", csv, "--vocab", Path.Combine(_dir, "vocab-not-needed-yet.txt.gz"));
+        // The vocabulary must exist (checked at parse time), but is not read before the pairs are.
+        var notAVocabulary = Path.Combine(_dir, "not-a-vocabulary.txt.gz");
+        File.WriteAllBytes(notAVocabulary, [1, 2, 3]);
+        var run = CliProcess.Run("evaluate-pairs", "--checkpoint", checkpoint, "--data", csv, "--vocab", notAVocabulary);
         Assert.Equal(1, run.ExitCode);
         var line = SingleLine(run);
         Assert.Contains("line 3: 3 fields but the header has 2", line);

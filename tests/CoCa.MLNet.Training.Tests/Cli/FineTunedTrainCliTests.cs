@@ -43,9 +43,9 @@ public sealed class FineTunedTrainCliTests : IDisposable
 
         AssertOneLine(CliProcess.Run("train", "--checkpoint", converted, "--data", data, "--out", model), "converted ONNX model folder", 1);
         AssertOneLine(CliProcess.Run("train", "--checkpoint", checkpoint, "--data", data, "--out", model, "--trainable-blocks", "3"), "has 2 blocks", 1);
-        AssertOneLine(CliProcess.Run("train", "--checkpoint", checkpoint, "--data", data, "--out", model, "--trainable-blocks", "some"), "--trainable-blocks 'some'", 1);
-        AssertOneLine(CliProcess.Run("train", "--checkpoint", checkpoint, "--model", converted, "--data", data, "--out", model), "one of them", 1);
-        AssertOneLine(CliProcess.Run("train", "--model", converted, "--data", data, "--out", model, "--trainable-blocks", "1"), "give --checkpoint", 1);
+        AssertOneLine(CliProcess.Run("train", "--checkpoint", checkpoint, "--data", data, "--out", model, "--trainable-blocks", "some"), "--trainable-blocks 'some'", 2);
+        AssertOneLine(CliProcess.Run("train", "--checkpoint", checkpoint, "--model", converted, "--data", data, "--out", model), "one of them", 2);
+        AssertOneLine(CliProcess.Run("train", "--model", converted, "--data", data, "--out", model, "--trainable-blocks", "1"), "give --checkpoint", 2);
         Assert.False(File.Exists(model));
     }
 

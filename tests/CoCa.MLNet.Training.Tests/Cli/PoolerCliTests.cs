@@ -175,7 +175,7 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
     {
         var model = Path.Combine(fx.Root, "bad.zip");
         var missing = CliProcess.Run("train", "--model", fx.ModelDir, "--data", Path.Combine(fx.Root, "nowhere"), "--out", model);
-        AssertOneLineError(missing, "Data folder");
+        AssertOneLineError(missing, $"--data '{Path.Combine(fx.Root, "nowhere")}' does not exist", exitCode: 2);   // checked at parse time
         Assert.False(File.Exists(model));
 
         var oneClass = Path.Combine(fx.Root, "one-class");
@@ -184,7 +184,7 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
             File.Copy(path, Path.Combine(oneClass, "circle", Path.GetFileName(path)), overwrite: true);
         AssertOneLineError(CliProcess.Run("train", "--model", fx.ModelDir, "--data", oneClass, "--out", model), "at least two classes");
 
-        AssertOneLineError(CliProcess.Run("predict", "--model", Path.Combine(fx.Root, "no-such-model.zip"), fx.Images[0].Path), "does not exist");
+        AssertOneLineError(CliProcess.Run("predict", "--model", Path.Combine(fx.Root, "no-such-model.zip"), fx.Images[0].Path), "does not exist", exitCode: 2);
     }
 
     [Fact]
@@ -370,13 +370,13 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
 
         // --out a folder, or in a folder that cannot be made: refused before the data is even read.
         var folder = CliProcess.Run([.. train, "--out", fx.Root]);
-        AssertOneLineError(folder, "--out");
+        AssertOneLineError(folder, "--out", exitCode: 2);
         Assert.Contains("is a folder", folder.StdErr);
         Assert.DoesNotContain("Training on", folder.StdOut);
         var aFile = Path.Combine(fx.Root, "not-a-folder");
         File.WriteAllText(aFile, "");
         var unwritable = CliProcess.Run([.. train, "--out", Path.Combine(aFile, "model.zip")]);
-        AssertOneLineError(unwritable, "cannot be written");
+        AssertOneLineError(unwritable, "cannot be written", exitCode: 2);
         Assert.DoesNotContain("Training on", unwritable.StdOut);
         Assert.False(File.Exists(model));
     }
@@ -402,12 +402,14 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
         return data;
     }
 
-    private static void AssertOneLineError(CliProcess.Result result, string expected)
+    /// <summary>Exit code 1 (a failure while running) or 2 (a usage error, found at parse time), and one line saying <paramref name="expected"/>.</summary>
+    private static void AssertOneLineError(CliProcess.Result result, string expected, int exitCode = 1)
     {
-        Assert.Equal(1, result.ExitCode);
+        Assert.True(result.ExitCode == exitCode, $"exit {result.ExitCode}: {result.StdErr}");
         var lines = result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(lines);
         Assert.StartsWith("coca: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
         Assert.Contains(expected, lines[0]);
     }
 }
