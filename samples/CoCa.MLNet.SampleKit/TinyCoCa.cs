@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Training;
 using CoCa.MLNet.Training.FineTuning;
 
 namespace CoCa.MLNet.Samples;
@@ -31,6 +32,9 @@ public sealed record TinyCoCaRecipe
     public int Seed { get; init; }
     /// <summary>Seed of the generated training pictures.</summary>
     public int DataSeed { get; init; } = 1;
+    /// <summary>bfloat16 mixed precision while training (the trained weights are float32 either way). Left out of the cache key when Float32, so the default recipe keeps its cache.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
 }
 
 /// <summary>
@@ -150,7 +154,7 @@ public static class TinyCoCa
         {
             Checkpoint = scratch, VocabularyPath = vocabulary, OutputDirectory = hub,
             Epochs = recipe.Epochs, BatchSize = recipe.BatchSize, LearningRate = recipe.LearningRate,
-            WarmupFraction = recipe.WarmupFraction, WeightDecay = recipe.WeightDecay, Seed = recipe.Seed,
+            WarmupFraction = recipe.WarmupFraction, WeightDecay = recipe.WeightDecay, Seed = recipe.Seed, Precision = recipe.Precision,
             ProgressEverySteps = 1_000_000,   // one report per epoch
             Progress = progress,
         }, ImageCaptionPairs.Read(pairsPath));

@@ -85,5 +85,5 @@ internal static class CliRunner
     /// The innermost meaningful message (type initializer, aggregate and ML.NET's splitter/consolidator wrappers say
     /// nothing to a user).
     /// </summary>
-    internal static string Describe(Exception e) => CoCa.MLNet.MLNet.InputErrors.Unwrap(e).Message.ReplaceLineEndings(" ");
+    internal static string Describe(Exception e) => CoCa.MLNet.Transforms.InputErrors.Unwrap(e).Message.ReplaceLineEndings(" ");
 }

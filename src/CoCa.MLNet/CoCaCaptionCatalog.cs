@@ -1,5 +1,5 @@
 using CoCa.MLNet.Captioning;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 
 // Catalog extensions live in Microsoft.ML, as ML.NET's own packages do, so `using Microsoft.ML;` finds them.
 namespace Microsoft.ML;

@@ -1,5 +1,5 @@
 using CoCa.MLNet.Featurization;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Persistence;
 using CoCa.MLNet;
 
@@ -54,12 +54,12 @@ public static class CoCaVideoFeaturizerCatalog
         new(CatalogEnvironment.Get(catalog), options);
 }
 
-/// <summary><c>mlContext.Model.SaveCoCa(...)</c> / <c>LoadCoCa(...)</c>: the ML.NET-style entry points for <see cref="CoCaModel"/>.</summary>
+/// <summary><c>mlContext.Model.SaveCoCa(...)</c> / <c>LoadCoCa(...)</c>: the ML.NET-style entry points of CoCa.MLNet's model packages (one file holding every part of a model).</summary>
 public static class CoCaModelOperationsExtensions
 {
     public static void SaveCoCa(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema? inputSchema, string path) =>
-        CoCaModel.Save(catalog, model, inputSchema, path);
+        CoCaModelPackage.Save(catalog, model, inputSchema, path);
 
     public static ITransformer LoadCoCa(this ModelOperationsCatalog catalog, string path, out DataViewSchema? inputSchema) =>
-        CoCaModel.Load(catalog, path, out inputSchema);
+        CoCaModelPackage.Load(catalog, path, out inputSchema);
 }

@@ -1,5 +1,5 @@
 using CoCa.MLNet.Featurization;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Scoring;
 
 // Catalog extensions live in Microsoft.ML, as ML.NET's own packages do, so `using Microsoft.ML;` finds them.

@@ -1,5 +1,5 @@
 using CoCa.MLNet.Featurization;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Persistence;
 using CoCa.MLNet.Pooling;
 using CoCa.MLNet.Scoring;
@@ -192,7 +192,7 @@ internal static class PoolerPipeline
                 .Select(p => new PredictResult(p.Path, p.PredictedLabel, p.Score.Max(), null))
                 .ToList();
         }
-        catch (Exception e) when (CoCa.MLNet.MLNet.InputErrors.IsBadInput(e))
+        catch (Exception e) when (CoCa.MLNet.Transforms.InputErrors.IsBadInput(e))
         {
             error = CliRunner.Describe(e);
             return null;

@@ -23,7 +23,7 @@ internal sealed class FineTunedCoCaModule : nn.Module<Tensor, Tensor>
     {
         this.visual = visual;
         this.pooler = pooler;
-        int layers = visual.Vision.Layers;
+        int layers = visual.VisionConfig.Layers;
         if (frozenBlocks < 0 || frozenBlocks > layers)
             throw new ArgumentOutOfRangeException(nameof(frozenBlocks), frozenBlocks, $"The vision tower has {layers} blocks.");
         FrozenBlocks = frozenBlocks;
@@ -42,7 +42,7 @@ internal sealed class FineTunedCoCaModule : nn.Module<Tensor, Tensor>
     /// <summary>Frames per example (1 for images).</summary>
     public int Frames { get; }
 
-    public int Layers => visual.Vision.Layers;
+    public int Layers => visual.VisionConfig.Layers;
 
     /// <summary>Logits [B, K] of pixels [B·F, 3, S, S] (the frames of an example back to back).</summary>
     public override Tensor forward(Tensor pixels)

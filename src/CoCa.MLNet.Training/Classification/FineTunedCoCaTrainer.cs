@@ -3,7 +3,7 @@ using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Featurization;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Pooling;
 using CoCa.MLNet.Training.Devices;
@@ -180,7 +180,7 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
                 VideoFolder = o.InputFolder,
                 FrameBatchSize = o.ScoringBatchSize,
             }, onnx, result.Config)
-            : CoCaImageFeaturizerTransformer.FromOnnx(_env, new CoCaImageFeaturizerOptions
+            : CoCaImageFeaturizerTransformer.FromOnnx(new CoCaImageFeaturizerOptions
             {
                 InputColumnName = InputColumn,
                 TokensColumnName = CoCaColumnNames.Tokens,
@@ -188,7 +188,7 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
                 ImageFolder = o.InputFolder,
                 BatchSize = o.ScoringBatchSize,
             }, onnx, result.Config);
-        var pooler = new AttentionalPoolerTransformer(_env, result.Info, result.Pooler, AttentionalPoolerOnnx.Build(result.Pooler));
+        var pooler = new AttentionalPoolerTransformer(result.Info, result.Pooler, AttentionalPoolerOnnx.Build(result.Pooler));
         return new TransformerChain<ITransformer>(featurizer, pooler);
     }
 

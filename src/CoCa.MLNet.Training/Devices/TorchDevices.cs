@@ -12,7 +12,7 @@ namespace CoCa.MLNet.Training.Devices;
 /// CUDA libtorch native libraries; the code here needs no change, and "cuda"/"cuda:N" then resolve when a
 /// driver and device are present.
 /// </remarks>
-public static class TorchDevices
+internal static class TorchDevices
 {
     /// <summary>
     /// Names read by <see cref="ComputeDevice.Parse"/> (the one parser of device names, shared with ONNX Runtime):

@@ -151,9 +151,7 @@ public static class CoCaFineTuner
                     var batch = Batch(train, order, batchIndex, options.BatchSize);
                     using var scope = NewDisposeScope();
                     var (pixels, ids) = loader.Load(batch, device);
-                    CoCaForward f;
-                    using (MixedPrecision.Enter(precision)) f = model.forward(pixels, ids);
-                    var loss = objective.Compute(f.ImageEmbedding, f.TextEmbedding, f.Logits, ids, f.LogitScale);
+                    var loss = StepLoss(model, objective, pixels, ids, precision, options.CheckpointActivations);
                     // The losses are read for the progress reports anyway (one transfer): a step that is not finite
                     // stops here, before its gradients reach the weights.
                     var values = LossValues.Read(loss);
@@ -222,6 +220,24 @@ public static class CoCaFineTuner
             LearningRate = plan.LearningRate,
             CaptionMetrics = lastCaptionMetrics,
         };
+    }
+
+    /// <summary>
+    /// One batch's loss at <paramref name="precision"/>. With activation checkpointing the vocabulary logits are made a few
+    /// rows at a time inside checkpoints too (<see cref="CoCaObjective.ComputeChunked"/>): the largest activation of
+    /// the step, and with it most of what checkpointing the blocks alone leaves in memory.
+    /// </summary>
+    private static CoCaLoss StepLoss(CoCaModel model, CoCaObjective objective, Tensor pixels, Tensor ids, TrainingPrecision precision, bool checkpointActivations)
+    {
+        using var _ = MixedPrecision.Enter(precision);
+        if (!checkpointActivations)
+        {
+            var f = model.forward(pixels, ids);
+            return objective.Compute(f.ImageEmbedding, f.TextEmbedding, f.Logits, ids, f.LogitScale);
+        }
+        var (imageEmbedding, textEmbedding, hidden) = model.ForwardHidden(pixels, ids);
+        return objective.ComputeChunked(imageEmbedding, textEmbedding, hidden, model.TextDecoder.Project, model.TextDecoder.ProjectionParameters(),
+            model.Config.Multimodal.VocabSize, ids, model.LogitScale);
     }
 
     /// <summary>

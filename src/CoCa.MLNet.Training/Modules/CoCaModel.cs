@@ -108,6 +108,21 @@ public sealed class CoCaModel : nn.Module<Tensor, Tensor, CoCaForward>
     }
 
     // The unimodal text tower and the multimodal decoder over the vision tower's outputs, one row per pair.
+    /// <summary>
+    /// The training forward pass without the vocabulary logits: the embeddings and the decoder's last hidden states
+    /// [N, L−1, w], for <see cref="FineTuning.CoCaObjective.ComputeChunked"/>, which projects them to the vocabulary a
+    /// few rows at a time inside checkpoints (the [N, L−1, V] logits, the largest activation, never exist whole).
+    /// </summary>
+    internal (Tensor ImageEmbedding, Tensor TextEmbedding, Tensor DecoderHidden) ForwardHidden(Tensor pixels, Tensor ids)
+    {
+        using var scope = NewDisposeScope();
+        var (_, imageEmbedding, captionTokens) = visual.Encode(pixels);
+        var (textEmbedding, tokenOutputs) = text.forward(ids);
+        var hidden = text_decoder.Blocks(captionTokens, tokenOutputs.narrow(1, 0, tokenOutputs.shape[1] - 1));
+        var (i, t, h) = scope.MoveToOuter(imageEmbedding, textEmbedding, hidden);
+        return (i, t, h);
+    }
+
     private (Tensor ImageEmbedding, Tensor TextEmbedding, Tensor Logits) TextHalf(Tensor imageEmbedding, Tensor captionTokens, Tensor ids)
     {
         var (textEmbedding, tokenOutputs) = text.forward(ids);

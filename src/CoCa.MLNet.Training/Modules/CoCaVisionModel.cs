@@ -26,7 +26,7 @@ public sealed class CoCaVisionModel : VisionTransformerTower<(Tensor Tokens, Ten
     /// <summary>The state-dict prefix of the vision tower in open_clip CoCa checkpoints.</summary>
     public const string StateDictPrefix = "visual.";
 
-    private readonly AttentionalPooler attn_pool;
+    private readonly VisionAttentionalPooler attn_pool;
     private readonly LayerNorm ln_post;
     private readonly Parameter proj;
 
@@ -41,7 +41,7 @@ public sealed class CoCaVisionModel : VisionTransformerTower<(Tensor Tokens, Ten
         if (v.AttnPoolerHeads <= 0 || config.EmbedDim % v.AttnPoolerHeads != 0)
             throw new ArgumentException($"embed_dim {config.EmbedDim} is not divisible by attn_pooler_heads {v.AttnPoolerHeads}.", nameof(config));
         Config = config;
-        attn_pool = new AttentionalPooler(config.EmbedDim, v.Width, v.AttnPoolerHeads, v.AttnPoolerQueries);
+        attn_pool = new VisionAttentionalPooler(config.EmbedDim, v.Width, v.AttnPoolerHeads, v.AttnPoolerQueries);
         ln_post = nn.LayerNorm(config.EmbedDim, eps: 1e-5);
         proj = new Parameter(torch.zeros(config.EmbedDim, config.EmbedDim));
         RegisterComponents();

@@ -9,7 +9,7 @@ namespace CoCa.MLNet.Training.Modules;
 /// <c>x + attn(q = ln_1(x), k = v = ln_1_kv(context))</c>, then <c>x + mlp(ln_2(x))</c>. No mask: every text position
 /// sees every image token. The context must be as wide as the decoder (open_clip's CoCa requires embed_dim = width).
 /// </summary>
-public sealed class CrossAttentionBlock : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class CrossAttentionBlock : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly LayerNorm ln_1;
     private readonly PackedMultiheadAttention attn;

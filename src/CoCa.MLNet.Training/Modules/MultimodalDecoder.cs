@@ -58,11 +58,14 @@ public sealed class MultimodalDecoder : nn.Module<Tensor, Tensor, Tensor>
         return scope.MoveToOuter(Project(x.select(1, x.shape[1] - 1)));
     }
 
-    // ln_final, then the projection to the vocabulary (in the mixed precision's matrix product, widened back).
-    private Tensor Project(Tensor x) => MixedPrecision.Widen(MixedPrecision.MatMul(ln_final.forward(x), text_projection));
+    /// <summary>ln_final, then the projection to the vocabulary (in the mixed precision's matrix product, widened back).</summary>
+    internal Tensor Project(Tensor x) => MixedPrecision.Widen(MixedPrecision.MatMul(ln_final.forward(x), text_projection));
 
-    // The self- and cross-attention blocks, before ln_final.
-    private Tensor Blocks(Tensor imageTokens, Tensor textTokens)
+    /// <summary>The parameters of <see cref="Project"/> (ln_final and text_projection).</summary>
+    internal IEnumerable<Tensor> ProjectionParameters() => ln_final.parameters().Append(text_projection);
+
+    /// <summary>The self- and cross-attention blocks' output [N, L, w], before ln_final and the projection to the vocabulary.</summary>
+    internal Tensor Blocks(Tensor imageTokens, Tensor textTokens)
     {
         ArgumentNullException.ThrowIfNull(imageTokens);
         ArgumentNullException.ThrowIfNull(textTokens);

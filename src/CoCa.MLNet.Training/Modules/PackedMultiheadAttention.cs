@@ -11,7 +11,7 @@ namespace CoCa.MLNet.Training.Modules;
 /// 1/sqrt(w/heads); an optional additive mask (0 or −∞) broadcast over the heads; no dropout.
 /// Self-attention (<c>forward</c>) and cross-attention (<see cref="Attend"/>, the multimodal decoder's) share it.
 /// </summary>
-public sealed class PackedMultiheadAttention : nn.Module<Tensor, Tensor>
+internal sealed class PackedMultiheadAttention : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter in_proj_weight;
     private readonly Parameter in_proj_bias;

@@ -10,7 +10,7 @@ namespace CoCa.MLNet.Training.Modules;
 /// <c>in_proj_bias</c> [3d] = [b_q; b_k; b_v], and <c>out_proj</c> (Linear d→d). Scale 1/sqrt(d/heads).
 /// When w = d, torch stores one packed <c>in_proj_weight</c> [3d, d] instead, and so does this module.
 /// </summary>
-public sealed class PoolerCrossAttention : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class PoolerCrossAttention : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Parameter? q_proj_weight;
     private readonly Parameter? k_proj_weight;

@@ -32,7 +32,7 @@ public sealed class TextTransformer : nn.Module<Tensor, (Tensor TextEmbedding, T
         if (!text.EmbedCls) throw new ArgumentException("CoCa's text tower needs embed_cls = true.", nameof(text));
         if (text.Width <= 0 || text.Heads <= 0 || text.Width % text.Heads != 0)
             throw new ArgumentException($"Text width {text.Width} is not divisible by heads {text.Heads}.", nameof(text));
-        Text = text;
+        Config = text;
         token_embedding = nn.Embedding(text.VocabSize, text.Width);
         positional_embedding = new Parameter(torch.zeros(text.ContextLength + 1, text.Width));
         cls_emb = new Parameter(torch.zeros(text.Width));
@@ -42,7 +42,11 @@ public sealed class TextTransformer : nn.Module<Tensor, (Tensor TextEmbedding, T
         RegisterComponents();
     }
 
-    public TextConfig Text { get; }
+    public TextConfig Config { get; }
+
+    /// <summary>The text tower's configuration: <see cref="Config"/>.</summary>
+    [Obsolete("Use Config (model.Text.Config reads better than model.Text.Text).")]
+    public TextConfig Text => Config;
 
     /// <summary>Checkpoint the residual blocks' activations while training (<see cref="ActivationCheckpoint"/>).</summary>
     internal bool CheckpointActivations
@@ -56,9 +60,9 @@ public sealed class TextTransformer : nn.Module<Tensor, (Tensor TextEmbedding, T
     public override (Tensor TextEmbedding, Tensor TokenOutputs) forward(Tensor ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        if (ids.dim() != 2 || ids.shape[1] < 1 || ids.shape[1] > Text.ContextLength)
+        if (ids.dim() != 2 || ids.shape[1] < 1 || ids.shape[1] > Config.ContextLength)
             throw new ArgumentException(
-                $"Text ids must have shape [N, L] with 1 ≤ L ≤ {Text.ContextLength}, got [{string.Join(", ", ids.shape)}].", nameof(ids));
+                $"Text ids must have shape [N, L] with 1 ≤ L ≤ {Config.ContextLength}, got [{string.Join(", ", ids.shape)}].", nameof(ids));
         using var scope = NewDisposeScope();
         long n = ids.shape[0], length = ids.shape[1], seq = length + 1;
         var tokens = token_embedding.forward(ids);
@@ -84,7 +88,7 @@ public sealed class TextTransformer : nn.Module<Tensor, (Tensor TextEmbedding, T
         return scope.MoveToOuter(mask.unsqueeze(1));
     }
 
-    private Scalar PadScalar() => _padScalar ??= ((long)Text.PadId).ToScalar();
+    private Scalar PadScalar() => _padScalar ??= ((long)Config.PadId).ToScalar();
     private Scalar? _padScalar;
 
     protected override void Dispose(bool disposing)

@@ -8,7 +8,7 @@ namespace CoCa.MLNet.Training.Modules;
 /// open_clip's block MLP <c>mlp</c>: <c>c_fc</c> (Linear w→mlpWidth), exact (erf) GELU, <c>c_proj</c> (Linear mlpWidth→w).
 /// CoCa configs leave <c>quick_gelu</c> unset, so the GELU is torch's default erf form, not the tanh/sigmoid approximations.
 /// </summary>
-public sealed class TransformerMlp : nn.Module<Tensor, Tensor>
+internal sealed class TransformerMlp : nn.Module<Tensor, Tensor>
 {
     private readonly Linear c_fc;
     private readonly Linear c_proj;

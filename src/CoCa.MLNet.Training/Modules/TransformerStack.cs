@@ -8,7 +8,7 @@ namespace CoCa.MLNet.Training.Modules;
 /// open_clip's <c>Transformer</c>: <c>resblocks.0 … resblocks.{layers-1}</c> applied in order
 /// (a ModuleList names its items by index, which gives exactly open_clip's keys).
 /// </summary>
-public sealed class TransformerStack : nn.Module<Tensor, Tensor>
+internal sealed class TransformerStack : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<ResidualAttentionBlock> resblocks;
 

@@ -25,13 +25,13 @@ public abstract class VisionTransformerTower<TOutput> : nn.Module<Tensor, TOutpu
     protected readonly Parameter class_embedding;
     protected readonly Parameter positional_embedding;
     protected readonly LayerNorm ln_pre;
-    protected readonly TransformerStack transformer;
+    private protected readonly TransformerStack transformer;
 
     protected VisionTransformerTower(string name, VisionConfig vision) : base(name)
     {
         ArgumentNullException.ThrowIfNull(vision);
         Validate(vision);
-        Vision = vision;
+        VisionConfig = vision;
         conv1 = nn.Conv2d(3, vision.Width, kernel_size: vision.PatchSize, stride: vision.PatchSize, bias: false);
         class_embedding = new Parameter(torch.zeros(vision.Width));
         positional_embedding = new Parameter(torch.zeros(vision.TokenCount, vision.Width));
@@ -40,7 +40,11 @@ public abstract class VisionTransformerTower<TOutput> : nn.Module<Tensor, TOutpu
     }
 
     /// <summary>The configuration the trunk was built for.</summary>
-    public VisionConfig Vision { get; }
+    public VisionConfig VisionConfig { get; }
+
+    /// <summary>The trunk's configuration: <see cref="VisionConfig"/>.</summary>
+    [Obsolete("Use VisionConfig (model.Visual.VisionConfig reads better than model.Visual.Vision).")]
+    public VisionConfig Vision => VisionConfig;
 
     /// <summary>Checkpoint the residual blocks' activations while training (<see cref="ActivationCheckpoint"/>).</summary>
     internal bool CheckpointActivations
@@ -53,7 +57,7 @@ public abstract class VisionTransformerTower<TOutput> : nn.Module<Tensor, TOutpu
     protected Tensor EncodeTokens(Tensor pixels)
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        int s = Vision.ImageSize;
+        int s = VisionConfig.ImageSize;
         if (pixels.dim() != 4 || pixels.shape[1] != 3 || pixels.shape[2] != s || pixels.shape[3] != s)
             throw new ArgumentException(
                 $"Pixels must have shape [N, 3, {s}, {s}], got [{string.Join(", ", pixels.shape)}].", nameof(pixels));
@@ -68,7 +72,7 @@ public abstract class VisionTransformerTower<TOutput> : nn.Module<Tensor, TOutpu
         using var scope = NewDisposeScope();
         long n = pixels.shape[0];
         // [N, w, g, g] → [N, g², w]: patches in row-major (y, x) order, as open_clip's reshape + permute.
-        var patches = MixedPrecision.Widen(MixedPrecision.Conv2d(pixels, conv1.weight!, Vision.PatchSize)).flatten(2).transpose(1, 2);
+        var patches = MixedPrecision.Widen(MixedPrecision.Conv2d(pixels, conv1.weight!, VisionConfig.PatchSize)).flatten(2).transpose(1, 2);
         var cls = class_embedding.view(1, 1, -1).expand(n, 1, -1);
         var x = TorchScalars.Add(torch.cat([cls, patches], 1), positional_embedding);
         return scope.MoveToOuter(ln_pre.forward(x));

@@ -151,4 +151,26 @@ public sealed class AttentionalPoolerOptions
 
     /// <summary>Examples scored per ONNX Runtime call by the trained model.</summary>
     public int ScoringBatchSize { get; set; } = 64;
+
+    /// <summary>Checks every option; throws <see cref="ArgumentException"/> naming the option and what is expected.</summary>
+    internal void Validate()
+    {
+        static ArgumentOutOfRangeException Bad(string name, object value, string why) => new(name, value, $"AttentionalPoolerOptions.{name}: {why}");
+        foreach (var (name, value) in new[] { (nameof(FeatureColumnName), FeatureColumnName), (nameof(LabelColumnName), LabelColumnName), (nameof(ScoreColumnName), ScoreColumnName), (nameof(PredictedLabelColumnName), PredictedLabelColumnName) })
+            if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"AttentionalPoolerOptions.{name} must name a column.", nameof(AttentionalPoolerOptions));
+        if (NumberOfQueries < 1) throw Bad(nameof(NumberOfQueries), NumberOfQueries, "must be at least 1.");
+        if (NumberOfHeads is < 1) throw Bad(nameof(NumberOfHeads), NumberOfHeads, "must be at least 1.");
+        if (Dropout is < 0 or >= 1) throw Bad(nameof(Dropout), Dropout, "must be in [0, 1).");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw Bad(nameof(LearningRate), LearningRate, "must be a positive number.");
+        if (!(WeightDecay >= 0)) throw Bad(nameof(WeightDecay), WeightDecay, "must be ≥ 0.");
+        if (WarmupSteps is < 0) throw Bad(nameof(WarmupSteps), WarmupSteps, "must be ≥ 0.");
+        if (BatchSize is < 1) throw Bad(nameof(BatchSize), BatchSize, "must be at least 1.");
+        if (NumberOfEpochs is < 1) throw Bad(nameof(NumberOfEpochs), NumberOfEpochs, "must be at least 1.");
+        if (LabelSmoothing is < 0 or >= 1 || double.IsNaN(LabelSmoothing)) throw Bad(nameof(LabelSmoothing), LabelSmoothing, "must be in [0, 1).");
+        if (ValidationFraction is < 0 or >= 1 || double.IsNaN(ValidationFraction)) throw Bad(nameof(ValidationFraction), ValidationFraction, "must be in [0, 1).");
+        if (EarlyStoppingPatience is < 0) throw Bad(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be ≥ 0.");
+        if (MemoryBudgetBytes is < 0) throw Bad(nameof(MemoryBudgetBytes), MemoryBudgetBytes, "must be ≥ 0.");
+        if (ScoringBatchSize < 1) throw Bad(nameof(ScoringBatchSize), ScoringBatchSize, "must be at least 1.");
+        if (!Enum.IsDefined(Precision)) throw Bad(nameof(Precision), Precision, "must be Float32 or BFloat16.");
+    }
 }

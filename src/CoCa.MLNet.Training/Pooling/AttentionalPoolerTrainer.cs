@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Pooling;
 using CoCa.MLNet.Scoring;
@@ -29,7 +29,7 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(options);
-        Validate(options);
+        options.Validate();
         _env = env;
         Options = options;
     }
@@ -41,7 +41,7 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
     {
         var result = Train(input);
         var onnx = AttentionalPoolerOnnx.Build(result.Weights);
-        return new AttentionalPoolerTransformer(_env, result.Info, result.Weights, onnx);
+        return new AttentionalPoolerTransformer(result.Info, result.Weights, onnx);
     }
 
     /// <summary>Everything a Fit learns, before the ONNX export.</summary>
@@ -225,27 +225,6 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
         Array.Sort(val);
         Array.Sort(train);
         return (train, val);
-    }
-
-    private static void Validate(AttentionalPoolerOptions o)
-    {
-        static ArgumentOutOfRangeException Bad(string name, object value, string why) => new(name, value, $"AttentionalPoolerOptions.{name}: {why}");
-        foreach (var (name, value) in new[] { (nameof(o.FeatureColumnName), o.FeatureColumnName), (nameof(o.LabelColumnName), o.LabelColumnName), (nameof(o.ScoreColumnName), o.ScoreColumnName), (nameof(o.PredictedLabelColumnName), o.PredictedLabelColumnName) })
-            if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"AttentionalPoolerOptions.{name} must name a column.", nameof(o));
-        if (o.NumberOfQueries < 1) throw Bad(nameof(o.NumberOfQueries), o.NumberOfQueries, "must be at least 1.");
-        if (o.NumberOfHeads is < 1) throw Bad(nameof(o.NumberOfHeads), o.NumberOfHeads, "must be at least 1.");
-        if (o.Dropout is < 0 or >= 1) throw Bad(nameof(o.Dropout), o.Dropout, "must be in [0, 1).");
-        if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate)) throw Bad(nameof(o.LearningRate), o.LearningRate, "must be a positive number.");
-        if (!(o.WeightDecay >= 0)) throw Bad(nameof(o.WeightDecay), o.WeightDecay, "must be ≥ 0.");
-        if (o.WarmupSteps is < 0) throw Bad(nameof(o.WarmupSteps), o.WarmupSteps, "must be ≥ 0.");
-        if (o.BatchSize is < 1) throw Bad(nameof(o.BatchSize), o.BatchSize, "must be at least 1.");
-        if (o.NumberOfEpochs is < 1) throw Bad(nameof(o.NumberOfEpochs), o.NumberOfEpochs, "must be at least 1.");
-        if (o.LabelSmoothing is < 0 or >= 1 || double.IsNaN(o.LabelSmoothing)) throw Bad(nameof(o.LabelSmoothing), o.LabelSmoothing, "must be in [0, 1).");
-        if (o.ValidationFraction is < 0 or >= 1 || double.IsNaN(o.ValidationFraction)) throw Bad(nameof(o.ValidationFraction), o.ValidationFraction, "must be in [0, 1).");
-        if (o.EarlyStoppingPatience is < 0) throw Bad(nameof(o.EarlyStoppingPatience), o.EarlyStoppingPatience, "must be ≥ 0.");
-        if (o.MemoryBudgetBytes is < 0) throw Bad(nameof(o.MemoryBudgetBytes), o.MemoryBudgetBytes, "must be ≥ 0.");
-        if (o.ScoringBatchSize < 1) throw Bad(nameof(o.ScoringBatchSize), o.ScoringBatchSize, "must be at least 1.");
-        if (!Enum.IsDefined(o.Precision)) throw Bad(nameof(o.Precision), o.Precision, "must be Float32 or BFloat16.");
     }
 
     /// <summary>Input plus Score (Vector&lt;Single&gt;) and PredictedLabel (a UInt32 key), with ML.NET's scorer annotations.</summary>

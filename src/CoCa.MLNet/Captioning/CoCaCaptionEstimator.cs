@@ -1,4 +1,4 @@
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -13,14 +13,14 @@ public sealed class CoCaCaptionEstimator : ModelOpeningEstimator<CoCaCaptionTran
 {
     private readonly CoCaCaptionOptions _options;
 
-    public CoCaCaptionEstimator(IHostEnvironment env, CoCaCaptionOptions options)
+    internal CoCaCaptionEstimator(IHostEnvironment env, CoCaCaptionOptions options)
         : base(env)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        CoCaCaptionTransformer.Validate(options);
+        options.Validate();
     }
 
-    private protected override CoCaCaptionTransformer Open() => new(Env, _options);
+    private protected override CoCaCaptionTransformer Open() => new(_options);
 
     public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {

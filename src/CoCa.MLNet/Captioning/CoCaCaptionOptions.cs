@@ -38,4 +38,19 @@ public sealed class CoCaCaptionOptions
 
     /// <summary>Threads and GPU switch for ONNX Runtime.</summary>
     public OnnxExecutionOptions Execution { get; set; } = new();
+
+    /// <summary>Checks every option; throws <see cref="ArgumentException"/> naming the option and what is expected.</summary>
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ModelPath))
+            throw new ArgumentException("CoCaCaptionOptions.ModelPath must name a converted model folder (from `coca convert`).");
+        if (string.IsNullOrWhiteSpace(VocabPath))
+            throw new ArgumentException("CoCaCaptionOptions.VocabPath must name the CLIP vocabulary (bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt).");
+        if (string.IsNullOrWhiteSpace(InputColumnName) || string.IsNullOrWhiteSpace(OutputColumnName))
+            throw new ArgumentException("CoCaCaptionOptions needs input and output column names.");
+        if (BatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "CoCaCaptionOptions.BatchSize must be at least 1.");
+        ArgumentNullException.ThrowIfNull(Generation);
+        Generation.Validate(int.MaxValue);
+    }
 }

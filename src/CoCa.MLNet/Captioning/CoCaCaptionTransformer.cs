@@ -1,7 +1,7 @@
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Featurization;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Persistence;
 using CoCa.MLNet.Preprocessing;
 using CoCa.MLNet.Runtime;
@@ -22,7 +22,7 @@ public sealed class CoCaCaptionTransformer : BatchedTransformer, ICoCaSavableTra
     private readonly CoCaCaptionOptions _options;
     private readonly CoCaCaptioner _captioner;
 
-    internal CoCaCaptionTransformer(IHostEnvironment env, CoCaCaptionOptions options)
+    internal CoCaCaptionTransformer(CoCaCaptionOptions options)
         : this(options, CoCaCaptioner.Open(options.ModelPath, options.VocabPath, options.Execution))
     {
     }
@@ -36,20 +36,6 @@ public sealed class CoCaCaptionTransformer : BatchedTransformer, ICoCaSavableTra
 
     /// <summary>The model's configuration.</summary>
     public CoCaModelConfig Config => _captioner.Decoder.Config;
-
-    internal static void Validate(CoCaCaptionOptions options)
-    {
-        if (string.IsNullOrWhiteSpace(options.ModelPath))
-            throw new ArgumentException("CoCaCaptionOptions.ModelPath must name a converted model folder (from `coca convert`).", nameof(options));
-        if (string.IsNullOrWhiteSpace(options.VocabPath))
-            throw new ArgumentException("CoCaCaptionOptions.VocabPath must name the CLIP vocabulary (bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt).", nameof(options));
-        if (string.IsNullOrWhiteSpace(options.InputColumnName) || string.IsNullOrWhiteSpace(options.OutputColumnName))
-            throw new ArgumentException("CoCaCaptionOptions needs input and output column names.", nameof(options));
-        if (options.BatchSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
-        ArgumentNullException.ThrowIfNull(options.Generation, nameof(options.Generation));
-        options.Generation.Validate(int.MaxValue);
-    }
 
     protected override int BatchSize => _options.BatchSize;
 

@@ -1,5 +1,5 @@
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Preprocessing;
 using CoCa.MLNet.Runtime;
 

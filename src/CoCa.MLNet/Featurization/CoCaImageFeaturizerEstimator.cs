@@ -1,4 +1,4 @@
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -13,14 +13,14 @@ public sealed class CoCaImageFeaturizerEstimator : ModelOpeningEstimator<CoCaIma
 {
     private readonly CoCaImageFeaturizerOptions _options;
 
-    public CoCaImageFeaturizerEstimator(IHostEnvironment env, CoCaImageFeaturizerOptions options)
+    internal CoCaImageFeaturizerEstimator(IHostEnvironment env, CoCaImageFeaturizerOptions options)
         : base(env)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        CoCaImageFeaturizerTransformer.Validate(options);
+        options.Validate();
     }
 
-    private protected override CoCaImageFeaturizerTransformer Open() => new(Env, _options);
+    private protected override CoCaImageFeaturizerTransformer Open() => new(_options);
 
     public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {

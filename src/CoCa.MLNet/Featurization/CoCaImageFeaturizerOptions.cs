@@ -25,4 +25,15 @@ public sealed class CoCaImageFeaturizerOptions
 
     /// <summary>Threads and GPU switch for ONNX Runtime.</summary>
     public OnnxExecutionOptions Execution { get; set; } = new();
+
+    /// <summary>Checks every option; throws <see cref="ArgumentException"/> naming the option and what is expected.</summary>
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ModelPath))
+            throw new ArgumentException("CoCaImageFeaturizerOptions.ModelPath must name a converted model folder (from `coca convert`).");
+        if (TokensColumnName is null && EmbeddingColumnName is null)
+            throw new ArgumentException("CoCaImageFeaturizerOptions: nothing to extract; set TokensColumnName and/or EmbeddingColumnName.");
+        if (BatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "CoCaImageFeaturizerOptions.BatchSize must be at least 1.");
+    }
 }

@@ -1,6 +1,6 @@
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Persistence;
 using CoCa.MLNet.Preprocessing;
 using CoCa.MLNet.Runtime;
@@ -17,18 +17,16 @@ namespace CoCa.MLNet.Featurization;
 /// </summary>
 public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSavableTransformer, IDisposable
 {
-    private readonly IHostEnvironment _env;
     private readonly CoCaImageFeaturizerOptions _options;
     private readonly CoCaImageFeatureExtractor _extractor;
 
-    internal CoCaImageFeaturizerTransformer(IHostEnvironment env, CoCaImageFeaturizerOptions options)
-        : this(env, options, CoCaImageFeatureExtractor.Open(options.ModelPath, options.Execution))
+    internal CoCaImageFeaturizerTransformer(CoCaImageFeaturizerOptions options)
+        : this(options, CoCaImageFeatureExtractor.Open(options.ModelPath, options.Execution))
     {
     }
 
-    private CoCaImageFeaturizerTransformer(IHostEnvironment env, CoCaImageFeaturizerOptions options, CoCaImageFeatureExtractor extractor)
+    private CoCaImageFeaturizerTransformer(CoCaImageFeaturizerOptions options, CoCaImageFeatureExtractor extractor)
     {
-        _env = env;
         _options = options;
         _extractor = extractor;
         _fingerprint = new(() => EncoderFingerprint.Compute(extractor.Encoder.OnnxModel, "image", options.ImageFolder));
@@ -45,16 +43,6 @@ public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSa
 
     public int EmbeddingDim => Config.EmbedDim;
 
-    internal static void Validate(CoCaImageFeaturizerOptions options)
-    {
-        if (string.IsNullOrWhiteSpace(options.ModelPath))
-            throw new ArgumentException("CoCaImageFeaturizerOptions.ModelPath must name a converted model folder (from `coca convert`).", nameof(options));
-        if (options.TokensColumnName is null && options.EmbeddingColumnName is null)
-            throw new ArgumentException("Nothing to extract: set TokensColumnName and/or EmbeddingColumnName.", nameof(options));
-        if (options.BatchSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
-    }
-
     protected override int BatchSize => _options.BatchSize;
 
     private protected override IBatchMapper CreateMapper(DataViewSchema inputSchema) => new Mapper(this);
@@ -70,12 +58,12 @@ public sealed class CoCaImageFeaturizerTransformer : BatchedTransformer, ICoCaSa
         var saved = SavedTransformerOptions<CoCaImageFeaturizerOptions>.Read(reader);
         saved.Options.ModelPath = reader.Source;
         var encoder = new CoCaVisionEncoder(reader.ReadBytes(ConvertedModel.VisionFile), saved.Config, saved.Options.Execution);
-        return new CoCaImageFeaturizerTransformer(reader.Environment, saved.Options, new CoCaImageFeatureExtractor(encoder));
+        return new CoCaImageFeaturizerTransformer(saved.Options, new CoCaImageFeatureExtractor(encoder));
     }
 
     /// <summary>A featurizer over an in-memory vision model (a fine-tuned encoder written by the ONNX writer); <see cref="CoCaImageFeaturizerOptions.ModelPath"/> is not read.</summary>
-    internal static CoCaImageFeaturizerTransformer FromOnnx(IHostEnvironment env, CoCaImageFeaturizerOptions options, byte[] visionOnnx, CoCaModelConfig config) =>
-        new(env, options, new CoCaImageFeatureExtractor(new CoCaVisionEncoder(visionOnnx, config, options.Execution)));
+    internal static CoCaImageFeaturizerTransformer FromOnnx(CoCaImageFeaturizerOptions options, byte[] visionOnnx, CoCaModelConfig config) =>
+        new(options, new CoCaImageFeatureExtractor(new CoCaVisionEncoder(visionOnnx, config, options.Execution)));
 
     public void Dispose() => _extractor.Dispose();
 

@@ -1,4 +1,4 @@
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -13,14 +13,14 @@ public sealed class CoCaTextEmbeddingEstimator : ModelOpeningEstimator<CoCaTextE
 {
     private readonly CoCaTextEmbeddingOptions _options;
 
-    public CoCaTextEmbeddingEstimator(IHostEnvironment env, CoCaTextEmbeddingOptions options)
+    internal CoCaTextEmbeddingEstimator(IHostEnvironment env, CoCaTextEmbeddingOptions options)
         : base(env)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        CoCaTextEmbeddingTransformer.Validate(options);
+        options.Validate();
     }
 
-    private protected override CoCaTextEmbeddingTransformer Open() => new(Env, _options);
+    private protected override CoCaTextEmbeddingTransformer Open() => new(_options);
 
     public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {

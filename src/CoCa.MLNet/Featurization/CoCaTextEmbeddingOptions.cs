@@ -25,4 +25,17 @@ public sealed class CoCaTextEmbeddingOptions
 
     /// <summary>Threads and GPU switch for ONNX Runtime.</summary>
     public OnnxExecutionOptions Execution { get; set; } = new();
+
+    /// <summary>Checks every option; throws <see cref="ArgumentException"/> naming the option and what is expected.</summary>
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ModelPath))
+            throw new ArgumentException("CoCaTextEmbeddingOptions.ModelPath must name a converted model folder (from `coca convert`).");
+        if (string.IsNullOrWhiteSpace(VocabPath))
+            throw new ArgumentException("CoCaTextEmbeddingOptions.VocabPath must name the CLIP vocabulary (bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt).");
+        if (string.IsNullOrWhiteSpace(InputColumnName) || string.IsNullOrWhiteSpace(OutputColumnName))
+            throw new ArgumentException("CoCaTextEmbeddingOptions needs input and output column names.");
+        if (BatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "CoCaTextEmbeddingOptions.BatchSize must be at least 1.");
+    }
 }

@@ -1,6 +1,6 @@
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Persistence;
 using CoCa.MLNet.Runtime;
 using Microsoft.ML;
@@ -16,18 +16,16 @@ namespace CoCa.MLNet.Featurization;
 /// </summary>
 public sealed class CoCaTextEmbeddingTransformer : BatchedTransformer, ICoCaSavableTransformer, IDisposable
 {
-    private readonly IHostEnvironment _env;
     private readonly CoCaTextEmbeddingOptions _options;
     private readonly CoCaTextFeatureExtractor _extractor;
 
-    internal CoCaTextEmbeddingTransformer(IHostEnvironment env, CoCaTextEmbeddingOptions options)
-        : this(env, options, CoCaTextFeatureExtractor.Open(options.ModelPath, options.VocabPath, options.Execution))
+    internal CoCaTextEmbeddingTransformer(CoCaTextEmbeddingOptions options)
+        : this(options, CoCaTextFeatureExtractor.Open(options.ModelPath, options.VocabPath, options.Execution))
     {
     }
 
-    private CoCaTextEmbeddingTransformer(IHostEnvironment env, CoCaTextEmbeddingOptions options, CoCaTextFeatureExtractor extractor)
+    private CoCaTextEmbeddingTransformer(CoCaTextEmbeddingOptions options, CoCaTextFeatureExtractor extractor)
     {
-        _env = env;
         _options = options;
         _extractor = extractor;
     }
@@ -36,18 +34,6 @@ public sealed class CoCaTextEmbeddingTransformer : BatchedTransformer, ICoCaSava
     public CoCaModelConfig Config => _extractor.Encoder.Config;
 
     public int EmbeddingDim => Config.EmbedDim;
-
-    internal static void Validate(CoCaTextEmbeddingOptions options)
-    {
-        if (string.IsNullOrWhiteSpace(options.ModelPath))
-            throw new ArgumentException("CoCaTextEmbeddingOptions.ModelPath must name a converted model folder (from `coca convert`).", nameof(options));
-        if (string.IsNullOrWhiteSpace(options.VocabPath))
-            throw new ArgumentException("CoCaTextEmbeddingOptions.VocabPath must name the CLIP vocabulary (bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt).", nameof(options));
-        if (string.IsNullOrWhiteSpace(options.InputColumnName) || string.IsNullOrWhiteSpace(options.OutputColumnName))
-            throw new ArgumentException("CoCaTextEmbeddingOptions needs input and output column names.", nameof(options));
-        if (options.BatchSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
-    }
 
     protected override int BatchSize => _options.BatchSize;
 
@@ -72,7 +58,7 @@ public sealed class CoCaTextEmbeddingTransformer : BatchedTransformer, ICoCaSava
         var encoder = new CoCaTextEncoder(reader.ReadBytes(ConvertedModel.TextFile), saved.Config, options.Execution);
         try
         {
-            return new CoCaTextEmbeddingTransformer(reader.Environment, options, CoCaTextFeatureExtractor.Create(encoder, vocabulary));
+            return new CoCaTextEmbeddingTransformer(options, CoCaTextFeatureExtractor.Create(encoder, vocabulary));
         }
         catch
         {

@@ -75,11 +75,11 @@ public sealed class CoCaVideoFeatureExtractor
         Parallel.For(0, videoPaths.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(threads, 1, 2) }, i =>
         {
             try { sampled[i] = Sample(videoPaths[i]); }
-            catch (Exception e) when (MLNet.InputErrors.IsBadInput(e)) { errors[i] = e; }
+            catch (Exception e) when (Transforms.InputErrors.IsBadInput(e)) { errors[i] = e; }
         });
         var kept = Enumerable.Range(0, videoPaths.Count).Where(i => errors[i] is null).ToArray();
         var unreadable = Enumerable.Range(0, videoPaths.Count).Where(i => errors[i] is not null)
-            .Select(i => new UnreadableInput(i, MLNet.InputErrors.Unwrap(errors[i]!).Message.ReplaceLineEndings(" "))).ToList();
+            .Select(i => new UnreadableInput(i, Transforms.InputErrors.Unwrap(errors[i]!).Message.ReplaceLineEndings(" "))).ToList();
         return (Prepare(kept.Select(i => sampled[i]!).ToList(), threads), kept, unreadable);
     }
 

@@ -1,4 +1,4 @@
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -13,14 +13,14 @@ public sealed class CoCaVideoFeaturizerEstimator : ModelOpeningEstimator<CoCaVid
 {
     private readonly CoCaVideoFeaturizerOptions _options;
 
-    public CoCaVideoFeaturizerEstimator(IHostEnvironment env, CoCaVideoFeaturizerOptions options)
+    internal CoCaVideoFeaturizerEstimator(IHostEnvironment env, CoCaVideoFeaturizerOptions options)
         : base(env)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        CoCaVideoFeaturizerTransformer.Validate(options);
+        options.Validate();
     }
 
-    private protected override CoCaVideoFeaturizerTransformer Open() => new(Env, _options);
+    private protected override CoCaVideoFeaturizerTransformer Open() => new(_options);
 
     public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {

@@ -32,4 +32,17 @@ public sealed class CoCaVideoFeaturizerOptions
     /// <summary>ffmpeg/ffprobe locations and the decoding timeout.</summary>
     public string FfmpegPath { get; set; } = "ffmpeg";
     public string FfprobePath { get; set; } = "ffprobe";
+
+    /// <summary>Checks every option; throws <see cref="ArgumentException"/> naming the option and what is expected.</summary>
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ModelPath))
+            throw new ArgumentException("CoCaVideoFeaturizerOptions.ModelPath must name a converted model folder (from `coca convert`).");
+        if (TokensColumnName is null && EmbeddingColumnName is null)
+            throw new ArgumentException("CoCaVideoFeaturizerOptions: nothing to extract; set TokensColumnName and/or EmbeddingColumnName.");
+        if (FrameCount < 1)
+            throw new ArgumentOutOfRangeException(nameof(FrameCount), FrameCount, "CoCaVideoFeaturizerOptions.FrameCount must be at least 1.");
+        if (FrameBatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(FrameBatchSize), FrameBatchSize, "CoCaVideoFeaturizerOptions.FrameBatchSize must be at least 1.");
+    }
 }

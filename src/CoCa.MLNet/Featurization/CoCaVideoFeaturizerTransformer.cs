@@ -1,6 +1,6 @@
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Persistence;
 using CoCa.MLNet.Runtime;
 using CoCa.MLNet.Video;
@@ -20,7 +20,7 @@ public sealed class CoCaVideoFeaturizerTransformer : BatchedTransformer, ICoCaSa
     private readonly CoCaImageFeatureExtractor _images;
     private readonly CoCaVideoFeatureExtractor _videos;
 
-    internal CoCaVideoFeaturizerTransformer(IHostEnvironment env, CoCaVideoFeaturizerOptions options)
+    internal CoCaVideoFeaturizerTransformer(CoCaVideoFeaturizerOptions options)
         : this(options, CoCaImageFeatureExtractor.Open(options.ModelPath, options.Execution))
     {
     }
@@ -41,18 +41,6 @@ public sealed class CoCaVideoFeaturizerTransformer : BatchedTransformer, ICoCaSa
 
     /// <summary>Dimensions of the tokens column: [F, T, D].</summary>
     public int[] TokensShape => [_options.FrameCount, Config.Vision.TokenCount, Config.Vision.Width];
-
-    internal static void Validate(CoCaVideoFeaturizerOptions options)
-    {
-        if (string.IsNullOrWhiteSpace(options.ModelPath))
-            throw new ArgumentException("CoCaVideoFeaturizerOptions.ModelPath must name a converted model folder (from `coca convert`).", nameof(options));
-        if (options.TokensColumnName is null && options.EmbeddingColumnName is null)
-            throw new ArgumentException("Nothing to extract: set TokensColumnName and/or EmbeddingColumnName.", nameof(options));
-        if (options.FrameCount < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.FrameCount, "FrameCount must be at least 1.");
-        if (options.FrameBatchSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.FrameBatchSize, "FrameBatchSize must be at least 1.");
-    }
 
     protected override int BatchSize => _videos.VideosPerBatch;
 

@@ -3,7 +3,7 @@ using Microsoft.ML;
 namespace CoCa.MLNet.Persistence;
 
 /// <summary>
-/// A CoCa.MLNet transformer that <see cref="CoCaModel"/> can write into a model package and rebuild in a fresh process.
+/// A CoCa.MLNet transformer that <see cref="CoCaModelPackage"/> can write into a model package and rebuild in a fresh process.
 /// </summary>
 /// <remarks>
 /// ML.NET 5 keeps its save/load machinery internal (ModelSaveContext has no public members, ModelLoadContext and

@@ -1,4 +1,4 @@
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Persistence;
 using Microsoft.ML;
@@ -19,18 +19,15 @@ public sealed class AttentionalPoolerTransformer : ICoCaSavableTransformer, IDis
     private const string OnnxEntry = "pooler.onnx";
     private const string WeightsEntry = "pooler.safetensors";
 
-    private readonly IHostEnvironment _env;
     private readonly AttentionalPoolerOnnxScorer _scorer;
 
-    internal AttentionalPoolerTransformer(IHostEnvironment env, AttentionalPoolerModelInfo info, AttentionalPoolerWeights weights, byte[] onnxModel)
+    internal AttentionalPoolerTransformer(AttentionalPoolerModelInfo info, AttentionalPoolerWeights weights, byte[] onnxModel)
     {
-        ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(info);
         ArgumentNullException.ThrowIfNull(weights);
         info.Validate();
         if (weights.Config != info.Config)
             throw new ArgumentException($"Pooler weights are for {weights.Config}, the model info says {info.Config}.");
-        _env = env;
         Info = info;
         Weights = weights;
         ClassLabels = info.ClassLabels;
@@ -112,7 +109,7 @@ public sealed class AttentionalPoolerTransformer : ICoCaSavableTransformer, IDis
         var info = reader.ReadJson<AttentionalPoolerModelInfo>(InfoEntry);
         using var weightsStream = new MemoryStream(reader.ReadBytes(WeightsEntry));
         var weights = AttentionalPoolerWeights.ReadSafetensors(info.Config, weightsStream, $"{reader.Source} ({WeightsEntry})");
-        return new AttentionalPoolerTransformer(reader.Environment, info, weights, reader.ReadBytes(OnnxEntry));
+        return new AttentionalPoolerTransformer(info, weights, reader.ReadBytes(OnnxEntry));
     }
 
     public void Dispose() => _scorer.Dispose();

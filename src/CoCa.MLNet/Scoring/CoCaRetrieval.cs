@@ -1,5 +1,5 @@
 using System.Numerics.Tensors;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

@@ -1,5 +1,5 @@
 using CoCa.MLNet.Featurization;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -18,11 +18,11 @@ public sealed class CoCaZeroShotEstimator : IEstimator<CoCaZeroShotTransformer>
     private readonly IHostEnvironment _env;
     private readonly CoCaZeroShotOptions _options;
 
-    public CoCaZeroShotEstimator(IHostEnvironment env, CoCaZeroShotOptions options)
+    internal CoCaZeroShotEstimator(IHostEnvironment env, CoCaZeroShotOptions options)
     {
         _env = env ?? throw new ArgumentNullException(nameof(env));
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        Validate(options);
+        options.Validate();
     }
 
     /// <summary>Builds the classifier (runs the text tower once over all prompts); <paramref name="input"/> is only schema-checked.</summary>
@@ -39,7 +39,7 @@ public sealed class CoCaZeroShotEstimator : IEstimator<CoCaZeroShotTransformer>
         }
         using var ch = _env.Start(nameof(CoCaZeroShotEstimator));
         CatalogEnvironment.Info(ch, $"CoCa zero-shot classifier: {_options.ClassNames.Count} classes x {_options.Templates.Count} templates, embedding dim {embedDim}.");
-        return new CoCaZeroShotTransformer(_env, _options.ClassNames, _options.Templates, classEmbeddings, _options.LogitScale,
+        return new CoCaZeroShotTransformer(_options.ClassNames, _options.Templates, classEmbeddings, _options.LogitScale,
             _options.FeatureColumnName, _options.ScoreColumnName, _options.PredictedLabelColumnName);
     }
 
@@ -47,7 +47,7 @@ public sealed class CoCaZeroShotEstimator : IEstimator<CoCaZeroShotTransformer>
     /// open_clip's zero-shot weights: for each class, the prompts <c>template(class)</c> are embedded and L2-normalized,
     /// averaged over the templates, and the mean is L2-normalized again. Returns [K, E] row-major.
     /// </summary>
-    public static float[] ComputeClassEmbeddings(CoCaTextFeatureExtractor text, IReadOnlyList<string> classNames, IReadOnlyList<string> templates, int batchSize = 64)
+    internal static float[] ComputeClassEmbeddings(CoCaTextFeatureExtractor text, IReadOnlyList<string> classNames, IReadOnlyList<string> templates, int batchSize = 64)
     {
         ArgumentNullException.ThrowIfNull(text);
         ValidateClasses(classNames, templates);
@@ -79,21 +79,7 @@ public sealed class CoCaZeroShotEstimator : IEstimator<CoCaZeroShotTransformer>
         return MulticlassScoreColumns.Append(inputSchema, _options.ScoreColumnName, _options.PredictedLabelColumnName, TextDataViewType.Instance);
     }
 
-    internal static void Validate(CoCaZeroShotOptions options)
-    {
-        if (string.IsNullOrWhiteSpace(options.ModelPath))
-            throw new ArgumentException("CoCaZeroShotOptions.ModelPath must name a converted model folder with the text tower (from `coca convert`).", nameof(options));
-        if (string.IsNullOrWhiteSpace(options.VocabPath))
-            throw new ArgumentException("CoCaZeroShotOptions.VocabPath must name the CLIP vocabulary (bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt).", nameof(options));
-        ValidateClasses(options.ClassNames, options.Templates);
-        CoCaZeroShotTransformer.ValidateColumns(options.FeatureColumnName, options.ScoreColumnName, options.PredictedLabelColumnName);
-        if (!float.IsFinite(options.LogitScale) || options.LogitScale <= 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.LogitScale, "LogitScale must be a positive number.");
-        if (options.BatchSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
-    }
-
-    private static void ValidateClasses(IReadOnlyList<string> classNames, IReadOnlyList<string> templates)
+    internal static void ValidateClasses(IReadOnlyList<string> classNames, IReadOnlyList<string> templates)
     {
         CoCaZeroShotTransformer.ValidateClassNames(classNames);
         if (templates is null || templates.Count == 0)

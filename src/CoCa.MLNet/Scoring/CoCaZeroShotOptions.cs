@@ -34,4 +34,19 @@ public sealed class CoCaZeroShotOptions
 
     /// <summary>Threads and GPU switch for ONNX Runtime (used only while fitting).</summary>
     public OnnxExecutionOptions Execution { get; set; } = new();
+
+    /// <summary>Checks every option; throws <see cref="ArgumentException"/> naming the option and what is expected.</summary>
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ModelPath))
+            throw new ArgumentException("CoCaZeroShotOptions.ModelPath must name a converted model folder with the text tower (from `coca convert`).");
+        if (string.IsNullOrWhiteSpace(VocabPath))
+            throw new ArgumentException("CoCaZeroShotOptions.VocabPath must name the CLIP vocabulary (bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt).");
+        CoCaZeroShotEstimator.ValidateClasses(ClassNames, Templates);
+        CoCaZeroShotTransformer.ValidateColumns(FeatureColumnName, ScoreColumnName, PredictedLabelColumnName);
+        if (!float.IsFinite(LogitScale) || LogitScale <= 0)
+            throw new ArgumentOutOfRangeException(nameof(LogitScale), LogitScale, "CoCaZeroShotOptions.LogitScale must be a positive number.");
+        if (BatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "CoCaZeroShotOptions.BatchSize must be at least 1.");
+    }
 }

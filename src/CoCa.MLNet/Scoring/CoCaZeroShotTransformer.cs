@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Persistence;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -19,15 +19,13 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
 
     private const string ClassEmbeddingsEntry = "class_embeddings.f32";
 
-    private readonly IHostEnvironment _env;
     private readonly string[] _classNames;
     private readonly string[] _templates;
     private readonly float[] _classEmbeddings;
 
-    internal CoCaZeroShotTransformer(IHostEnvironment env, IReadOnlyList<string> classNames, IReadOnlyList<string> templates, float[] classEmbeddings,
+    internal CoCaZeroShotTransformer(IReadOnlyList<string> classNames, IReadOnlyList<string> templates, float[] classEmbeddings,
         float logitScale, string featureColumnName, string scoreColumnName, string predictedLabelColumnName)
     {
-        _env = env ?? throw new ArgumentNullException(nameof(env));
         ValidateClassNames(classNames);
         ValidateColumns(featureColumnName, scoreColumnName, predictedLabelColumnName);
         ArgumentNullException.ThrowIfNull(classEmbeddings);
@@ -57,7 +55,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
         string featureColumnName = CoCaColumnNames.Embedding, string scoreColumnName = CoCaColumnNames.Score, string predictedLabelColumnName = CoCaColumnNames.PredictedLabel, float logitScale = 100f)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
-        return new CoCaZeroShotTransformer(mlContext, classNames, [], classEmbeddings, logitScale, featureColumnName, scoreColumnName, predictedLabelColumnName);
+        return new CoCaZeroShotTransformer(classNames, [], classEmbeddings, logitScale, featureColumnName, scoreColumnName, predictedLabelColumnName);
     }
 
     /// <summary>The class names, in key order (class i is key value i+1).</summary>
@@ -117,7 +115,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
         if (bytes.Length != (long)saved.ClassNames.Count * saved.EmbeddingDim * sizeof(float))
             throw new InvalidDataException($"Model package '{reader.Source}': {ClassEmbeddingsEntry} has {bytes.Length} bytes, expected {saved.ClassNames.Count} x {saved.EmbeddingDim} floats.");
         var embeddings = MemoryMarshal.Cast<byte, float>(bytes).ToArray();
-        return new CoCaZeroShotTransformer(reader.Environment, saved.ClassNames, saved.Templates, embeddings, saved.LogitScale,
+        return new CoCaZeroShotTransformer(saved.ClassNames, saved.Templates, embeddings, saved.LogitScale,
             saved.FeatureColumnName, saved.ScoreColumnName, saved.PredictedLabelColumnName);
     }
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.IO;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Samples;
 using Microsoft.ML.Data;
 

@@ -1,5 +1,5 @@
 using CoCa.MLNet.Featurization;
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using Microsoft.ML;
 
 namespace CoCa.MLNet.Tests.Featurization;

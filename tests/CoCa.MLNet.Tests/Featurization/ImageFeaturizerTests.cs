@@ -1,4 +1,4 @@
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.IO;
 using Microsoft.ML;

@@ -1,4 +1,4 @@
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Tests.Checkpoints;
 using CoCa.MLNet.Tests.Text;

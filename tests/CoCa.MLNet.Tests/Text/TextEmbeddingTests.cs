@@ -1,4 +1,4 @@
-using CoCa.MLNet.MLNet;
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;

@@ -28,13 +28,13 @@ public sealed class FeatureCacheTests : IDisposable
     /// tokens [4, 8] from the path; counts the examples it encodes. With a fingerprint it annotates its tokens column
     /// as the CoCa featurizers do.
     /// </summary>
-    private sealed class CountingEncoder(float version, string? fingerprint = null, string? folder = null) : CoCa.MLNet.MLNet.IBatchMapper
+    private sealed class CountingEncoder(float version, string? fingerprint = null, string? folder = null) : CoCa.MLNet.Transforms.IBatchMapper
     {
         public int Calls;
 
         public string InputColumnName => "Path";
 
-        public IReadOnlyList<CoCa.MLNet.MLNet.OutputColumn> Outputs =>
+        public IReadOnlyList<CoCa.MLNet.Transforms.OutputColumn> Outputs =>
         [
             new(CoCaColumnNames.Tokens, new VectorDataViewType(NumberDataViewType.Single, 4, 8),
                 fingerprint is null ? null : CoCa.MLNet.Featurization.EncoderFingerprint.Annotations(new Lazy<string>(fingerprint), "Path", folder)),
@@ -73,7 +73,7 @@ public sealed class FeatureCacheTests : IDisposable
     {
         var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(rows)).Transform(ml.Data.LoadFromEnumerable(rows));
         // Batches of ProbeRows: the encoder fingerprint probe then encodes exactly the probed rows.
-        var encoded = new CoCa.MLNet.MLNet.BatchedMappingDataView(data, encoder, FeatureCacheKey.ProbeRows);
+        var encoded = new CoCa.MLNet.Transforms.BatchedMappingDataView(data, encoder, FeatureCacheKey.ProbeRows);
         var trainer = ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions
         {
             NumberOfEpochs = 2, BatchSize = 8, Seed = 3, FeatureCacheDirectory = cacheDirectory ?? _dir,

@@ -1,6 +1,6 @@
 using System.Runtime.ExceptionServices;
 
-namespace CoCa.MLNet.MLNet;
+namespace CoCa.MLNet.Transforms;
 
 /// <summary>
 /// The error a user should see when scoring fails on an input: the featurizer's own message naming the file and what

@@ -12,7 +12,7 @@ namespace CoCa.MLNet.Persistence;
 /// with nothing else needed. ML.NET's own transformers inside the model are stored with ML.NET's own
 /// <c>mlContext.Model.Save</c>; ours with <see cref="ICoCaSavableTransformer"/>.
 /// </summary>
-internal static class CoCaModel
+internal static class CoCaModelPackage
 {
     private const string FormatName = "coca.mlnet.model";
     private const int FormatVersion = 1;
@@ -71,7 +71,7 @@ internal static class CoCaModel
 
     internal static ITransformer Load(ModelOperationsCatalog models, string path, out DataViewSchema? inputSchema)
     {
-        var env = MLNet.CatalogEnvironment.Get(models);
+        var env = Transforms.CatalogEnvironment.Get(models);
         if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
         ZipArchive zip;
         try { zip = ZipFile.OpenRead(path); }
@@ -129,7 +129,7 @@ internal static class CoCaModel
         }
         if (type is null || !typeof(ICoCaSavableTransformer).IsAssignableFrom(type))
             throw new InvalidDataException($"Model package '{reader.Source}' names transformer type '{entry.Type}' that this CoCa.MLNet does not know.");
-        var load = typeof(CoCaModel).GetMethod(nameof(LoadAs), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(type);
+        var load = typeof(CoCaModelPackage).GetMethod(nameof(LoadAs), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(type);
         try { return (ITransformer)load.Invoke(null, [reader])!; }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {

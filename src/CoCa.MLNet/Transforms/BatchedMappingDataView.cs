@@ -2,7 +2,7 @@ using CoCa.MLNet.Runtime;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace CoCa.MLNet.MLNet;
+namespace CoCa.MLNet.Transforms;
 
 /// <summary>
 /// A lazy IDataView that adds a batched mapper's columns to its input. Rows are mapped in batches of

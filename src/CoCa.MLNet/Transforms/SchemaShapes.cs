@@ -2,7 +2,7 @@ using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace CoCa.MLNet.MLNet;
+namespace CoCa.MLNet.Transforms;
 
 /// <summary>
 /// Builds <see cref="SchemaShape.Column"/>s for estimators' GetOutputSchema. Its constructor is internal in ML.NET 5,

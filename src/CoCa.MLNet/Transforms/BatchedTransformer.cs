@@ -2,7 +2,7 @@ using CoCa.MLNet.Persistence;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace CoCa.MLNet.MLNet;
+namespace CoCa.MLNet.Transforms;
 
 /// <summary>
 /// The ML.NET side of every CoCa transformer: an <see cref="IBatchMapper"/> does the work, this class serves it as

@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace CoCa.MLNet.MLNet;
+namespace CoCa.MLNet.Transforms;
 
 /// <summary>
 /// The row-at-a-time face of a batched mapper, for <c>PredictionEngine</c> (which needs

@@ -1,4 +1,4 @@
-namespace CoCa.MLNet.MLNet;
+namespace CoCa.MLNet.Transforms;
 
 internal static class PersistenceErrors
 {

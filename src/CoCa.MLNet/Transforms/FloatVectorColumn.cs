@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace CoCa.MLNet.MLNet;
+namespace CoCa.MLNet.Transforms;
 
 /// <summary>Reads a float-vector column (tokens, embeddings, scores) out of an <see cref="IDataView"/>.</summary>
 internal static class FloatVectorColumn

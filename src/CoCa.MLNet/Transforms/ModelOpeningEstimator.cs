@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 
-namespace CoCa.MLNet.MLNet;
+namespace CoCa.MLNet.Transforms;
 
 /// <summary>
 /// An estimator that learns nothing: Fit opens the model (ONNX sessions, vocabulary), checks the input schema

@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace CoCa.MLNet.MLNet;
+namespace CoCa.MLNet.Transforms;
 
 /// <summary>One column a batched mapper adds: float vectors, or a key derived from them.</summary>
 internal sealed record OutputColumn(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations = null);

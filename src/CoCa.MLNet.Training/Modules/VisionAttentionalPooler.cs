@@ -9,7 +9,7 @@ namespace CoCa.MLNet.Training.Modules;
 /// <c>ln_k</c> normalises the tokens (width w, the class token included), <c>ln_q</c> the queries (width d);
 /// the result is the attention output itself: no residual and no MLP.
 /// </summary>
-public sealed class AttentionalPooler : nn.Module<Tensor, Tensor>
+internal sealed class VisionAttentionalPooler : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter query;
     private readonly PoolerCrossAttention attn;
@@ -20,7 +20,7 @@ public sealed class AttentionalPooler : nn.Module<Tensor, Tensor>
     /// <param name="contextWidth">Token width w (ViT width).</param>
     /// <param name="heads">Attention heads (attn_pooler_heads).</param>
     /// <param name="queries">Number of learned queries Q (attn_pooler_queries).</param>
-    public AttentionalPooler(int dim, int contextWidth, int heads, int queries) : base(nameof(AttentionalPooler))
+    public VisionAttentionalPooler(int dim, int contextWidth, int heads, int queries) : base(nameof(VisionAttentionalPooler))
     {
         if (queries <= 0) throw new ArgumentOutOfRangeException(nameof(queries), queries, "The pooler needs at least one query.");
         query = new Parameter(torch.zeros(queries, dim));
