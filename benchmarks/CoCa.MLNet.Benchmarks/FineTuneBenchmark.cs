@@ -111,9 +111,7 @@ internal static class FineTuneBenchmark
         {
             using var scope = NewDisposeScope();
             var sw = Stopwatch.StartNew();
-            CoCaForward f;
-            using (MixedPrecision.Enter(precision)) f = model.forward(pixels, ids);
-            var loss = objective.Compute(f.ImageEmbedding, f.TextEmbedding, f.Logits, ids, f.LogitScale);
+            var loss = CoCaFineTuner.StepLoss(model, objective, pixels, ids, precision, checkpointing);   // the fine-tuner's own step
             loss.Total.item<float>();   // libtorch is synchronous on the CPU; item() marks the end of the forward
             double forward = sw.Elapsed.TotalSeconds;
             loss.Total.backward();
@@ -125,6 +123,7 @@ internal static class FineTuneBenchmark
             return (forward, backward, total - forward - backward);
         }
         static string Show((double F, double B, double O) t) => $"{t.F + t.B + t.O:F2} s (forward {t.F:F2}, backward {t.B:F2}, AdamW {t.O:F3})";
+        Console.WriteLine($"peak RSS before the first step (weights, initialisation): {MachineInfo.PeakRssMiB():F0} MiB");
         Console.WriteLine($"warm-up step {Show(Step(optimizer.Step))}");
         var times = Enumerable.Range(0, steps).Select(_ => Step(optimizer.Step)).ToArray();
         foreach (var t in times) Console.WriteLine($"step {Show(t)}");

@@ -227,7 +227,7 @@ public static class CoCaFineTuner
     /// rows at a time inside checkpoints too (<see cref="CoCaObjective.ComputeChunked"/>): the largest activation of
     /// the step, and with it most of what checkpointing the blocks alone leaves in memory.
     /// </summary>
-    private static CoCaLoss StepLoss(CoCaModel model, CoCaObjective objective, Tensor pixels, Tensor ids, TrainingPrecision precision, bool checkpointActivations)
+    internal static CoCaLoss StepLoss(CoCaModel model, CoCaObjective objective, Tensor pixels, Tensor ids, TrainingPrecision precision, bool checkpointActivations)
     {
         using var _ = MixedPrecision.Enter(precision);
         if (!checkpointActivations)

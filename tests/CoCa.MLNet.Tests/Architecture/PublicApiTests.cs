@@ -16,7 +16,7 @@ public class PublicApiTests
     public void ExportedTypes_EqualTheCheckedInList()
     {
         var expected = ReadList(File.ReadAllLines(ListPath));
-        foreach (var assembly in new[] { typeof(CoCaConverter).Assembly, typeof(CoCaFineTuner).Assembly })
+        foreach (var assembly in PublicMembersTests.Libraries)
         {
             string name = assembly.GetName().Name!;
             var actual = Exported(assembly);

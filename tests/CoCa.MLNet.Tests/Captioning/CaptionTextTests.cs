@@ -5,6 +5,8 @@ namespace CoCa.MLNet.Tests.Captioning;
 /// <summary>The detokenizer against open_clip's texts of the fixture captions (invalid UTF-8 bytes included).</summary>
 public sealed class CaptionTextTests
 {
+    private const long Start = ClipTokenizer.StartOfTextId, End = ClipTokenizer.EndOfTextId;
+
     private static readonly Lazy<ClipTokenizer> Tokenizer = new(() => ClipTokenizer.FromFile(Fixtures.ClipBpe));
 
     [CaptionFixtureFact]
@@ -21,9 +23,9 @@ public sealed class CaptionTextTests
     [FixtureFact]
     public void StartAndEndTokensGoAndTheTextIsStripped()
     {
-        Assert.Equal("a photo of a cat", Tokenizer.Value.DecodeCaption([49406, 320, 1125, 539, 320, 2368, 49407, 320]));
-        Assert.Equal("a cat", Tokenizer.Value.DecodeCaption([49406, 320, 2368]));   // no end token (length limit)
-        Assert.Equal("", Tokenizer.Value.DecodeCaption([49406, 49407]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Tokenizer.Value.DecodeCaption([49406, 49408]));
+        Assert.Equal("a photo of a cat", Tokenizer.Value.DecodeCaption([Start, 320, 1125, 539, 320, 2368, End, 320]));
+        Assert.Equal("a cat", Tokenizer.Value.DecodeCaption([Start, 320, 2368]));   // no end token (length limit)
+        Assert.Equal("", Tokenizer.Value.DecodeCaption([Start, End]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Tokenizer.Value.DecodeCaption([Start, End + 1]));
     }
 }

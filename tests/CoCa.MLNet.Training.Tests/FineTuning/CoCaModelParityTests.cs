@@ -1,3 +1,4 @@
+using CoCa.MLNet.Text;
 using System.Text.Json;
 using CoCa.MLNet.Training.Modules;
 using TorchSharp;
@@ -43,20 +44,20 @@ public sealed class CoCaModelParityTests(ITestOutputHelper output)
         var (_, _, captionTokens) = model.Visual.Encode(Pixels(Caption, model.Config));
         // All six in one batch: positions are causal, so a row that has ended just keeps taking (ignored) tokens.
         int n = expected.Length;
-        var rows = Enumerable.Range(0, n).Select(_ => new List<long> { 49406 }).ToArray();
+        var rows = Enumerable.Range(0, n).Select(_ => new List<long> { ClipTokenizer.StartOfTextId }).ToArray();
         var done = new bool[n];
-        var ids = torch.full(n, 1, 49406L, dtype: ScalarType.Int64);
+        var ids = torch.full(n, 1, (long)ClipTokenizer.StartOfTextId, dtype: ScalarType.Int64);
         for (int length = 1; length < 30 && !done.All(d => d); length++)
         {
             var last = model.CaptionLogits(captionTokens, ids)[.., -1].clone();
-            if (length < 5) last[.., 49407] = torch.tensor(float.NegativeInfinity);
+            if (length < 5) last[.., ClipTokenizer.EndOfTextId] = torch.tensor(float.NegativeInfinity);
             var next = last.argmax(1);
             var chosen = next.data<long>().ToArray();
             for (int i = 0; i < n; i++)
             {
                 if (done[i]) continue;
                 rows[i].Add(chosen[i]);
-                done[i] = chosen[i] == 49407;
+                done[i] = chosen[i] == ClipTokenizer.EndOfTextId;
             }
             ids = torch.cat([ids, next.unsqueeze(1)], 1);
         }
