@@ -86,7 +86,7 @@ public sealed class CoCaObjective : IDisposable
                 var logits = project(inputs[0]!);
                 return nn.functional.cross_entropy(logits.reshape(count * positions, vocabulary), inputs[1]!, ignore_index: PadId, reduction: nn.Reduction.Sum);
             }, [decoderHidden.narrow(0, start, count), labels.narrow(0, start, count).reshape(count * positions)], parameters);
-            sum = sum is null ? chunk : sum.add(chunk);
+            sum = sum is null ? chunk : TorchScalars.Add(sum, chunk);
         }
         var caption = sum!.div(counted);
         var total = TorchScalars.Add(contrastive.mul(_contrastiveWeight), caption.mul(_captionWeight));
