@@ -9,6 +9,7 @@
 // new pooler ("finetuned"), both with their defaults, and prints both test accuracies.
 // Options: --checkpoint <open_clip hub folder>, --data <one sub-folder per class>, --work <output folder>,
 //          --trainable-blocks <N> (only the top N encoder blocks train; default all).
+using CoCa.MLNet.Featurization;
 using CoCa.MLNet;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Samples;
@@ -39,7 +40,7 @@ var checkpoint = arguments.GetExistingPath("checkpoint")
 var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
 if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "colour", count: 400, seed: seed + 20);
 if (builtIn) Console.WriteLine($"built-in task: the colour of {dataFolder}'s pictures, for the tiny CoCa made colour-blind ({checkpoint})");
-var images = LabelledFolder.Read(dataFolder, CoCa.MLNet.Preprocessing.ImageFiles.Extensions);
+var images = ClassFolders.Read(dataFolder);
 var split = ml.Data.TrainTestSplit(ml.Data.LoadFromEnumerable(images), testFraction: 0.25, seed: seed);
 var toKey = ml.Transforms.Conversion.MapValueToKey("Label").Fit(split.TrainSet);
 var train = toKey.Transform(split.TrainSet);

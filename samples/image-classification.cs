@@ -6,6 +6,7 @@
 // The image-classification notebook as a C# file-based app: `dotnet run samples/image-classification.cs`
 // (through ./dotnetw on hosts whose libstdc++ is older than GCC 13's). Options: --checkpoint <open_clip hub folder>,
 // --data <one sub-folder per class>, --work <output folder>. Writes loss.html and confusion.html there.
+using CoCa.MLNet.Featurization;
 using CoCa.MLNet;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Samples;
@@ -31,7 +32,7 @@ Console.WriteLine($"model: {model.Directory}, tokens [{model.Config.Vision.Token
 // 3. The images: one sub-folder per class; new generated pictures, a folder per place of the shape, when none is given.
 var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
 if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "place", count: 320, seed: seed + 10);
-var images = LabelledFolder.Read(dataFolder, CoCa.MLNet.Preprocessing.ImageFiles.Extensions);
+var images = ClassFolders.Read(dataFolder);
 var split = ml.Data.TrainTestSplit(ml.Data.LoadFromEnumerable(images), testFraction: 0.25, seed: seed);
 
 // 4. Featurize: Tokens [T, D] per image (open_clip preprocessing, batched ONNX Runtime).

@@ -6,6 +6,7 @@
 // The video-action-recognition notebook as a C# file-based app: `dotnet run samples/video-action-recognition.cs`
 // (through ./dotnetw on hosts whose libstdc++ is older than GCC 13's; ffmpeg on the PATH). Options: --checkpoint
 // <open_clip hub folder>, --data <one sub-folder of videos per action>, --work <output folder>.
+using CoCa.MLNet.Featurization;
 using CoCa.MLNet;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Samples;
@@ -28,7 +29,7 @@ var model = CoCaConverter.Convert(checkpoint, Path.Combine(work, "model"));
 
 // 2. Videos: one sub-folder per action; generated motion videos (a square moving left/right/up/down) when none is given.
 var videos = arguments.GetExistingPath("data") is { } data
-    ? LabelledFolder.Read(data, [])
+    ? ClassFolders.Read(data, videos: true)
     : VideoDatasetGenerator.GenerateMotionDataset(Path.Combine(work, "videos"), new MotionDatasetOptions { VideosPerClass = 12, Seed = seed + 1 })
         .Select(v => new LabelledInput { Path = v.Path, Label = v.Label }).ToList();
 var split = ml.Data.TrainTestSplit(ml.Data.LoadFromEnumerable(videos), testFraction: 0.25, seed: seed);

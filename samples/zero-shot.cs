@@ -6,6 +6,7 @@
 // hub folder with the text tower> and --vocab <bpe_simple_vocab_16e6.txt.gz>, --data <one sub-folder per class, named
 // after the class>, --work <output folder>. Without them: the tiny CoCa trained from scratch on generated captioned
 // pictures (trained once, then cached), naming the colour of new pictures.
+using CoCa.MLNet.Featurization;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Samples;
@@ -29,7 +30,7 @@ var vocab = arguments.GetExistingPath("vocab") ?? tiny?.VocabularyPath ?? throw 
 //    and prompts written like the tiny CoCa's captions ("a red circle on the left"), averaged per class.
 var dataFolder = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
 if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(dataFolder, "colour", count: 64, seed: 2);
-var inputs = LabelledFolder.Read(dataFolder, CoCa.MLNet.Preprocessing.ImageFiles.Extensions);
+var inputs = ClassFolders.Read(dataFolder);
 var classNames = inputs.Select(i => i.Label).Distinct().ToArray();
 var templates = tiny is not null && arguments.Get("data") is null ? TinyCoCa.Prompts("colour") : CoCaZeroShotTemplates.Default;
 var images = ml.Data.LoadFromEnumerable(inputs);

@@ -12,7 +12,6 @@ namespace CoCa.MLNet.Samples.Captioning;
 /// </summary>
 public static class Program
 {
-    private static readonly string[] ImageExtensions = [.. CoCa.MLNet.Preprocessing.ImageFiles.Extensions];
 
     public static int Main(string[] args) => SampleArguments.RunMain(args, "Captioning", "image captioning with CoCa's decoder (open_clip's generate())",
         new Dictionary<string, string>
@@ -47,7 +46,7 @@ public static class Program
             ? TinyCoCa.HeldOutPictures(data, count: 6, seed: 2).ToDictionary(p => p.Path, p => p.Caption)
             : [];
         var paths = Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories)
-            .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToList();
+            .Where(CoCa.MLNet.Preprocessing.ImageFiles.HasImageExtension).Order(StringComparer.Ordinal).ToList();
         var images = ml.Data.LoadFromEnumerable(paths.Select(p => new ImageRow { Image = p }));
         Console.WriteLine($"data: {data}: {paths.Count} images");
         // Captions at most as long as the text tower's context (the tiny CoCa's is 8 tokens; open_clip's default is 30).

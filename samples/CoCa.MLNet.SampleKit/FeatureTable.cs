@@ -1,3 +1,4 @@
+using CoCa.MLNet.Featurization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

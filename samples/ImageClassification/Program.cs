@@ -1,3 +1,4 @@
+using CoCa.MLNet.Featurization;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Training.Pooling;
 using Microsoft.ML;
@@ -10,7 +11,6 @@ namespace CoCa.MLNet.Samples.ImageClassification;
 /// </summary>
 public static class Program
 {
-    private static readonly string[] ImageExtensions = [.. CoCa.MLNet.Preprocessing.ImageFiles.Extensions];
 
     public static int Main(string[] args) => SampleArguments.RunMain(args, "ImageClassification", "train an image classifier on frozen CoCa features",
         new Dictionary<string, string>
@@ -38,7 +38,7 @@ public static class Program
         string data = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
         // Without --data: new generated pictures, one sub-folder per place of the shape (left, right, top, bottom).
         if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(data, "place", count: 320, seed: seed + 10);
-        var inputs = LabelledFolder.Read(data, ImageExtensions);
+        var inputs = ClassFolders.Read(data);
         Console.WriteLine($"data: {data}: {inputs.Count} images, classes {string.Join(", ", inputs.Select(i => i.Label).Distinct())}");
 
         var (trainInputs, testInputs) = InputSplit.Split(ml, inputs, seed);

@@ -1,3 +1,4 @@
+using CoCa.MLNet.Featurization;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Training.Pooling;
 using CoCa.MLNet.Video;
@@ -12,7 +13,6 @@ namespace CoCa.MLNet.Samples.VideoActionRecognition;
 /// </summary>
 public static class Program
 {
-    private static readonly string[] VideoExtensions = [.. CoCa.MLNet.Video.VideoFiles.Extensions];
 
     public static int Main(string[] args) => SampleArguments.RunMain(args, "VideoActionRecognition", "train a video action classifier on frozen CoCa frame features",
         new Dictionary<string, string>
@@ -40,7 +40,7 @@ public static class Program
 
         List<LabelledInput> inputs;
         if (arguments.GetExistingPath("data") is { } data)
-            inputs = LabelledFolder.Read(data, VideoExtensions);
+            inputs = ClassFolders.Read(data, videos: true);
         else
         {
             data = Path.Combine(work, "videos");

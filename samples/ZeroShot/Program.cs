@@ -1,3 +1,4 @@
+using CoCa.MLNet.Featurization;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Scoring;
 using Microsoft.ML;
@@ -11,7 +12,6 @@ namespace CoCa.MLNet.Samples.ZeroShot;
 /// </summary>
 public static class Program
 {
-    private static readonly string[] ImageExtensions = [.. CoCa.MLNet.Preprocessing.ImageFiles.Extensions];
 
     public static int Main(string[] args) => SampleArguments.RunMain(args, "ZeroShot", "zero-shot image classification with CoCa's text tower",
         new Dictionary<string, string>
@@ -41,7 +41,7 @@ public static class Program
         // Without --data: held-out pictures (not the tiny CoCa's training ones), one sub-folder per colour.
         string data = arguments.GetExistingPath("data") ?? Path.Combine(work, "images");
         if (arguments.Get("data") is null) TinyCoCa.PicturesByClass(data, "colour", count: 64, seed: 2);
-        var inputs = LabelledFolder.Read(data, ImageExtensions);
+        var inputs = ClassFolders.Read(data);
         var classes = inputs.Select(i => i.Label).Distinct().ToArray();
         // The tiny CoCa's captions read "a red circle on the left": its prompts are such captions, averaged per class.
         var templates = tiny is not null && arguments.Get("data") is null ? TinyCoCa.Prompts("colour") : CoCaZeroShotTemplates.Default;

@@ -1,3 +1,4 @@
+using CoCa.MLNet.Featurization;
 using System.CommandLine;
 using System.Globalization;
 using CoCa.MLNet.Captioning;
@@ -115,7 +116,7 @@ internal static class DemoCommand
         var poolerPictures = CaptionedPicturesDataset.Generate(Path.Combine(workDir, "places"), perClass * 4 * 2, size: TinyCoCa.ImageSize, seed: seed + 3)
             .Where(p => places.Contains(PlaceName(p.Place))).GroupBy(p => PlaceName(p.Place)).OrderBy(g => Array.IndexOf(places, g.Key))
             .SelectMany(g => g.Take(perClass)).ToList();
-        var examples = poolerPictures.Select(p => new LabeledExample(p.Path, PlaceName(p.Place))).ToList();
+        var examples = poolerPictures.Select(p => new LabelledInput { Path = p.Path, Label = PlaceName(p.Place) }).ToList();
         var test = examples.Where((_, i) => i % 4 == 3).ToList();
         var train = examples.Where((_, i) => i % 4 != 3).ToList();
         Step("6/7", $"training an attentional pooler on the frozen tokens of {train.Count} pictures to tell where the shape is ({string.Join(", ", places)}) (coca train), evaluating on {test.Count} held-out ones (coca evaluate)");

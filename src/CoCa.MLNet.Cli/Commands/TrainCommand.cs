@@ -1,3 +1,4 @@
+using CoCa.MLNet.Featurization;
 using System.CommandLine;
 using CoCa.MLNet.Cli.Pooling;
 using CoCa.MLNet.Training.Classification;
@@ -70,7 +71,7 @@ internal static class TrainCommand
             {
                 var fineTuneMl = new MLContext(parse.GetValue(seed));
                 PrintTrainerLog(fineTuneMl, Console.Out);
-                var classList = LabeledFolder.Classes(examples!);
+                var classList = ClassFolders.Classes(examples!);
                 Console.WriteLine($"Fine-tuning {fineTuneFrom} on {examples!.Count} {(isVideo ? "videos" : "images")} of {classList.Length} classes ({string.Join(", ", classList)})");
                 var fineTuned = PoolerPipeline.TrainFineTuned(fineTuneMl, examples, isVideo, parse.GetValue(frames), new FineTunedCoCaOptions
                 {
@@ -117,7 +118,7 @@ internal static class TrainCommand
             }
             else
             {
-                var classes = LabeledFolder.Classes(examples);
+                var classes = ClassFolders.Classes(examples);
                 Console.WriteLine($"Training on {examples.Count} {(isVideo ? "videos" : "images")} of {classes.Length} classes ({string.Join(", ", classes)})");
                 trained = PoolerPipeline.Train(ml, parse.GetValue(model)!, examples, isVideo, parse.GetValue(frames), options);
             }

@@ -24,9 +24,9 @@ internal static class PoolerPipeline
     public sealed record ModelSummary(bool Video, int Frames, IReadOnlyList<string> Classes, AttentionalPoolerConfig Pooler);
 
     /// <summary>Fits featurizer + pooler + MapKeyToValue on <paramref name="examples"/>.</summary>
-    public static ITransformer Train(MLContext ml, string modelDir, IReadOnlyList<LabeledExample> examples, bool video, int frames, AttentionalPoolerOptions options)
+    public static ITransformer Train(MLContext ml, string modelDir, IReadOnlyList<LabelledInput> examples, bool video, int frames, AttentionalPoolerOptions options)
     {
-        var classes = LabeledFolder.Classes(examples);
+        var classes = ClassFolders.Classes(examples);
         if (classes.Length < 2)
             throw new ArgumentException($"Training needs at least two classes; the data has {classes.Length} ({string.Join(", ", classes)}).");
         options.FeatureColumnName = TokensColumn;
@@ -47,9 +47,9 @@ internal static class PoolerPipeline
     /// Fine-tunes the encoder of an open_clip checkpoint with a new pooler on <paramref name="examples"/>: the same
     /// parts as <see cref="Train"/> (featurizer, pooler, MapKeyToValue), the featurizer holding the fine-tuned encoder.
     /// </summary>
-    public static ITransformer TrainFineTuned(MLContext ml, IReadOnlyList<LabeledExample> examples, bool video, int frames, Training.Classification.FineTunedCoCaOptions options)
+    public static ITransformer TrainFineTuned(MLContext ml, IReadOnlyList<LabelledInput> examples, bool video, int frames, Training.Classification.FineTunedCoCaOptions options)
     {
-        var classes = LabeledFolder.Classes(examples);
+        var classes = ClassFolders.Classes(examples);
         if (classes.Length < 2)
             throw new ArgumentException($"Training needs at least two classes; the data has {classes.Length} ({string.Join(", ", classes)}).");
         options.InputColumnName = PathColumn;
@@ -109,7 +109,7 @@ internal static class PoolerPipeline
     }
 
     /// <summary>The examples as an IDataView (Path, Label as a key over <paramref name="classes"/> in that order).</summary>
-    public static IDataView Keyed(MLContext ml, IEnumerable<LabeledExample> examples, IReadOnlyList<string> classes)
+    public static IDataView Keyed(MLContext ml, IEnumerable<LabelledInput> examples, IReadOnlyList<string> classes)
     {
         var keyData = ml.Data.LoadFromEnumerable(classes.Select(c => new ClassRow { Label = c }));
         var data = ml.Data.LoadFromEnumerable(examples.Select(e => new ExampleRow { Path = e.Path, Label = e.Label }));
@@ -149,7 +149,7 @@ internal static class PoolerPipeline
         model is IEnumerable<ITransformer> chain ? chain.SelectMany(Flatten) : [model];
 
     /// <summary>Scores <paramref name="examples"/> with a loaded pipeline; labels must be classes it was trained on.</summary>
-    public static MulticlassClassificationMetrics Evaluate(MLContext ml, ITransformer model, ModelSummary summary, IReadOnlyList<LabeledExample> examples, out IDataView scored)
+    public static MulticlassClassificationMetrics Evaluate(MLContext ml, ITransformer model, ModelSummary summary, IReadOnlyList<LabelledInput> examples, out IDataView scored)
     {
         var unknown = examples.Select(e => e.Label).Distinct().Where(l => !summary.Classes.Contains(l)).ToList();
         if (unknown.Count > 0)
