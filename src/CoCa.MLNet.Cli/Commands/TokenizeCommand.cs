@@ -1,3 +1,4 @@
+using CoCa.MLNet.Cli.Features;
 using System.CommandLine;
 using CoCa.MLNet.IO;
 using CoCa.MLNet.Text;

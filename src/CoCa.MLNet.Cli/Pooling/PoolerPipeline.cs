@@ -1,3 +1,4 @@
+using CoCa.MLNet.Cli.Features;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Persistence;

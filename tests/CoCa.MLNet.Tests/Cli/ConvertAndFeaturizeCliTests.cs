@@ -1,3 +1,4 @@
+using CoCa.MLNet.Cli.Features;
 using CoCa.MLNet.IO;
 
 namespace CoCa.MLNet.Tests.Cli;
@@ -95,7 +96,7 @@ public class ConvertAndFeaturizeCliTests
             var parquet = Path.Combine(dir.FullName, "tokens.parquet");
             run = CliProcess.Run(["featurize", "--model", TinyModel.Directory, "--images", images[0], corrupt, images[1], "--format", "parquet", "--out", parquet]);
             Assert.Equal(1, run.ExitCode);
-            var view = new CoCa.MLNet.Featurization.FeatureShardsDataView(parquet);
+            var view = new FeatureShardsDataView(parquet);
             Assert.Equal(2, view.GetRowCount());
             Assert.Equal(1, view.UnreadableInputs);
             Assert.Equal([images[0], images[1]], FeatureParquet.ReadPaths(parquet));

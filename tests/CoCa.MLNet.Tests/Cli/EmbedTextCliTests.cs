@@ -1,3 +1,4 @@
+using CoCa.MLNet.Cli.Features;
 using CoCa.MLNet.IO;
 
 namespace CoCa.MLNet.Tests.Cli;

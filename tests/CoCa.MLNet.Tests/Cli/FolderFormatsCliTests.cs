@@ -1,3 +1,4 @@
+using CoCa.MLNet.Cli.Features;
 using System.Diagnostics;
 using BitMiracle.LibTiff.Classic;
 using CoCa.MLNet.IO;

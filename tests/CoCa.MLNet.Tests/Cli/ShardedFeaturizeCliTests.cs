@@ -1,3 +1,4 @@
+using CoCa.MLNet.Cli.Features;
 using System.Runtime.InteropServices;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.IO;

@@ -1,3 +1,4 @@
+using CoCa.MLNet.Cli.Features;
 using CoCa.MLNet.Scoring;
 using Xunit.Abstractions;
 using CoCa.MLNet.Configuration;

@@ -1,3 +1,4 @@
+using CoCa.MLNet.Cli.Features;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.IO;

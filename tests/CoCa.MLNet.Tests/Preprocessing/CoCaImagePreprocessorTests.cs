@@ -1,3 +1,4 @@
+using CoCa.MLNet.Cli.Features;
 using System.Text.Json;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.IO;

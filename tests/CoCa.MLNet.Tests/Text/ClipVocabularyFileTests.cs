@@ -1,3 +1,4 @@
+using CoCa.MLNet.Cli.Features;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using CoCa.MLNet.Cli.Features;
 using CoCa.MLNet.Text;
 using System.Text.Json;
 using CoCa.MLNet.Training.Modules;
@@ -86,7 +87,7 @@ public sealed class CoCaModelParityTests(ITestOutputHelper output)
         Assert.False(a[.., 5].allclose(b[.., 5]), "the changed position's logits did not change");
     }
 
-    private void Check(Tensor actual, CoCa.MLNet.IO.NpyArray<float> expected, string what)
+    private void Check(Tensor actual, NpyArray<float> expected, string what)
     {
         Assert.Equal(expected.Shape, actual.shape);
         int rows = (int)expected.Shape[0];

@@ -1,7 +1,8 @@
+using CoCa.MLNet.IO;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace CoCa.MLNet.IO;
+namespace CoCa.MLNet.Cli.Features;
 
 /// <summary>An n-dimensional array read from or written to NumPy's .npy format (little-endian, C order).</summary>
 internal sealed class NpyArray<T> where T : unmanaged

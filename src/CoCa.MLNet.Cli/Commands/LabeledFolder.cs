@@ -1,7 +1,6 @@
-using CoCa.MLNet.Cli.Commands;
 using CoCa.MLNet.Featurization;
 
-namespace CoCa.MLNet.Cli.Pooling;
+namespace CoCa.MLNet.Cli.Commands;
 
 /// <summary>The library's folder-per-class reader (<see cref="ClassFolders"/>), after the CLI's check for image files in formats coca cannot read.</summary>
 internal static class LabeledFolder

@@ -4,7 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Parquet;
 
-namespace CoCa.MLNet.Featurization;
+namespace CoCa.MLNet.Cli.Features;
 
 /// <summary>
 /// A folder of feature shards written by <c>coca featurize --format parquet --shard I/N</c> (or one such file) as an

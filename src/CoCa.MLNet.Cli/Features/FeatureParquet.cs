@@ -1,8 +1,9 @@
+using CoCa.MLNet.IO;
 using System.Globalization;
 using Parquet;
 using Parquet.Schema;
 
-namespace CoCa.MLNet.IO;
+namespace CoCa.MLNet.Cli.Features;
 
 /// <summary>
 /// CoCa features as a Parquet file (columnar, readable by pandas/pyarrow/Spark): one row per input with

@@ -1,8 +1,9 @@
+using CoCa.MLNet.IO;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace CoCa.MLNet.IO;
+namespace CoCa.MLNet.Cli.Features;
 
 /// <summary>
 /// Where a feature file's rows sit in the whole input list of its featurize run, kept in the file's Parquet metadata so

@@ -1,6 +1,6 @@
 using CoCa.MLNet.IO;
 
-namespace CoCa.MLNet.Featurization;
+namespace CoCa.MLNet.Cli.Features;
 
 /// <summary>
 /// Checks that feature files are one complete featurize run before anything trains on them: the same encoder and
