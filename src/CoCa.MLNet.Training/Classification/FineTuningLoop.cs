@@ -44,10 +44,9 @@ internal static class FineTuningLoop
         var shuffle = new Random(seed);
         var order = (int[])trainRows.Clone();
         var history = new List<AttentionalPoolerProgress>();
-        (Dictionary<string, float[]> Encoder, AttentionalPoolerWeights Pooler)? best = null;
-        double bestLoss = double.PositiveInfinity;
-        int bestEpoch = 0, sinceBest = 0, step = 0;
-        double lr = 0;
+        var best = new BestEpoch<Snapshot>(settings.EarlyStoppingMinDelta, schedule.WarmupSteps);
+        int step = 0;
+        double lr = 0, lastLoss = double.NaN;
 
         for (int epoch = 1; epoch <= plan.Epochs; epoch++)
         {
@@ -80,45 +79,43 @@ internal static class FineTuningLoop
                 if (!double.IsFinite(norm))
                     throw new TrainingDivergedException(epoch, step, lossValue, norm, lr, lastGoodCheckpoint: null);
                 optimizer.Step();
+                lastLoss = lossValue;
                 lossSum += lossValue * rows.Length;
                 correct += logits.argmax(1).eq(y).sum().item<long>();
             }
             double seconds = clock.Elapsed.TotalSeconds;
+            // The last step's update can break the weights although its loss and gradients were finite.
+            if (!DivergenceGuard.AllFinite(trained))
+                throw new TrainingDivergedException(epoch, step, lastLoss, gradientNorm: null, lr, lastGoodCheckpoint: null);
 
             double? valLoss = null, valAccuracy = null;
             bool isBest = false;
             if (validationRows.Length > 0)
             {
                 (valLoss, valAccuracy) = Evaluate(model, batches, labelTensor, validationRows, batch, settings.Device);
-                if (valLoss < bestLoss - settings.EarlyStoppingMinDelta || best is null)
-                {
-                    bestLoss = Math.Min(bestLoss, valLoss.Value);
-                    bestEpoch = epoch;
-                    best = (model.ExportEncoder(), model.ExportPooler());
-                    sinceBest = 0;
-                    isBest = true;
-                }
-                else if (step > schedule.WarmupSteps)
-                {
-                    sinceBest++;
-                }
+                if (!double.IsFinite(valLoss.Value))
+                    throw new TrainingDivergedException(epoch, step, valLoss.Value, gradientNorm: null, lr, lastGoodCheckpoint: null);
+                isBest = best.Observe(epoch, valLoss.Value, step, () => new Snapshot(model.ExportEncoder(), model.ExportPooler()));
             }
 
             var progress = new AttentionalPoolerProgress(epoch, plan.Epochs, lossSum / order.Length, (double)correct / order.Length,
                 valLoss, valAccuracy, order.Length / Math.Max(seconds, 1e-9), lr, isBest);
             history.Add(progress);
             report?.Invoke(progress);
-            if (validationRows.Length > 0 && plan.EarlyStoppingPatience > 0 && sinceBest >= plan.EarlyStoppingPatience) break;
+            if (validationRows.Length > 0 && best.ShouldStop(plan.EarlyStoppingPatience)) break;
         }
 
-        if (best is { } kept)
+        if (best.Weights is { } kept)
         {
             model.LoadEncoder(kept.Encoder);
             model.Pooler.LoadWeights(kept.Pooler);
-            return new FineTuningResult(kept.Pooler, history, bestEpoch);
+            return new FineTuningResult(kept.Pooler, history, best.Epoch);
         }
         return new FineTuningResult(model.ExportPooler(), history, history.Count);
     }
+
+    /// <summary>The trained weights of an epoch: the encoder's trained blocks and the new pooler.</summary>
+    private sealed record Snapshot(Dictionary<string, float[]> Encoder, AttentionalPoolerWeights Pooler);
 
     private static Tensor Forward(FineTunedCoCaModule model, IExampleBatches batches, ReadOnlySpan<int> rows, bool training)
     {

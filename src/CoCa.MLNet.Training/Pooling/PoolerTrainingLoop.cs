@@ -66,9 +66,8 @@ internal static class PoolerTrainingLoop
         var shuffle = new Random(settings.Seed);
         var order = (int[])trainRows.Clone();
         var history = new List<AttentionalPoolerProgress>();
-        AttentionalPoolerWeights? best = null;
-        double bestLoss = double.PositiveInfinity;
-        int bestEpoch = 0, sinceBest = 0, step = 0;
+        var best = new BestEpoch<AttentionalPoolerWeights>(settings.EarlyStoppingMinDelta, schedule.WarmupSteps);
+        int step = 0;
         double lr = 0, lastLoss = double.NaN;
 
         for (int epoch = 1; epoch <= plan.Epochs; epoch++)
@@ -115,33 +114,19 @@ internal static class PoolerTrainingLoop
                 (valLoss, valAccuracy) = Evaluate(model, loader, labelTensor, validationRows, 2 * batch, settings.Device);
                 if (!double.IsFinite(valLoss.Value))
                     throw new TrainingDivergedException(epoch, step, valLoss.Value, gradientNorm: null, lr, lastGoodCheckpoint: null);
-                if (valLoss < bestLoss - settings.EarlyStoppingMinDelta || best is null)
-                {
-                    bestLoss = Math.Min(bestLoss, valLoss.Value);
-                    bestEpoch = epoch;
-                    best = model.ExportWeights();
-                    sinceBest = 0;
-                    isBest = true;
-                }
-                else if (step > schedule.WarmupSteps)
-                {
-                    sinceBest++;  // a loss that wobbles while the learning rate still rises is no reason to stop
-                }
+                isBest = best.Observe(epoch, valLoss.Value, step, model.ExportWeights);
             }
 
             var progress = new AttentionalPoolerProgress(epoch, plan.Epochs, lossSum / order.Length, (double)correct / order.Length,
                 valLoss, valAccuracy, order.Length / Math.Max(seconds, 1e-9), lr, isBest);
             history.Add(progress);
             report?.Invoke(progress);
-            if (validationRows.Length > 0 && plan.EarlyStoppingPatience > 0 && sinceBest >= plan.EarlyStoppingPatience) break;
+            if (validationRows.Length > 0 && best.ShouldStop(plan.EarlyStoppingPatience)) break;
         }
 
-        if (best is null)
-        {
-            best = model.ExportWeights();
-            bestEpoch = history.Count;
-        }
-        return new PoolerTrainingResult(best, history, bestEpoch);
+        return best.Weights is { } kept
+            ? new PoolerTrainingResult(kept, history, best.Epoch)
+            : new PoolerTrainingResult(model.ExportWeights(), history, history.Count);
     }
 
     /// <summary>Mean (unsmoothed) cross-entropy and accuracy over <paramref name="rows"/>, in eval mode.</summary>
