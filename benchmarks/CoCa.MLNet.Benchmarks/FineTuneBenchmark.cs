@@ -104,7 +104,7 @@ internal static class FineTuneBenchmark
         using var ids = torch.randint(1, 49000, [batch, config.Text.ContextLength], dtype: ScalarType.Int64);
         Console.WriteLine($"model: {name} (random weights, {parameters:N0} parameters), batch {batch}, text length {config.Text.ContextLength}, " +
             $"{(precision == TrainingPrecision.BFloat16 ? "bf16 mixed precision" : "fp32")}{(checkpointing ? ", activation checkpointing" : "")}");
-        var groups = CoCaFineTuner.ParameterGroups(named, 0.2);
+        var groups = OpenClipWeightDecay.Groups(named, 0.2);
         using var optimizer = new AdamWOptimizer(groups, 0.9, 0.98, 1e-6) { LearningRate = 1e-5 };
         // Phases of one step: forward + CoCa loss, backward, optimizer (ours: AdamWOptimizer with explicit Scalars).
         (double Forward, double Backward, double Optimizer) Step(Action optimizerStep)

@@ -125,26 +125,19 @@ internal static class FineTuningLoop
 
     /// <summary>
     /// The new pooler and head at the full learning rate; each trained encoder block at the encoder's, times the layer
-    /// decay per block below the top. In each, open_clip's weight-decay rule: parameters of fewer than two dimensions,
-    /// biases and norms are not decayed (open_clip's <c>exclude</c>: ndim &lt; 2, "bn", "ln", "bias", "logit_scale").
+    /// decay per block below the top. In each, open_clip's weight-decay rule (<see cref="OpenClipWeightDecay"/>).
     /// </summary>
     internal static IEnumerable<AdamWParameterGroup> ParameterGroups(FineTunedCoCaModule model, FineTuningSettings settings)
     {
-        static bool Decays(string name, Tensor p) =>
-            p.ndim >= 2 && !name.Contains("bn", StringComparison.Ordinal) && !name.Contains("ln", StringComparison.Ordinal)
-            && !name.Contains("bias", StringComparison.Ordinal) && !name.Contains("logit_scale", StringComparison.Ordinal);
-
-        var head = model.Pooler.NamedTensors().Select(t => ("pooler." + t.Name, t.Tensor)).ToList();
-        yield return new AdamWParameterGroup(head.Where(t => t.Item2.ndim >= 2), settings.WeightDecay);
-        yield return new AdamWParameterGroup(head.Where(t => t.Item2.ndim < 2), 0.0);
+        var head = model.Pooler.NamedTensors().Select(t => ("pooler." + t.Name, t.Tensor));
+        foreach (var group in OpenClipWeightDecay.Groups(head, settings.WeightDecay)) yield return group;
 
         double encoderScale = settings.EncoderLearningRate / settings.LearningRate;
         foreach (var depth in model.TrainableEncoderParameters().GroupBy(p => p.Depth).OrderBy(g => g.Key))
         {
             double scale = encoderScale * Math.Pow(settings.LayerDecay, depth.Key);
-            var named = depth.Select(p => ("visual." + p.Name, p.Parameter)).ToList();
-            yield return new AdamWParameterGroup(named.Where(t => Decays(t.Item1, t.Parameter)), settings.WeightDecay) { LearningRateScale = scale };
-            yield return new AdamWParameterGroup(named.Where(t => !Decays(t.Item1, t.Parameter)), 0.0) { LearningRateScale = scale };
+            var named = depth.Select(p => ("visual." + p.Name, p.Parameter));
+            foreach (var group in OpenClipWeightDecay.Groups(named, settings.WeightDecay, scale)) yield return group;
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Text;
 using CoCa.MLNet.Training.Checkpoints;
@@ -8,7 +7,6 @@ using CoCa.MLNet.Training.Modules;
 using CoCa.MLNet.Training.Optimization;
 using CoCa.MLNet.Training.Pooling;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace CoCa.MLNet.Training.FineTuning;
@@ -38,9 +36,6 @@ public sealed record CoCaFineTuneResult(string OutputDirectory, int Epochs, long
 /// </summary>
 public static class CoCaFineTuner
 {
-    internal const string CheckpointsFolder = FineTuneOutputFolder.CheckpointsFolder;
-    internal const string OptimizerFile = "optimizer.safetensors";
-    internal const string StateFile = FineTuneOutputFolder.StateFile;
     private static readonly double MaxLogitScale = Math.Log(100);
 
     /// <exception cref="TrainingDivergedException">A loss, gradient norm or the weights stopped being finite (learning rate too high).</exception>
@@ -55,15 +50,15 @@ public static class CoCaFineTuner
         ValidationCaptioner.RequireUsable(options, validation);
         var device = TorchDevices.Parse(options.Device);
         var tokenizer = ClipTokenizer.FromFile(options.VocabularyPath);
-        if (options.Resume && !Directory.Exists(options.OutputDirectory)) throw NothingToResume(Path.GetFullPath(options.OutputDirectory));
+        if (options.Resume && !Directory.Exists(options.OutputDirectory)) throw EpochCheckpointStore.NothingToResume(Path.GetFullPath(options.OutputDirectory));
         using var output = FineTuneOutputFolder.Open(options.OutputDirectory, options.Log);
 
-        (string Folder, int Epoch)? resumeFrom = null;
+        EpochCheckpoint? resumeFrom = null;
         FineTuneRunState? saved = null;
         if (options.Resume)
         {
-            resumeFrom = output.LatestCheckpoint() ?? throw NothingToResume(output.FullPath);
-            saved = FineTuneRunState.Read(Path.Combine(resumeFrom.Value.Folder, StateFile));
+            resumeFrom = output.Checkpoints.LatestToResume();
+            saved = resumeFrom.ReadState();
         }
         else if (output.EarlierRunFiles() is { Count: > 0 } earlier)
         {
@@ -99,7 +94,7 @@ public static class CoCaFineTuner
         torch.manual_seed(options.Seed);
         using var model = resumeFrom is null
             ? CoCaCheckpointFolder.Load(options.Checkpoint, options.Seed)
-            : CoCaCheckpointFolder.Load(resumeFrom.Value.Folder);
+            : resumeFrom.LoadModel();
         if (device.type != DeviceType.CPU) model.to(device);
         model.train();
         model.CheckpointActivations = options.CheckpointActivations;
@@ -107,14 +102,14 @@ public static class CoCaFineTuner
         var loader = new PairBatchLoader(model.Config, tokenizer);
         if (options.CaptionMetrics) options.Log?.Report(ValidationCaptioner.Describe(model.Config, validation!));
 
-        var trainable = Freeze(model, options);
-        using var optimizer = new AdamWOptimizer(ParameterGroups(trainable, options.WeightDecay), options.Beta1, options.Beta2, options.Epsilon);
+        var trainable = FrozenTowers.Apply(model, options);
+        using var optimizer = new AdamWOptimizer(OpenClipWeightDecay.Groups(trainable, options.WeightDecay), options.Beta1, options.Beta2, options.Epsilon);
         int firstEpoch = 1;
         long step = 0;
         string? lastCheckpoint = null;
         if (resumeFrom is { } resume)
         {
-            optimizer.ImportState(SafetensorsReader.Read(Path.Combine(resume.Folder, OptimizerFile)));
+            resume.RestoreOptimizer(optimizer);
             firstEpoch = resume.Epoch + 1;
             step = optimizer.StepCount;
             lastCheckpoint = resume.Folder;
@@ -197,7 +192,7 @@ public static class CoCaFineTuner
                 if (new[] { lastValidation.ContrastiveLoss, lastValidation.CaptionLoss }.FirstOrDefault(l => l is double v && !double.IsFinite(v)) is double bad)
                     throw new TrainingDivergedException(epoch, step, bad, null, lr, lastCheckpoint, ResumeHint);
             }
-            var savedFolder = output.SaveCheckpoint(epoch, folder => WriteCheckpoint(model, optimizer, folder, run with { Epoch = epoch, Step = step }));
+            var savedFolder = output.Checkpoints.Save(model, optimizer, run with { Epoch = epoch, Step = step }).Folder;
             lastCheckpoint = savedFolder;
             // After the save, so the epoch's checkpoint does not wait on decoding; its time is reported on its own, not in pairs/s.
             if (options.CaptionMetrics)
@@ -213,7 +208,7 @@ public static class CoCaFineTuner
         }
 
         CoCaCheckpointFolder.Save(model, output.FullPath);
-        CopyVocabulary(options.VocabularyPath, output.FullPath);
+        output.CopyVocabulary(options.VocabularyPath);
         return new CoCaFineTuneResult(output.FullPath, options.Epochs, step, examplesSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), lastValidation)
         {
             EpochsTrained = options.Epochs - firstEpoch + 1,
@@ -244,21 +239,13 @@ public static class CoCaFineTuner
     /// A resumed run whose checkpoint already holds every epoch asked for: nothing trains; the model of that epoch is
     /// (again) the output folder's, so a run killed between its last checkpoint and the final save is completed.
     /// </summary>
-    private static CoCaFineTuneResult NothingLeftToTrain(CoCaFineTuneOptions options, FineTuneOutputFolder output, (string Folder, int Epoch) resumed, FineTuneRunState saved, FineTuneSchedulePlan plan)
+    private static CoCaFineTuneResult NothingLeftToTrain(CoCaFineTuneOptions options, FineTuneOutputFolder output, EpochCheckpoint resumed, FineTuneRunState saved, FineTuneSchedulePlan plan)
     {
         options.Log?.Report($"Nothing left to train: '{resumed.Folder}' is epoch {resumed.Epoch} and {options.Epochs} epoch(s) were asked for; ask for more epochs to train on.");
-        foreach (var file in new[] { CheckpointLoader.HubConfigFile, CheckpointLoader.HubSafetensorsFile })
-        {
-            var temp = Path.Combine(output.FullPath, $".{file}.{Guid.NewGuid():N}.tmp");
-            File.Copy(Path.Combine(resumed.Folder, file), temp);
-            File.Move(temp, Path.Combine(output.FullPath, file), overwrite: true);
-        }
-        CopyVocabulary(options.VocabularyPath, output.FullPath);
+        resumed.CopyModelTo(output.FullPath);
+        output.CopyVocabulary(options.VocabularyPath);
         return new CoCaFineTuneResult(output.FullPath, options.Epochs, saved.Step, 0, null) { EpochsTrained = 0, LearningRate = plan.LearningRate };
     }
-
-    private static InvalidOperationException NothingToResume(string folder) => new(
-        $"Nothing to resume in '{folder}': it holds no complete epoch checkpoint ({CheckpointsFolder}/epoch_N). Train without Resume (--resume) to start a run there.");
 
     /// <summary>What the run reads from disk (emptying an output folder that holds any of it is refused).</summary>
     private static IEnumerable<string> InputsOf(CoCaFineTuneOptions options, IReadOnlyList<ImageCaptionPair> train, IReadOnlyList<ImageCaptionPair>? validation) =>
@@ -288,37 +275,6 @@ public static class CoCaFineTuner
             frames, $"the CoCa in '{Path.GetFullPath(checkpoint)}'");
     }
 
-    /// <summary>Marks the frozen towers' parameters as not requiring gradients; returns the trainable ones by name.</summary>
-    private static List<(string Name, Parameter Parameter)> Freeze(CoCaModel model, CoCaFineTuneOptions options)
-    {
-        var trainable = new List<(string, Parameter)>();
-        foreach (var (name, p) in model.named_parameters())
-        {
-            bool frozen = (options.FreezeVision && name.StartsWith("visual.", StringComparison.Ordinal))
-                || (options.FreezeText && name.StartsWith("text.", StringComparison.Ordinal))
-                || (options.FreezeDecoder && name.StartsWith("text_decoder.", StringComparison.Ordinal));
-            p.requires_grad = !frozen;
-            if (!frozen) trainable.Add((name, p));
-        }
-        return trainable;
-    }
-
-    /// <summary>
-    /// open_clip's two AdamW groups (training/main.py): no weight decay for parameters with fewer than 2 dimensions
-    /// (LayerNorm gains and biases, biases, class_embedding, cls_emb, logit_scale) or named bias/ln/bn/logit_scale;
-    /// weight decay for the rest (weight matrices, token and positional embeddings, pooler queries, projections).
-    /// </summary>
-    internal static IEnumerable<AdamWParameterGroup> ParameterGroups(IReadOnlyList<(string Name, Parameter Parameter)> trainable, double weightDecay)
-    {
-        static bool Excluded(string n, Parameter p) =>
-            p.dim() < 2 || n.Contains("bn", StringComparison.Ordinal) || n.Contains("ln", StringComparison.Ordinal)
-            || n.Contains("bias", StringComparison.Ordinal) || n.Contains("logit_scale", StringComparison.Ordinal);
-        var noDecay = trainable.Where(t => Excluded(t.Name, t.Parameter)).ToList();
-        var decay = trainable.Where(t => !Excluded(t.Name, t.Parameter)).ToList();
-        if (noDecay.Count > 0) yield return new AdamWParameterGroup(noDecay, 0.0);
-        if (decay.Count > 0) yield return new AdamWParameterGroup(decay, weightDecay);
-    }
-
     private static int[] Shuffled(int count, int seed, int epoch)
     {
         var order = Enumerable.Range(0, count).ToArray();
@@ -334,53 +290,5 @@ public static class CoCaFineTuner
         var batch = new List<ImageCaptionPair>(end - start);
         for (int i = start; i < end; i++) batch.Add(pairs[order[i]]);
         return batch;
-    }
-
-    /// <summary>The model (hub layout), the optimizer's moments and the run's state into <paramref name="folder"/>.</summary>
-    private static void WriteCheckpoint(CoCaModel model, AdamWOptimizer optimizer, string folder, FineTuneRunState state)
-    {
-        CoCaCheckpointFolder.Save(model, folder);
-        SafetensorsWriter.Write(Path.Combine(folder, OptimizerFile), optimizer.ExportState());
-        File.WriteAllText(Path.Combine(folder, StateFile), state.ToJson());
-    }
-
-    private static void CopyVocabulary(string vocabularyPath, string output)
-    {
-        var source = Path.GetFullPath(vocabularyPath);
-        var target = Path.Combine(output, Path.GetFileName(source));
-        if (!string.Equals(source, target, StringComparison.Ordinal)) File.Copy(source, target, overwrite: true);
-        var merges = Path.Combine(Path.GetDirectoryName(source)!, "merges.txt");
-        if (Path.GetFileName(source).EndsWith(".json", StringComparison.OrdinalIgnoreCase) && File.Exists(merges))
-            File.Copy(merges, Path.Combine(output, "merges.txt"), overwrite: true);
-    }
-
-    /// <summary>The three losses of one batch as numbers.</summary>
-    private readonly record struct LossValues(double Contrastive, double Caption, double Total)
-    {
-        /// <summary>Reads the three in one transfer from the device.</summary>
-        public static LossValues Read(CoCaLoss loss)
-        {
-            using var scope = NewDisposeScope();
-            var v = torch.stack([loss.Contrastive.detach(), loss.Caption.detach(), loss.Total.detach()]).cpu().data<float>().ToArray();
-            return new LossValues(v[0], v[1], v[2]);
-        }
-    }
-
-    /// <summary>Running means of the three losses.</summary>
-    private sealed class LossWindow
-    {
-        private double _c, _p, _t;
-        private int _n;
-
-        public void Add(LossValues loss)
-        {
-            _c += loss.Contrastive;
-            _p += loss.Caption;
-            _t += loss.Total;
-            _n++;
-        }
-
-        public (double Contrastive, double Caption, double Total) Mean() =>
-            _n == 0 ? (double.NaN, double.NaN, double.NaN) : (_c / _n, _p / _n, _t / _n);
     }
 }

@@ -5,15 +5,12 @@ namespace CoCa.MLNet.Training.FineTuning;
 /// <summary>
 /// The output folder of one fine-tuning run, held for the run's length: a lock file opened exclusively
 /// (<see cref="FileShare.None"/>: a lock other processes see) keeps a second run out, so while it is held no other
-/// process writes here, and what a killed run left half-written (<c>checkpoints/.epoch_N.*.tmp</c>, a save in progress)
-/// is removed on opening. Epoch checkpoints are written to such a temporary folder and renamed when complete.
+/// process writes here, and what a killed run left half-written (an epoch checkpoint's save in progress, see
+/// <see cref="EpochCheckpointStore"/>) is removed on opening.
 /// </summary>
 internal sealed class FineTuneOutputFolder : IDisposable
 {
     internal const string LockFileName = ".coca-finetune.lock";
-    internal const string CheckpointsFolder = "checkpoints";
-    internal const string StateFile = "trainer_state.json";
-    private const string EpochPrefix = "epoch_";
 
     private readonly SafeFileHandle _lock;
     private readonly string _lockPath;
@@ -21,13 +18,15 @@ internal sealed class FineTuneOutputFolder : IDisposable
     private FineTuneOutputFolder(string path, SafeFileHandle lockHandle, string lockPath)
     {
         FullPath = path;
+        Checkpoints = new EpochCheckpointStore(path);
         _lock = lockHandle;
         _lockPath = lockPath;
     }
 
     public string FullPath { get; }
 
-    public string CheckpointsPath => Path.Combine(FullPath, CheckpointsFolder);
+    /// <summary>The run's epoch checkpoints (<c>checkpoints/epoch_N</c>).</summary>
+    public EpochCheckpointStore Checkpoints { get; }
 
     /// <summary>Creates and locks <paramref name="path"/>, then removes the leftovers of killed saves (reported to <paramref name="log"/>).</summary>
     /// <exception cref="IOException">Another run holds the folder.</exception>
@@ -48,7 +47,7 @@ internal sealed class FineTuneOutputFolder : IDisposable
             throw new IOException($"Output folder '{full}' is in use by another fine-tuning run (it holds {LockFileName}); wait for that run to end, or choose another folder.", e);
         }
         var folder = new FineTuneOutputFolder(full, handle, lockPath);
-        folder.RemoveAbandonedSaves(log);
+        folder.Checkpoints.RemoveAbandonedSaves(log);
         return folder;
     }
 
@@ -82,56 +81,18 @@ internal sealed class FineTuneOutputFolder : IDisposable
         }
     }
 
-    /// <summary>The highest-numbered complete epoch checkpoint (one with its state file), or null.</summary>
-    public (string Folder, int Epoch)? LatestCheckpoint() => LatestCheckpoint(FullPath);
-
-    internal static (string Folder, int Epoch)? LatestCheckpoint(string output)
-    {
-        var root = Path.Combine(output, CheckpointsFolder);
-        if (!Directory.Exists(root)) return null;
-        (string, int)? best = null;
-        foreach (var dir in Directory.EnumerateDirectories(root, EpochPrefix + "*"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir)[EpochPrefix.Length..], out int epoch)) continue;
-            if (!File.Exists(Path.Combine(dir, StateFile))) continue;
-            if (best is null || epoch > best.Value.Item2) best = (dir, epoch);
-        }
-        return best;
-    }
-
     /// <summary>
-    /// Writes epoch <paramref name="epoch"/>'s checkpoint through <paramref name="write"/> into a temporary folder, then
-    /// renames it to <c>checkpoints/epoch_N</c> (replacing one of that number): the state file appears with a complete
-    /// checkpoint or not at all. A failed save leaves nothing behind.
+    /// Copies the vocabulary into the folder (and, for a .json vocabulary, the merges.txt beside it), so the model saved
+    /// here carries the tokenizer it was trained with.
     /// </summary>
-    public string SaveCheckpoint(int epoch, Action<string> write)
+    public void CopyVocabulary(string vocabularyPath)
     {
-        var folder = Path.Combine(CheckpointsPath, EpochPrefix + epoch);
-        var temp = Path.Combine(CheckpointsPath, $".{EpochPrefix}{epoch}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(temp);
-        try
-        {
-            write(temp);
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-            Directory.Move(temp, folder);
-        }
-        catch
-        {
-            try { Directory.Delete(temp, recursive: true); } catch (IOException) { /* the save's own failure matters more */ }
-            throw;
-        }
-        return folder;
-    }
-
-    /// <summary>The temporary folders of saves whose run was killed: no run writes here while this one holds the lock.</summary>
-    private void RemoveAbandonedSaves(IProgress<string>? log)
-    {
-        if (!Directory.Exists(CheckpointsPath)) return;
-        foreach (var temp in Directory.EnumerateDirectories(CheckpointsPath, $".{EpochPrefix}*.tmp").ToList())
-        {
-            Directory.Delete(temp, recursive: true);
-            log?.Report($"Removed '{temp}', an epoch checkpoint whose save was interrupted.");
-        }
+        var source = Path.GetFullPath(vocabularyPath);
+        var target = Path.Combine(FullPath, Path.GetFileName(source));
+        if (!string.Equals(source, target, StringComparison.Ordinal)) File.Copy(source, target, overwrite: true);
+        var merges = Path.Combine(Path.GetDirectoryName(source)!, "merges.txt");
+        if (Path.GetFileName(source).EndsWith(".json", StringComparison.OrdinalIgnoreCase) && File.Exists(merges))
+            File.Copy(merges, Path.Combine(FullPath, "merges.txt"), overwrite: true);
     }
 
     public void Dispose()

@@ -49,11 +49,7 @@ internal static class PoolerTrainingLoop
         // Weight matrices, queries and frame embeddings decay; biases and LayerNorm gains do not (as open_clip).
         var parameters = model.NamedTensors().ToList();
         var parameterTensors = parameters.Select(p => (Tensor)p.Tensor).ToList();
-        using var optimizer = new AdamWOptimizer(
-        [
-            new AdamWParameterGroup(parameters.Where(p => p.Tensor.ndim >= 2), settings.WeightDecay),
-            new AdamWParameterGroup(parameters.Where(p => p.Tensor.ndim < 2), 0.0),
-        ]);
+        using var optimizer = new AdamWOptimizer(OpenClipWeightDecay.Groups(parameters, settings.WeightDecay));
 
         var plan = settings.Plan;
         int batch = plan.BatchSize;

@@ -82,7 +82,7 @@ public sealed class CoCaFineTunerTests(ITestOutputHelper output) : IDisposable
     {
         using var model = new Training.Modules.CoCaModel(TinyPairs.Config);
         var named = model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
-        var groups = CoCaFineTuner.ParameterGroups(named, 0.2).ToList();
+        var groups = Training.Optimization.OpenClipWeightDecay.Groups(named, 0.2).ToList();
         var noDecay = groups.Single(g => g.WeightDecay == 0).Names;
         var decay = groups.Single(g => g.WeightDecay == 0.2).Names;
         Assert.Equal(named.Count, noDecay.Count + decay.Count);
