@@ -255,8 +255,8 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
     private FeatureStore ComputeLowerBlocks(FineTunedCoCaModule model, PixelBatches pixels, IReadOnlyList<object> inputs, TokenShape shape, int frozen, StateDict weights, IChannel ch)
     {
         var o = Options;
-        long budget = o.MemoryBudgetBytes ?? Math.Max(1L << 28, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4);
-        string temp = _env.GetType().GetProperty("TempFilePath")?.GetValue(_env) as string is { Length: > 0 } t ? t : Path.GetTempPath();
+        long budget = FeatureStoreBuilder.MemoryBudget(o.MemoryBudgetBytes);
+        string temp = FeatureStoreBuilder.TempDirectory(_env);
         byte[] digest = [];
         string? cachePath = null;
         if (o.FeatureCacheDirectory is not null && inputs.All(i => i is string))

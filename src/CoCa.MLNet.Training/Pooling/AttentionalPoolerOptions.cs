@@ -1,3 +1,5 @@
+using CoCa.MLNet.Pooling;
+
 namespace CoCa.MLNet.Training.Pooling;
 
 /// <summary>
@@ -173,4 +175,23 @@ public sealed class AttentionalPoolerOptions
         if (ScoringBatchSize < 1) throw Bad(nameof(ScoringBatchSize), ScoringBatchSize, "must be at least 1.");
         if (!Enum.IsDefined(Precision)) throw Bad(nameof(Precision), Precision, "must be Float32 or BFloat16.");
     }
+
+    /// <summary>
+    /// Checks the options that depend on the features' <paramref name="shape"/> (known once the data is seen; after
+    /// <see cref="Validate()"/>): the heads must divide the token width, frame embeddings need video features.
+    /// </summary>
+    internal void Validate(TokenShape shape)
+    {
+        int heads = HeadsFor(shape);
+        if (shape.Dim % heads != 0)
+            throw new ArgumentOutOfRangeException(nameof(AttentionalPoolerTrainer.Options), heads, $"NumberOfHeads ({heads}) must divide the token width D = {shape.Dim}.");
+        if (FrameEmbeddingsFor(shape) && shape.Frames < 2)
+            throw new ArgumentException($"FrameEmbeddings needs video features [F, T, D] with F ≥ 2; '{FeatureColumnName}' has one frame {shape}.", nameof(AttentionalPoolerTrainer.Options));
+    }
+
+    /// <summary>The attention heads for tokens of <paramref name="shape"/>: <see cref="NumberOfHeads"/>, or the default for their width.</summary>
+    internal int HeadsFor(TokenShape shape) => NumberOfHeads ?? AttentionalPoolerConfig.DefaultHeads(shape.Dim);
+
+    /// <summary>Whether the pooler learns frame embeddings for features of <paramref name="shape"/>: <see cref="FrameEmbeddings"/>, or whether they are video.</summary>
+    internal bool FrameEmbeddingsFor(TokenShape shape) => FrameEmbeddings ?? shape.Frames > 1;
 }

@@ -63,9 +63,8 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
 
         // Labels first (and the cache key's row identities): this pass leaves the features column, and so any
         // upstream encoder, untouched.
-        using var key = new FeatureCacheKey(o.FeatureColumnName, shape);
-        IReadOnlyList<DataViewSchema.Column> identity = o.FeatureCacheDirectory is null ? [] : FeatureCacheKey.SelectIdentityColumns(input.Schema, o.FeatureCacheKeyColumnNames, o.FeatureColumnName, o.LabelColumnName);
-        var labels = TrainingDataReader.ReadLabels(input, label, identity, identity.Count > 0 ? row => key.CreateRowHasher(row, identity, FeatureCacheKey.InputFiles(input.Schema[o.FeatureColumnName])) : null);
+        using var features = new FeatureStoreBuilder(input, o, shape, FeatureStoreBuilder.TempDirectory(_env));
+        var labels = TrainingDataReader.ReadLabels(input, label, features.IdentityColumns, features.RowHasher);
         if (labels.Length == 0)
             throw new InvalidOperationException($"The training data has no rows; the attentional pooler needs examples of at least two classes in '{o.LabelColumnName}'.");
         var perClass = new int[label.Classes];
@@ -77,7 +76,7 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
             throw new InvalidOperationException($"All {labels.Length} training rows have the same label ({only}); a classifier needs at least two classes in '{o.LabelColumnName}'.");
         }
 
-        using var store = BuildFeatureStore(input, shape, labels.Length, key, identity.Count > 0, ch, out bool fromCache);
+        using var store = features.Build(labels.Length, ch, out bool fromCache);
         if (store.Count != labels.Length)
             throw new InvalidDataException($"The features column '{o.FeatureColumnName}' gave {store.Count} rows but the label column {labels.Length}; the data changed while it was read.");
 
@@ -118,12 +117,7 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
     private AttentionalPoolerConfig CreateConfig(TokenShape shape, int classes)
     {
         var o = Options;
-        int heads = o.NumberOfHeads ?? AttentionalPoolerConfig.DefaultHeads(shape.Dim);
-        if (shape.Dim % heads != 0)
-            throw new ArgumentOutOfRangeException(nameof(Options), heads, $"NumberOfHeads ({heads}) must divide the token width D = {shape.Dim}.");
-        bool frames = o.FrameEmbeddings ?? shape.Frames > 1;
-        if (frames && shape.Frames < 2)
-            throw new ArgumentException($"FrameEmbeddings needs video features [F, T, D] with F ≥ 2; '{o.FeatureColumnName}' has one frame {shape}.", nameof(Options));
+        o.Validate(shape);
         if (classes < 2)
             throw new InvalidOperationException($"Label column '{o.LabelColumnName}' is a key with {classes} value(s); a classifier needs at least two classes.");
         return new AttentionalPoolerConfig
@@ -131,77 +125,12 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
             Frames = shape.Frames,
             TokensPerFrame = shape.TokensPerFrame,
             Dim = shape.Dim,
-            Heads = heads,
+            Heads = o.HeadsFor(shape),
             Queries = o.NumberOfQueries,
             Classes = classes,
-            FrameEmbeddings = frames,
+            FrameEmbeddings = o.FrameEmbeddingsFor(shape),
         };
     }
-
-    /// <summary>
-    /// The float16 features of every row: from a matching cache file when there is one; otherwise read once from the
-    /// features column (running any upstream encoder once per example) into memory, or to disk past the memory budget
-    /// or when caching.
-    /// </summary>
-    private FeatureStore BuildFeatureStore(IDataView input, TokenShape shape, int count, FeatureCacheKey key, bool rowsIdentified, IChannel ch, out bool fromCache)
-    {
-        var o = Options;
-        fromCache = false;
-        long budget = o.MemoryBudgetBytes ?? Math.Max(1L << 28, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4);
-        string? cachePath = null;
-        if (o.FeatureCacheDirectory is not null && rowsIdentified)
-        {
-            key.AddInt(count);
-            AddEncoderFingerprint(input, shape, key);
-            var digest = key.Finish();
-            cachePath = Path.Combine(o.FeatureCacheDirectory, FeatureCacheKey.ToFileName(digest));
-            var cached = FileFeatureStore.TryOpen(cachePath, shape, count, digest);
-            if (cached is not null)
-            {
-                fromCache = true;
-                CatalogEnvironment.Info(ch, $"Attentional pooler: reusing feature cache '{cachePath}'.");
-                return cached;
-            }
-            using var writer = new FeatureStoreWriter(shape, o.FeatureColumnName, budget, TempDirectory(), o.FeatureCacheDirectory);
-            TrainingDataReader.ReadFeatures(input, o.FeatureColumnName, shape, count, writer.Append);
-            return writer.Complete(digest, cachePath);
-        }
-        if (o.FeatureCacheDirectory is not null)
-        {
-            // Nothing but the features identifies the rows: key the cache by their values (verified, then kept once).
-            key.AddInt(count);
-            using var writer = new FeatureStoreWriter(shape, o.FeatureColumnName, budget, TempDirectory(), o.FeatureCacheDirectory);
-            TrainingDataReader.ReadFeatures(input, o.FeatureColumnName, shape, count, (row, index) =>
-            {
-                writer.Append(row, index);
-                key.AddFloats(row);
-            });
-            var digest = key.Finish();
-            return writer.Complete(digest, Path.Combine(o.FeatureCacheDirectory, FeatureCacheKey.ToFileName(digest)));
-        }
-        using (var writer = new FeatureStoreWriter(shape, o.FeatureColumnName, budget, TempDirectory(), cacheDirectory: null, expectedRows: count))
-        {
-            TrainingDataReader.ReadFeatures(input, o.FeatureColumnName, shape, count, writer.Append);
-            return writer.Complete([]);
-        }
-    }
-
-    private void AddEncoderFingerprint(IDataView input, TokenShape shape, FeatureCacheKey key)
-    {
-        var col = input.Schema[Options.FeatureColumnName];
-        if (col.Annotations.Schema.GetColumnOrNull(FeatureCacheKey.EncoderFingerprintAnnotation) is { Type: TextDataViewType })
-        {
-            ReadOnlyMemory<char> text = default;
-            col.Annotations.GetValue(FeatureCacheKey.EncoderFingerprintAnnotation, ref text);
-            key.AddText("annotation:" + text);
-            return;
-        }
-        key.AddText("probe");
-        TrainingDataReader.ReadFeatures(input, Options.FeatureColumnName, shape, FeatureCacheKey.ProbeRows, (row, _) => key.AddFloats(row));
-    }
-
-    private string TempDirectory() =>
-        _env.GetType().GetProperty("TempFilePath")?.GetValue(_env) as string is { Length: > 0 } t ? t : Path.GetTempPath();
 
     /// <summary>Training follows MLContext.CancelExecution (the environment's IsCanceled, not public on the interface).</summary>
     private Action CancellationCheck(IHost host)
