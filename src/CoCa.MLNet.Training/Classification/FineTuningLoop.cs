@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CoCa.MLNet.Pooling;
 using CoCa.MLNet.Training.Optimization;
 using CoCa.MLNet.Training.Pooling;
@@ -24,94 +23,28 @@ internal sealed record FineTuningSettings(
 internal sealed record FineTuningResult(AttentionalPoolerWeights Pooler, IReadOnlyList<AttentionalPoolerProgress> History, int BestEpoch);
 
 /// <summary>
-/// Mini-batch fine-tuning of <see cref="FineTunedCoCaModule"/>: AdamW with the new head at the full learning rate and
-/// the encoder's blocks at a lower one (optionally decaying with depth), open_clip's weight-decay groups, global
-/// gradient clipping, linear warmup + cosine decay, softmax cross-entropy, early stopping on validation loss.
+/// Fine-tuning of <see cref="FineTunedCoCaModule"/> in the classifiers' loop (<see cref="SoftmaxTrainingLoop"/>): AdamW with
+/// the new head at the full learning rate and the encoder's blocks at a lower one (optionally decaying with depth),
+/// open_clip's weight-decay groups, global gradient clipping.
 /// </summary>
 internal static class FineTuningLoop
 {
     public static FineTuningResult Run(FineTunedCoCaModule model, IExampleBatches batches, IReadOnlyList<int> labels, int[] trainRows, int[] validationRows,
         FineTuningSettings settings, int seed, Action<AttentionalPoolerProgress>? report = null, Action? checkAlive = null)
     {
-        if (trainRows.Length == 0) throw new ArgumentException("No training examples.", nameof(trainRows));
         using var optimizer = new AdamWOptimizer(ParameterGroups(model, settings));
-        var plan = settings.Plan;
-        int batch = plan.BatchSize;
-        var schedule = new LearningRateSchedule(settings.LearningRate, plan.TotalSteps, plan.WarmupSteps);
-        using var labelTensor = torch.tensor(labels.Select(l => (long)l).ToArray(), device: settings.Device);
-        var trained = model.parameters().Where(p => p.requires_grad).ToArray();
-
-        var shuffle = new Random(seed);
-        var order = (int[])trainRows.Clone();
-        var history = new List<AttentionalPoolerProgress>();
-        var best = new BestEpoch<Snapshot>(settings.EarlyStoppingMinDelta, schedule.WarmupSteps);
-        int step = 0;
-        double lr = 0, lastLoss = double.NaN;
-
-        for (int epoch = 1; epoch <= plan.Epochs; epoch++)
-        {
-            var clock = Stopwatch.StartNew();
-            model.train();
-            shuffle.Shuffle(order);
-            double lossSum = 0;
-            long correct = 0;
-            for (int start = 0; start < order.Length; start += batch)
-            {
-                checkAlive?.Invoke();
-                var rows = order.AsSpan(start, Math.Min(batch, order.Length - start));
-                lr = schedule.At(step++);
-                optimizer.LearningRate = lr;
-
-                using var scope = NewDisposeScope();
-                Tensor logits;
-                using (MixedPrecision.Enter(settings.Precision)) logits = Forward(model, batches, rows, training: true);
-                var y = labelTensor.index_select(0, torch.tensor(rows.ToArray(), device: settings.Device));
-                var loss = nn.functional.cross_entropy(logits, y, label_smoothing: settings.LabelSmoothing);
-                double lossValue = loss.item<float>();
-                if (!double.IsFinite(lossValue))
-                    throw new TrainingDivergedException(epoch, step, lossValue, gradientNorm: null, lr, lastGoodCheckpoint: null);
-                optimizer.ZeroGrad();
-                loss.backward();
-                ActivationCheckpoint.ReleaseHandedOverGradients();
-                // The global gradient norm (clipping's, or measured without clipping): a non-finite one stops the run
-                // before the step is applied.
-                double norm = nn.utils.clip_grad_norm_(trained, settings.GradientClipNorm > 0 ? settings.GradientClipNorm : double.PositiveInfinity);
-                if (!double.IsFinite(norm))
-                    throw new TrainingDivergedException(epoch, step, lossValue, norm, lr, lastGoodCheckpoint: null);
-                optimizer.Step();
-                lastLoss = lossValue;
-                lossSum += lossValue * rows.Length;
-                correct += logits.argmax(1).eq(y).sum().item<long>();
-            }
-            double seconds = clock.Elapsed.TotalSeconds;
-            // The last step's update can break the weights although its loss and gradients were finite.
-            if (!DivergenceGuard.AllFinite(trained))
-                throw new TrainingDivergedException(epoch, step, lastLoss, gradientNorm: null, lr, lastGoodCheckpoint: null);
-
-            double? valLoss = null, valAccuracy = null;
-            bool isBest = false;
-            if (validationRows.Length > 0)
-            {
-                (valLoss, valAccuracy) = Evaluate(model, batches, labelTensor, validationRows, batch, settings.Device);
-                if (!double.IsFinite(valLoss.Value))
-                    throw new TrainingDivergedException(epoch, step, valLoss.Value, gradientNorm: null, lr, lastGoodCheckpoint: null);
-                isBest = best.Observe(epoch, valLoss.Value, step, () => new Snapshot(model.ExportEncoder(), model.ExportPooler()));
-            }
-
-            var progress = new AttentionalPoolerProgress(epoch, plan.Epochs, lossSum / order.Length, (double)correct / order.Length,
-                valLoss, valAccuracy, order.Length / Math.Max(seconds, 1e-9), lr, isBest);
-            history.Add(progress);
-            report?.Invoke(progress);
-            if (validationRows.Length > 0 && best.ShouldStop(plan.EarlyStoppingPatience)) break;
-        }
-
-        if (best.Weights is { } kept)
+        var loop = new SoftmaxTrainingSettings(settings.LearningRate, settings.Plan, settings.LabelSmoothing, settings.EarlyStoppingMinDelta,
+            settings.GradientClipNorm, ValidationBatchSize: settings.Plan.BatchSize, seed, settings.Device, settings.Precision);
+        var result = SoftmaxTrainingLoop.Run(model, (rows, training) => Forward(model, batches, rows, training),
+            model.parameters().Where(p => p.requires_grad).ToList<Tensor>(), optimizer,
+            () => new Snapshot(model.ExportEncoder(), model.ExportPooler()), labels, trainRows, validationRows, loop, report, checkAlive);
+        if (result.Best is { } kept)
         {
             model.LoadEncoder(kept.Encoder);
             model.Pooler.LoadWeights(kept.Pooler);
-            return new FineTuningResult(kept.Pooler, history, best.Epoch);
+            return new FineTuningResult(kept.Pooler, result.History, result.BestEpoch);
         }
-        return new FineTuningResult(model.ExportPooler(), history, history.Count);
+        return new FineTuningResult(model.ExportPooler(), result.History, result.BestEpoch);
     }
 
     /// <summary>The trained weights of an epoch: the encoder's trained blocks and the new pooler.</summary>
@@ -139,25 +72,5 @@ internal static class FineTuningLoop
             var named = depth.Select(p => ("visual." + p.Name, p.Parameter));
             foreach (var group in OpenClipWeightDecay.Groups(named, settings.WeightDecay, scale)) yield return group;
         }
-    }
-
-    /// <summary>Mean (unsmoothed) cross-entropy and accuracy over <paramref name="rows"/>, in eval mode.</summary>
-    internal static (double Loss, double Accuracy) Evaluate(FineTunedCoCaModule model, IExampleBatches batches, Tensor labels, int[] rows, int batch, Device device)
-    {
-        model.eval();
-        using var _ = torch.no_grad();
-        double lossSum = 0;
-        long correct = 0;
-        for (int start = 0; start < rows.Length; start += batch)
-        {
-            var part = rows.AsSpan(start, Math.Min(batch, rows.Length - start));
-            using var scope = NewDisposeScope();
-            var logits = Forward(model, batches, part, training: false);
-            var y = labels.index_select(0, torch.tensor(part.ToArray(), device: device));
-            lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
-            correct += logits.argmax(1).eq(y).sum().item<long>();
-        }
-        model.train();
-        return (lossSum / rows.Length, (double)correct / rows.Length);
     }
 }

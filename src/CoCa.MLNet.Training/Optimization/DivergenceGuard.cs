@@ -21,6 +21,18 @@ internal static class DivergenceGuard
         return (values[0], values[1]);
     }
 
+    /// <summary>
+    /// The loss of a step and the global L2 norm of <paramref name="parameters"/>' gradients, which are then clipped to
+    /// <paramref name="clipNorm"/> when it is positive: clipping measures the norm anyway (its own transfer); without
+    /// clipping, loss and norm come in one transfer (<see cref="ReadLossAndGradientNorm"/>).
+    /// </summary>
+    public static (double Loss, double GradientNorm) ReadLossAndClipGradients(Tensor loss, IReadOnlyList<Tensor> parameters, double clipNorm)
+    {
+        if (clipNorm <= 0) return ReadLossAndGradientNorm(loss, parameters);
+        double lossValue = loss.item<float>();
+        return (lossValue, nn.utils.clip_grad_norm_(parameters.Cast<TorchSharp.Modules.Parameter>(), clipNorm));
+    }
+
     /// <summary>The global L2 norm of the gradients as a scalar tensor on <paramref name="device"/> (no transfer).</summary>
     public static Tensor GradientNorm(IEnumerable<Tensor> parameters, Device device)
     {
