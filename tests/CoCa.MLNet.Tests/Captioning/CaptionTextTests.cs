@@ -12,7 +12,7 @@ public sealed class CaptionTextTests
     [CaptionFixtureFact]
     public void DecodeCaptionGivesOpenClipsTexts()
     {
-        var expected = CaptionReference.Expected.Value;
+        var expected = CaptionFixture.Expected.Value;
         for (int i = 0; i < 6; i++)
         {
             Assert.Equal(expected.GreedyText[i], Tokenizer.Value.DecodeCaption(expected.Greedy[i]));
