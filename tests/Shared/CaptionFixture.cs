@@ -47,7 +47,7 @@ internal static partial class CaptionFixture
     public static readonly Lazy<string> ModelDirectory = new(() =>
     {
         var dir = Path.Combine(Path.GetTempPath(), "coca-mlnet-tests", "caption-" + Environment.ProcessId);
-        Conversion.CoCaConverter.Convert(Folder, dir);
+        CoCa.MLNet.Conversion.CoCaConverter.Convert(Folder, dir);
         return dir;
     });
 

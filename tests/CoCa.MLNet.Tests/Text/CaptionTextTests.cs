@@ -1,6 +1,6 @@
 using CoCa.MLNet.Text;
 
-namespace CoCa.MLNet.Tests.Captioning;
+namespace CoCa.MLNet.Tests.Text;
 
 /// <summary>The detokenizer against open_clip's texts of the fixture captions (invalid UTF-8 bytes included).</summary>
 public sealed class CaptionTextTests

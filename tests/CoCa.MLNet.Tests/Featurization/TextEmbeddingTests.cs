@@ -13,7 +13,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Xunit.Abstractions;
 
-namespace CoCa.MLNet.Tests.Text;
+namespace CoCa.MLNet.Tests.Featurization;
 
 /// <summary>Texts → embeddings through the ML.NET transformer, against open_clip and the float64 reference.</summary>
 public class TextEmbeddingTests(ITestOutputHelper output)

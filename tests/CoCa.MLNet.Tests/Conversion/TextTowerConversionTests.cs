@@ -4,9 +4,10 @@ using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.Samples;
 using CoCa.MLNet.Tests.Checkpoints;
+using CoCa.MLNet.Tests.Featurization;
 using Microsoft.ML;
 
-namespace CoCa.MLNet.Tests.Text;
+namespace CoCa.MLNet.Tests.Conversion;
 
 /// <summary>The converter writes text.onnx exactly when the checkpoint has the text tower.</summary>
 public class TextTowerConversionTests
