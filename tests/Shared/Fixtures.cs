@@ -80,31 +80,3 @@ public sealed class FixtureTheoryAttribute : TheoryAttribute
         Skip = Fixtures.SkipReason;
     }
 }
-
-/// <summary>The captioning fixture <c>open_clip_coca_caption</c> (text width = multimodal width = embed_dim = 32).</summary>
-public static class CaptionFixture
-{
-    public static string Folder => Path.Combine(Fixtures.Root, "open_clip_coca_caption");
-
-    public static string File(string relative) => Path.Combine(Folder, relative);
-
-    public static bool Available => Directory.Exists(Folder);
-}
-
-/// <summary>A fact that needs ../shared/fixtures/open_clip_coca_caption; skipped, with the reason, where it is absent.</summary>
-public sealed class CaptionFixtureFactAttribute : FactAttribute
-{
-    public CaptionFixtureFactAttribute()
-    {
-        Skip = Fixtures.SkipUnless(CaptionFixture.Available, CaptionFixture.Folder);
-    }
-}
-
-/// <summary>A theory that needs ../shared/fixtures/open_clip_coca_caption.</summary>
-public sealed class CaptionFixtureTheoryAttribute : TheoryAttribute
-{
-    public CaptionFixtureTheoryAttribute()
-    {
-        Skip = Fixtures.SkipUnless(CaptionFixture.Available, CaptionFixture.Folder);
-    }
-}

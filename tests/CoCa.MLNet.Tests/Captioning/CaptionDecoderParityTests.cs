@@ -12,8 +12,8 @@ public sealed class CaptionDecoderParityTests
     [InlineData(CaptionDecoding.BeamSearch, false)]
     public void IdsEqualOpenClipsForAllSixImages(CaptionDecoding decoding, bool cache)
     {
-        var expected = CaptionReference.Expected.Value;
-        var ids = CaptionReference.Decoder.Value.Generate(CaptionReference.CaptionTokens(), 6,
+        var expected = CaptionFixture.Expected.Value;
+        var ids = CaptionFixture.Decoder.Value.Generate(CaptionFixture.CaptionTokens(), 6,
             new CaptionGenerationOptions { Decoding = decoding, UseCache = cache });
         var reference = decoding == CaptionDecoding.Greedy ? expected.Greedy : expected.Beam;
         for (int i = 0; i < 6; i++)
@@ -23,12 +23,12 @@ public sealed class CaptionDecoderParityTests
     [CaptionFixtureFact]
     public void OneImageAtATimeGivesTheBatchedCaptions()
     {
-        var expected = CaptionReference.Expected.Value;
-        var tokens = CaptionReference.CaptionTokens();
+        var expected = CaptionFixture.Expected.Value;
+        var tokens = CaptionFixture.CaptionTokens();
         int per = tokens.Length / 6;
         for (int i = 0; i < 6; i++)
         {
-            var ids = CaptionReference.Decoder.Value.Generate(tokens.AsSpan(i * per, per).ToArray(), 1, new CaptionGenerationOptions());
+            var ids = CaptionFixture.Decoder.Value.Generate(tokens.AsSpan(i * per, per).ToArray(), 1, new CaptionGenerationOptions());
             Assert.Equal(expected.Beam[i], ids[0]);
         }
     }

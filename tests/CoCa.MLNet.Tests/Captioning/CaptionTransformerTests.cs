@@ -14,7 +14,7 @@ public sealed class CaptionTransformerTests
     }
 
     private static IDataView Images(MLContext ml) =>
-        ml.Data.LoadFromEnumerable(CaptionReference.ImagePaths().Select(p => new ImageRow { Image = p }));
+        ml.Data.LoadFromEnumerable(CaptionFixture.ImagePaths().Select(p => new ImageRow { Image = p }));
 
     private static string[] Texts(IDataView data, string column) =>
         data.GetColumn<ReadOnlyMemory<char>>(column).Select(t => t.ToString()).ToArray();
@@ -29,7 +29,7 @@ public sealed class CaptionTransformerTests
         var data = Images(ml);
         var estimator = ml.Transforms.GenerateCoCaCaption(new CoCaCaptionOptions
         {
-            ModelPath = CaptionReference.ModelDirectory.Value,
+            ModelPath = CaptionFixture.ModelDirectory.Value,
             VocabPath = Fixtures.ClipBpe,
             IdsColumnName = "CaptionIds",
             BatchSize = 4,
@@ -42,7 +42,7 @@ public sealed class CaptionTransformerTests
         Assert.Contains(shape, c => c.Name == "CaptionIds" && c.Kind == SchemaShape.Column.VectorKind.VariableVector);
         using var model = estimator.Fit(data);
         var output = model.Transform(data);
-        var expected = CaptionReference.Expected.Value;
+        var expected = CaptionFixture.Expected.Value;
         Assert.Equal(expected.GreedyText, Texts(output, "Caption"));
         Assert.Equal(expected.Greedy, Ids(output, "CaptionIds"));
     }
@@ -53,9 +53,9 @@ public sealed class CaptionTransformerTests
         var ml = new MLContext(seed: 0);
         var data = Images(ml);
         var pipeline = ml.Transforms.LoadImages("Loaded", imageFolder: null, inputColumnName: "Image")
-            .Append(ml.Transforms.GenerateCoCaCaption(CaptionReference.ModelDirectory.Value, Fixtures.ClipBpe, inputColumnName: "Loaded"));
+            .Append(ml.Transforms.GenerateCoCaCaption(CaptionFixture.ModelDirectory.Value, Fixtures.ClipBpe, inputColumnName: "Loaded"));
         var model = pipeline.Fit(data);
-        var expected = CaptionReference.Expected.Value;
+        var expected = CaptionFixture.Expected.Value;
         Assert.Equal(expected.BeamText, Texts(model.Transform(data), "Caption"));
 
         var path = Path.Combine(Path.GetTempPath(), $"coca-caption-{Guid.NewGuid():N}.zip");
@@ -76,7 +76,7 @@ public sealed class CaptionTransformerTests
         var ml = new MLContext(seed: 0);
         var numbers = ml.Data.LoadFromEnumerable(new[] { new { Image = 1f } });
         var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            ml.Transforms.GenerateCoCaCaption(CaptionReference.ModelDirectory.Value, Fixtures.ClipBpe).Fit(numbers));
+            ml.Transforms.GenerateCoCaCaption(CaptionFixture.ModelDirectory.Value, Fixtures.ClipBpe).Fit(numbers));
         Assert.Contains("expected an image path (text) or an MLImage", e.Message);
 
         var tiny = Assert.Throws<InvalidOperationException>(() =>

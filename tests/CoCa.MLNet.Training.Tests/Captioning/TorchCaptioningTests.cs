@@ -5,7 +5,7 @@ using CoCa.MLNet.Training.Captioning;
 using CoCa.MLNet.Training.Tests.FineTuning;
 using TorchSharp;
 using Xunit.Abstractions;
-using static CoCa.MLNet.Training.Tests.FineTuning.CaptionFixture;
+using static CoCa.MLNet.Tests.Shared.CaptionFixture;
 
 namespace CoCa.MLNet.Training.Tests.Captioning;
 
@@ -19,7 +19,7 @@ public sealed class TorchCaptioningTests(ITestOutputHelper output)
 
     private static Expected ReadExpected()
     {
-        using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(File(Caption, "ref_captions.json")));
+        using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(File(Folder, "ref_captions.json")));
         var root = doc.RootElement;
         static long[][] Ids(JsonElement e) => e.EnumerateArray().Select(r => r.EnumerateArray().Select(x => x.GetInt64()).ToArray()).ToArray();
         return new Expected(Ids(root.GetProperty("greedy")), Ids(root.GetProperty("beam")),
@@ -30,8 +30,8 @@ public sealed class TorchCaptioningTests(ITestOutputHelper output)
     public void Greedy_EqualsOpenClipsIdsAndText()
     {
         var expected = ReadExpected();
-        using var model = Load(Caption);
-        using var pixels = Pixels(Caption, model.Config);
+        using var model = Load(Folder);
+        using var pixels = Pixels(Folder, model.Config);
         var options = TorchCaptioning.Greedy(model.Config);
         Assert.Equal((CaptionDecoding.Greedy, 30, 5), (options.Decoding, options.MaxTokens, options.MinTokens));   // open_clip's seq_len and min_seq_len
 
@@ -52,8 +52,8 @@ public sealed class TorchCaptioningTests(ITestOutputHelper output)
     public void BeamSearch_EqualsOpenClipsIds()
     {
         var expected = ReadExpected();
-        using var model = Load(Caption);
-        using var pixels = Pixels(Caption, model.Config);
+        using var model = Load(Folder);
+        using var pixels = Pixels(Folder, model.Config);
         var ids = TorchCaptioning.Generate(model, pixels, new CaptionGenerationOptions());   // open_clip's default: 6 beams
         for (int i = 0; i < expected.Beam.Length; i++) Assert.Equal(expected.Beam[i], ids[i]);
     }
@@ -64,7 +64,7 @@ public sealed class TorchCaptioningTests(ITestOutputHelper output)
         // TinyPairs' model reads 12 tokens: 12 + the next one, not open_clip's 30 (the text tower has no 13th position).
         var options = TorchCaptioning.Greedy(TinyPairs.Config);
         Assert.Equal((13, 5), (options.MaxTokens, options.MinTokens));
-        using var model = new Modules.CoCaModel(TinyPairs.Config);
+        using var model = new Training.Modules.CoCaModel(TinyPairs.Config);
         using var pixels = torch.zeros(1, 3, TinyPairs.Config.Vision.ImageSize, TinyPairs.Config.Vision.ImageSize);
         var ex = Assert.Throws<ArgumentException>(() => TorchCaptioning.Generate(model, pixels, options with { MaxTokens = 14 }));
         Assert.Contains("at most 13", ex.Message);

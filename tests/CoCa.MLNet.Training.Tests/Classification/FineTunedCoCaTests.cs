@@ -10,6 +10,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using TorchSharp;
 using Xunit;
+using static CoCa.MLNet.Tests.Shared.TinyCheckpoint;
 using static TorchSharp.torch;
 
 namespace CoCa.MLNet.Training.Tests.Classification;
@@ -24,16 +25,6 @@ public sealed class FineTunedCoCaTests : IDisposable
     {
         public string Image { get; set; } = "";
         public string Label { get; set; } = "";
-    }
-
-    /// <summary>A random tiny CoCa (the kit's 32² architecture) in open_clip's hub layout.</summary>
-    internal static string RandomCheckpoint(string dir, int seed = 3)
-    {
-        var folder = Path.Combine(dir, "checkpoint");
-        Directory.CreateDirectory(folder);
-        SafetensorsWriter.Write(Path.Combine(folder, CheckpointLoader.HubSafetensorsFile), RandomCoCaCheckpoint.Create(TinyCoCa.Config, seed, includeText: false));
-        OpenClipConfigWriter.Write(TinyCoCa.Config, folder);
-        return folder;
     }
 
     private IDataView Images(MLContext ml, int classes = 3, int perClass = 8, int seed = 0)

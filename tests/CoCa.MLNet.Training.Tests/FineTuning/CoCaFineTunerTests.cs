@@ -10,13 +10,19 @@ public sealed class CoCaFineTunerTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [FixtureFact]
-    public void Train_IsSeeded_ReportsProgress_CheckpointsEveryEpoch_AndResumesExactly()
+    /// <summary>12 captioned pictures and a config-only tiny CoCa (train from scratch) in the test's folder.</summary>
+    private (IReadOnlyList<ImageCaptionPair> Pairs, string Scratch) Data()
     {
         var pairs = ImageCaptionPairs.Read(TinyPairs.WriteCsv(_dir));
-        var scratch = TinyPairs.ConfigOnlyCheckpoint(_dir);
+        return (pairs, TinyPairs.ConfigOnlyCheckpoint(_dir));
+    }
+
+    [FixtureFact]
+    public void Train_ReportsProgress_EveryStepAndEpoch()
+    {
+        var (pairs, scratch) = Data();
         var reports = new List<CoCaFineTuneProgress>();
-        string a = Path.Combine(_dir, "a"), b = Path.Combine(_dir, "b"), c = Path.Combine(_dir, "c");
+        string a = Path.Combine(_dir, "a");
 
         var result = CoCaFineTuner.Train(TinyPairs.Options(scratch, a, progress: p => { reports.Add(p); output.WriteLine(p.ToString()); }), pairs, validation: pairs);
         Assert.Equal(6, result.Steps); // 12 pairs / batch 4 = 3 steps per epoch
@@ -25,16 +31,41 @@ public sealed class CoCaFineTunerTests(ITestOutputHelper output) : IDisposable
         var last = reports[^1];
         Assert.True(last.EndOfEpoch);
         Assert.Equal(12, last.Validation!.Pairs);
+    }
+
+    [FixtureFact]
+    public void Train_CheckpointsEveryEpoch_AndSavesTheModelInTheHubLayout()
+    {
+        var (pairs, scratch) = Data();
+        string a = Path.Combine(_dir, "a");
+
+        CoCaFineTuner.Train(TinyPairs.Options(scratch, a), pairs, validation: pairs);
         Assert.True(System.IO.File.Exists(Path.Combine(a, "checkpoints", "epoch_1", "open_clip_model.safetensors")));
         Assert.True(System.IO.File.Exists(Path.Combine(a, "checkpoints", "epoch_2", "optimizer.safetensors")));
         Assert.True(System.IO.File.Exists(Path.Combine(a, "open_clip_config.json")));
         Assert.True(System.IO.File.Exists(Path.Combine(a, "bpe_simple_vocab_16e6.txt.gz")));
         var logitScale = Weights(a)["logit_scale"].Data[0];
         Assert.InRange(logitScale, 0f, (float)Math.Log(100));
+    }
 
+    [FixtureFact]
+    public void Train_IsSeeded_SameSeedAndDataGiveTheSameWeights()
+    {
+        var (pairs, scratch) = Data();
+        string a = Path.Combine(_dir, "a"), b = Path.Combine(_dir, "b");
+
+        CoCaFineTuner.Train(TinyPairs.Options(scratch, a), pairs, validation: pairs);
         // Same seed, same data: the same weights, bit for bit.
         CoCaFineTuner.Train(TinyPairs.Options(scratch, b), pairs);
         Assert.True(SameWeights(a, b), "two runs with the same seed differ");
+    }
+
+    [FixtureFact]
+    public void Train_InterruptedAfterAnEpoch_ResumesToTheUninterruptedRunsWeights()
+    {
+        var (pairs, scratch) = Data();
+        string a = Path.Combine(_dir, "a"), c = Path.Combine(_dir, "c");
+        CoCaFineTuner.Train(TinyPairs.Options(scratch, a), pairs, validation: pairs);
 
         // Interrupted after epoch 1, then resumed: the same weights as the uninterrupted run.
         using var cancel = new CancellationTokenSource();
@@ -45,6 +76,14 @@ public sealed class CoCaFineTunerTests(ITestOutputHelper output) : IDisposable
         CoCaFineTuner.Train(TinyPairs.Options(scratch, c, resume: true, progress: resumed.Add), pairs);
         Assert.Equal(2, resumed[0].Epoch);
         Assert.True(SameWeights(a, c), "the resumed run differs from the uninterrupted one");
+    }
+
+    [FixtureFact]
+    public void Resume_WithOtherData_IsRefused()
+    {
+        var (pairs, scratch) = Data();
+        string c = Path.Combine(_dir, "c");
+        CoCaFineTuner.Train(TinyPairs.Options(scratch, c), pairs);
 
         // Resuming with other data must not silently continue a different run.
         var ex = Assert.Throws<InvalidOperationException>(() => CoCaFineTuner.Train(TinyPairs.Options(scratch, c, resume: true), pairs.Take(8).ToList()));

@@ -6,7 +6,7 @@ using CoCa.MLNet.Training.Modules;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
-using static CoCa.MLNet.Training.Tests.FineTuning.CaptionFixture;
+using static CoCa.MLNet.Tests.Shared.CaptionFixture;
 
 namespace CoCa.MLNet.Training.Tests.FineTuning;
 
@@ -18,13 +18,13 @@ public sealed class CoCaObjectiveTests(ITestOutputHelper output)
     [FixtureFact]
     public void LossAndGradients_MatchOpenClip()
     {
-        using var model = Load(Caption);
+        using var model = Load(Folder);
         using var objective = new CoCaObjective();
         using var scope = NewDisposeScope();
         var loss = Loss(model, objective);
         loss.Total.backward();
 
-        using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(File(Caption, "ref_loss.json")));
+        using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(File(Folder, "ref_loss.json")));
         var root = doc.RootElement;
         AssertClose(root.GetProperty("contrastive").GetDouble(), loss.Contrastive.item<float>(), "contrastive loss");
         AssertClose(root.GetProperty("caption").GetDouble(), loss.Caption.item<float>(), "caption loss");
@@ -47,7 +47,7 @@ public sealed class CoCaObjectiveTests(ITestOutputHelper output)
         }
         output.WriteLine($"{norms.Count} gradient norms, worst relative error {worst:E3}");
 
-        var gradFiles = Directory.GetFiles(File(Caption, "ref_grads"), "*.npy");
+        var gradFiles = Directory.GetFiles(File(Folder, "ref_grads"), "*.npy");
         Assert.Equal(9, gradFiles.Length);
         foreach (var path in gradFiles)
         {
@@ -64,7 +64,7 @@ public sealed class CoCaObjectiveTests(ITestOutputHelper output)
     [FixtureFact]
     public void LossWeights_ScaleTheirTerms()
     {
-        using var model = Load(Caption);
+        using var model = Load(Folder);
         using var _ = torch.no_grad();
         using var scope = NewDisposeScope();
         using var defaults = new CoCaObjective();
@@ -89,8 +89,8 @@ public sealed class CoCaObjectiveTests(ITestOutputHelper output)
 
     private static CoCaLoss Loss(CoCaModel model, CoCaObjective objective)
     {
-        var ids = TextIds(Caption);
-        var forward = model.forward(Pixels(Caption, model.Config), ids);
+        var ids = TextIds(Folder);
+        var forward = model.forward(Pixels(Folder, model.Config), ids);
         return objective.Compute(forward.ImageEmbedding, forward.TextEmbedding, forward.Logits, ids, forward.LogitScale);
     }
 
