@@ -1,4 +1,4 @@
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Training.Tests.Classification;
 
 namespace CoCa.MLNet.Training.Tests.Cli;

@@ -1,7 +1,7 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 
-namespace CoCa.MLNet.Samples;
+namespace CoCa.MLNet.Demo;
 
 /// <summary>
 /// A stand-in for a domain shift in the walkthroughs: a copy of a CoCa checkpoint whose patch embedding
