@@ -1,5 +1,6 @@
 #:project ../src/CoCa.MLNet/CoCa.MLNet.csproj
 #:project ../src/CoCa.MLNet.Training/CoCa.MLNet.Training.csproj
+#:project ../src/CoCa.MLNet.Demo/CoCa.MLNet.Demo.csproj
 #:project CoCa.MLNet.SampleKit/CoCa.MLNet.SampleKit.csproj
 #:property PublishAot=false
 
@@ -12,6 +13,7 @@
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet;
 using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Samples;
 using CoCa.MLNet.Training.Classification;
 using CoCa.MLNet.Training.Pooling;

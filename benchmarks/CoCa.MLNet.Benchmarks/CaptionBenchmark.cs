@@ -5,7 +5,7 @@ using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Runtime;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 
 namespace CoCa.MLNet.Benchmarks;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Training.Classification;
 using CoCa.MLNet.Training.Pooling;
 using Microsoft.ML;

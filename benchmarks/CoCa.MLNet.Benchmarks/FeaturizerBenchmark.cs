@@ -5,7 +5,7 @@ using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.Preprocessing;
 using CoCa.MLNet.Runtime;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;

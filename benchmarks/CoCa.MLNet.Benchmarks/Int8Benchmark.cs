@@ -1,4 +1,4 @@
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Scoring;
 using System.Diagnostics;
 using CoCa.MLNet.Checkpoints;

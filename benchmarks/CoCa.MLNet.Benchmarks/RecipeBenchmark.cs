@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using CoCa.MLNet.Configuration;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Training;
 using CoCa.MLNet.Training.FineTuning;
 using static CoCa.MLNet.Benchmarks.FeaturizerBenchmark;

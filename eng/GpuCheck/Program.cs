@@ -12,7 +12,7 @@ using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.GpuCheck;
 using CoCa.MLNet.Runtime;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using Microsoft.ML.OnnxRuntime;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;

@@ -1,5 +1,6 @@
 using CoCa.MLNet.Captioning;
 using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Demo;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

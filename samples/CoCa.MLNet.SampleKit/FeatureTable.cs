@@ -1,3 +1,4 @@
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Featurization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -21,7 +22,7 @@ public static class FeatureTable
     {
         var featurized = featurizer.Transform(inputs);
         var rows = new List<Row>(count);
-        using (var bar = new ConsoleProgressBar($"featurizing {what}", count))
+        using (var bar = new ConsoleProgress($"featurizing {what}", count))
         {
             foreach (var row in ml.Data.CreateEnumerable<Row>(featurized, reuseRowObject: false, ignoreMissingColumns: true))
             {

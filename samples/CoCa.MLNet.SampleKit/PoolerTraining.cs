@@ -1,3 +1,4 @@
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Training.Pooling;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -11,13 +12,13 @@ public static class PoolerTraining
     public static (ITransformer Model, List<AttentionalPoolerProgress> History) Train(MLContext ml, IDataView features, AttentionalPoolerOptions options)
     {
         var history = new List<AttentionalPoolerProgress>();
-        ConsoleProgressBar? bar = null;   // made at the first epoch, which tells the planned number of epochs
+        ConsoleProgress? bar = null;   // made at the first epoch, which tells the planned number of epochs
         try
         {
             options.Progress = new InlineProgress<AttentionalPoolerProgress>(p =>
             {
                 history.Add(p);
-                bar ??= new ConsoleProgressBar("training", p.NumberOfEpochs);
+                bar ??= new ConsoleProgress("training", p.NumberOfEpochs);
                 bar.Report(p.Epoch, $"loss {p.TrainingLoss:F3}" + (p.ValidationLoss is { } v ? $", validation {v:F3}" : ""));
             });
             options.LabelColumnName = "Label";

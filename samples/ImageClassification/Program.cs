@@ -1,5 +1,6 @@
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Training.Pooling;
 using Microsoft.ML;
 

@@ -1,5 +1,6 @@
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Training.Pooling;
 using CoCa.MLNet.Video;
 using Microsoft.ML;
@@ -45,7 +46,7 @@ public static class Program
         {
             data = Path.Combine(work, "videos");
             var options = new MotionDatasetOptions { VideosPerClass = 12, FrameCount = 16, Seed = seed + 1 };
-            using var bar = new ConsoleProgressBar("generating motion videos", options.Directions.Count);
+            using var bar = new ConsoleProgress("generating motion videos", options.Directions.Count);
             inputs = [];
             foreach (var (direction, i) in options.Directions.Select((d, i) => (d, i)))
             {

@@ -1,5 +1,6 @@
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.Conversion;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Scoring;
 using Microsoft.ML;
 
@@ -54,7 +55,7 @@ public static class Program
             .Fit(images);
 
         var counts = classes.Select(_ => new double[classes.Length]).ToArray();
-        using (var bar = new ConsoleProgressBar("classifying", inputs.Count))
+        using (var bar = new ConsoleProgress("classifying", inputs.Count))
         {
             int done = 0;
             foreach (var row in ml.Data.CreateEnumerable<Prediction>(pipeline.Transform(images), reuseRowObject: false))

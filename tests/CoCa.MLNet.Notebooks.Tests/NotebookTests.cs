@@ -1,3 +1,4 @@
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Notebooks.Tests.Support;
 using Xunit.Abstractions;
 
@@ -10,7 +11,7 @@ namespace CoCa.MLNet.Notebooks.Tests;
 /// </summary>
 public sealed class NotebookTests(ITestOutputHelper output)
 {
-    private readonly Samples.TinyCoCaModel _tiny = TinyCoCaCache.Model;   // trained (once) before any notebook runs
+    private readonly TinyCoCaModel _tiny = TinyCoCaCache.Model;   // trained (once) before any notebook runs
 
     private async Task<IReadOnlyList<CellOutput>> Run(string name)
     {

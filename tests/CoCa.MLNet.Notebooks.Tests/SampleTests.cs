@@ -1,3 +1,4 @@
+using CoCa.MLNet.Demo;
 using System.Diagnostics;
 using CoCa.MLNet.Notebooks.Tests.Support;
 using Xunit.Abstractions;
@@ -11,7 +12,7 @@ namespace CoCa.MLNet.Notebooks.Tests;
 public sealed class SampleTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("coca-samples-").FullName;
-    private readonly Samples.TinyCoCaModel _tiny = TinyCoCaCache.Model;   // trained (once) before any sample runs
+    private readonly TinyCoCaModel _tiny = TinyCoCaCache.Model;   // trained (once) before any sample runs
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
@@ -45,7 +46,7 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
         var (code, text) = RunInProcess(Samples.ImageClassification.Program.Main, "--work", _work);
         Assert.Equal(0, code);
         AssertOutputs(text, "loss.html", "confusion.html", "image-classifier.zip");
-        Assert.Contains("featurizing training images: 100 %", text);
+        Assert.Contains("featurizing training images [##############################] ", text);   // the progress bar, full
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using CoCa.MLNet.Pooling;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Training.Classification;
 using CoCa.MLNet.Training.FineTuning;
 using CoCa.MLNet.Training.Modules;

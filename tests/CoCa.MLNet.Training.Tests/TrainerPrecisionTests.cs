@@ -1,4 +1,4 @@
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Training.Classification;
 using CoCa.MLNet.Training.Pooling;
 using CoCa.MLNet.Training.Tests.Classification;

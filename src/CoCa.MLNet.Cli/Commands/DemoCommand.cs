@@ -4,7 +4,7 @@ using System.Globalization;
 using CoCa.MLNet.Captioning;
 using CoCa.MLNet.Cli.Pooling;
 using CoCa.MLNet.Persistence;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Training;
 using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Training.FineTuning;

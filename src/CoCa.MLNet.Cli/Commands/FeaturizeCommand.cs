@@ -1,6 +1,7 @@
 using CoCa.MLNet.Cli.Features;
 using System.CommandLine;
 using CoCa.MLNet.Cli.Pooling;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.IO;
 using CoCa.MLNet.Runtime;
@@ -108,7 +109,7 @@ internal static class FeaturizeCommand
             // Pipelined: the next chunk is decoded and preprocessed while this one is encoded. An input that cannot be
             // read is named and left out; the others are featurized, and the exit code is then 1.
             var results = videos is null ? extractor.ExtractReadableBatches(chunks, tokens, !tokens) : videos.ExtractReadableBatches(chunks, tokens, !tokens);
-            var progress = new ConsoleProgress(isVideo ? "featurize videos" : "featurize", inputs.Count);
+            var progress = new ConsoleProgress(isVideo ? "featurize videos" : "featurize", inputs.Count, Console.Error);
             int rowLength = rowShape.Aggregate(1, (a, b) => a * b);
             var written = new List<string>(inputs.Count);
             int unreadable = 0;

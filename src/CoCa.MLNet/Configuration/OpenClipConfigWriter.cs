@@ -7,7 +7,7 @@ namespace CoCa.MLNet.Configuration;
 /// Writes a <see cref="CoCaModelConfig"/> as open_clip's hub <c>open_clip_config.json</c>
 /// (<c>model_cfg</c> + <c>preprocess_cfg</c>), the form <see cref="CoCaConfigs.FromOpenClipConfigFile"/> reads back.
 /// </summary>
-// Internal: only the fine-tuner's output folder (CoCaCheckpointFolder) and the sample kit write configs; users bring open_clip's JSON.
+// Internal: only the fine-tuner's output folder (CoCaCheckpointFolder) and CoCa.MLNet.Demo write configs; users bring open_clip's JSON.
 internal static class OpenClipConfigWriter
 {
     public static string ToJson(CoCaModelConfig c)

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Training.Checkpoints;
 using CoCa.MLNet.Training.FineTuning;
 using CoCa.MLNet.Training.Modules;

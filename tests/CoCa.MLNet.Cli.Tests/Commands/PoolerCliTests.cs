@@ -2,7 +2,7 @@ using System.Globalization;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Video;
 
 namespace CoCa.MLNet.Cli.Tests.Commands;

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.IO;
 using CoCa.MLNet.Transforms;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using Microsoft.ML.Data;
 
 namespace CoCa.MLNet.Cli.Tests.Commands;

@@ -1,4 +1,4 @@
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 
 namespace CoCa.MLNet.Notebooks.Tests.Support;
 

@@ -3,7 +3,7 @@ using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Tests.Onnx;
 using Microsoft.ML.OnnxRuntime;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using CoCa.MLNet.Checkpoints;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 
 namespace CoCa.MLNet.Tests.Checkpoints;
 

@@ -2,7 +2,7 @@ using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Featurization;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Tests.Checkpoints;
 using CoCa.MLNet.Tests.Featurization;
 using Microsoft.ML;

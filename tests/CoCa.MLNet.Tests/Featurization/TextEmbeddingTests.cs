@@ -5,7 +5,7 @@ using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Featurization;
 using CoCa.MLNet.IO;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Tests.Checkpoints;
 using CoCa.MLNet.Tests.Onnx;
 using CoCa.MLNet.Text;

@@ -4,7 +4,7 @@ using CoCa.MLNet.Configuration;
 using CoCa.MLNet.IO;
 using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using Xunit.Abstractions;
 
 namespace CoCa.MLNet.Tests.Onnx;

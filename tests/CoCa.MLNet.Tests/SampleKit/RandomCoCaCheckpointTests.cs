@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Tests.Checkpoints;
 
 namespace CoCa.MLNet.Tests.SampleKit;

@@ -1,5 +1,5 @@
 using CoCa.MLNet.Preprocessing;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Tests.Video;
 using CoCa.MLNet.Video;
 

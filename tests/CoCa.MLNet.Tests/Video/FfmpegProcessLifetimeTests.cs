@@ -1,3 +1,4 @@
+using CoCa.MLNet.Demo;
 using System.Diagnostics;
 using CoCa.MLNet.Video;
 

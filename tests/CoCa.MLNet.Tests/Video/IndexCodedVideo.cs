@@ -1,3 +1,4 @@
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Preprocessing;
 using CoCa.MLNet.Video;
 

@@ -1,3 +1,4 @@
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Video;
 
 namespace CoCa.MLNet.Tests.Video;

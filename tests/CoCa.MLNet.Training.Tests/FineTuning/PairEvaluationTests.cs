@@ -1,6 +1,6 @@
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Featurization;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Text;
 using CoCa.MLNet.Training.Checkpoints;

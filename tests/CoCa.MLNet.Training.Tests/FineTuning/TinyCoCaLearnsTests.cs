@@ -1,5 +1,5 @@
 using CoCa.MLNet.Configuration;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Text;
 using CoCa.MLNet.Training.Checkpoints;
 using CoCa.MLNet.Training.FineTuning;

@@ -1,7 +1,7 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Training.Pooling;
 using CoCa.MLNet.Training.Tests.Pooling;
 using CoCa.MLNet.Video;

@@ -1,6 +1,6 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 
 namespace CoCa.MLNet.Tests.Shared;
 

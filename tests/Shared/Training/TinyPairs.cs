@@ -1,5 +1,5 @@
 using CoCa.MLNet.Configuration;
-using CoCa.MLNet.Samples;
+using CoCa.MLNet.Demo;
 using CoCa.MLNet.Training.FineTuning;
 
 namespace CoCa.MLNet.Tests.Shared;

@@ -1,7 +1,7 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 
-namespace CoCa.MLNet.Samples;
+namespace CoCa.MLNet.Demo;
 
 /// <summary>
 /// Deterministic random CoCa weights with exactly open_clip's keys and shapes (<c>visual.*</c>, optionally <c>text.*</c>

@@ -1,4 +1,6 @@
-namespace CoCa.MLNet.Video;
+using CoCa.MLNet.Video;
+
+namespace CoCa.MLNet.Demo;
 
 /// <summary>How generated videos are written: common containers/codecs of Debian's ffmpeg, or a folder of PNG frames.</summary>
 public enum VideoOutputFormat

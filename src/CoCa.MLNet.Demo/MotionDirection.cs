@@ -1,4 +1,4 @@
-namespace CoCa.MLNet.Samples;
+namespace CoCa.MLNet.Demo;
 
 /// <summary>The direction a square moves in a synthetic motion video; the class label is the lower-case name.</summary>
 public enum MotionDirection

@@ -1,7 +1,7 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 
-namespace CoCa.MLNet.Samples;
+namespace CoCa.MLNet.Demo;
 
 /// <summary>
 /// A small CoCa with random weights and open_clip's architecture (coca_ViT-B-32, scaled down), written as a Hugging

@@ -1,7 +1,7 @@
 using CoCa.MLNet.Preprocessing;
 using CoCa.MLNet.Video;
 
-namespace CoCa.MLNet.Samples;
+namespace CoCa.MLNet.Demo;
 
 /// <summary>
 /// Writes a synthetic video-classification dataset: a bright square moving left, right, up or down over a dark noisy

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using CoCa.MLNet.Text;
 
-namespace CoCa.MLNet.Samples;
+namespace CoCa.MLNet.Demo;
 
 /// <summary>
 /// A small CLIP-format vocabulary (vocab.json + merges.txt) whose merges build a given list of words, so each of them

@@ -1,41 +1,11 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Conversion;
 using CoCa.MLNet.Training;
 using CoCa.MLNet.Training.FineTuning;
 
-namespace CoCa.MLNet.Samples;
-
-/// <summary>A tiny CoCa trained from scratch by <see cref="TinyCoCa"/>: where its files are and how it was made.</summary>
-/// <param name="Folder">The folder holding everything below.</param>
-/// <param name="HubFolder">The trained model in open_clip's hub layout (open_clip_config.json + open_clip_model.safetensors).</param>
-/// <param name="ModelFolder">The same model converted to ONNX (<c>coca convert</c>): vision, text tower, caption decoder.</param>
-/// <param name="VocabularyPath">The CLIP-format vocabulary (vocab.json with merges.txt beside it) its text towers read.</param>
-/// <param name="TrainingPairsPath">The generated training pictures' pairs.csv.</param>
-/// <param name="TrainingSeconds">How long training took when the model was made.</param>
-public sealed record TinyCoCaModel(string Folder, string HubFolder, string ModelFolder, string VocabularyPath, string TrainingPairsPath, TinyCoCaRecipe Recipe, double TrainingSeconds);
-
-/// <summary>How the tiny CoCa is trained: generated captioned pictures, then <see cref="CoCaFineTuner"/> from scratch.</summary>
-public sealed record TinyCoCaRecipe
-{
-    /// <summary>Generated training pictures (colour × shape × place, 64 possible captions).</summary>
-    public int Pictures { get; init; } = 512;
-    public int Epochs { get; init; } = 14;
-    public int BatchSize { get; init; } = 32;
-    public double LearningRate { get; init; } = 3e-3;
-    public double WarmupFraction { get; init; } = 0.1;
-    public double WeightDecay { get; init; } = 0.05;
-    /// <summary>Seed of the weights' initialisation and of the shuffling.</summary>
-    public int Seed { get; init; }
-    /// <summary>Seed of the generated training pictures.</summary>
-    public int DataSeed { get; init; } = 1;
-    /// <summary>bfloat16 mixed precision while training (the trained weights are float32 either way). Left out of the cache key when Float32, so the default recipe keeps its cache.</summary>
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
-    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
-}
+namespace CoCa.MLNet.Demo;
 
 /// <summary>
 /// The walkthroughs' tiny CoCa, trained from scratch by this project's own trainer on generated captioned pictures
@@ -185,35 +155,15 @@ public static class TinyCoCa
     {
         recipe ??= new TinyCoCaRecipe();
         progress ??= log is null ? null : new InlineProgress<CoCaFineTuneProgress>(p => log($"  {p}"));
-        cacheFolder = Path.GetFullPath(cacheFolder ?? DefaultCacheFolder());
-        Directory.CreateDirectory(cacheFolder);
-        var name = "tiny-coca-" + RecipeHash(recipe);
-        var final = Path.Combine(cacheFolder, name);
-        if (TryOpen(final, recipe) is { } ready) return ready;
-
-        using (AcquireLock(Path.Combine(cacheFolder, name + ".lock"), log))
-        {
-            if (TryOpen(final, recipe) is { } madeMeanwhile) return madeMeanwhile;
-            foreach (var stale in Directory.GetDirectories(cacheFolder, name + ".partial-*")) Directory.Delete(stale, recursive: true);
-            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);   // incomplete (no tiny-coca.json): not ours to trust
-
-            var partial = Path.Combine(cacheFolder, $"{name}.partial-{Environment.ProcessId}");
-            log?.Invoke($"training the tiny CoCa once into the cache ({final})");
-            double seconds = TrainWeights(partial, recipe, progress, log);
-            Directory.Move(partial, final);
-            // Converted after the move, so the ONNX manifest names the folder's final path; the manifest tiny-coca.json
-            // comes last, so a run killed while converting leaves a folder the next run deletes.
-            var cached = ConvertAndWriteManifest(final, recipe, seconds, log);
-            log?.Invoke($"cached: {final}");
-            return cached;
-        }
+        return TinyCoCaCache.GetOrMake(cacheFolder ?? DefaultCacheFolder(), CacheKey(recipe),
+            open: folder => TryOpen(folder, recipe),
+            train: partial => TrainWeights(partial, recipe, progress, log),
+            complete: (final, seconds) => ConvertAndWriteManifest(final, recipe, seconds, log),
+            log);
     }
 
     /// <summary>The default cache folder: <c>COCA_MLNET_CACHE</c>, else <c>$XDG_CACHE_HOME/coca-mlnet</c>, else <c>~/.cache/coca-mlnet</c>.</summary>
-    public static string DefaultCacheFolder() =>
-        Environment.GetEnvironmentVariable("COCA_MLNET_CACHE") is { Length: > 0 } explicitFolder ? explicitFolder
-        : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "coca-mlnet");
+    public static string DefaultCacheFolder() => TinyCoCaCache.DefaultFolder();
 
     private static TinyCoCaModel? TryOpen(string folder, TinyCoCaRecipe recipe)
     {
@@ -226,29 +176,8 @@ public static class TinyCoCa
     }
 
     // Everything that changes the trained weights: the recipe, the architecture, the vocabulary's words, the picture size.
-    private static string RecipeHash(TinyCoCaRecipe recipe)
-    {
-        var key = $"v2|{JsonSerializer.Serialize(recipe, JsonOptions)}|{OpenClipConfigWriter.ToJson(Config)}|{string.Join(' ', Words)}|{ImageSize}";
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16].ToLowerInvariant();
-    }
-
-    // An exclusive lock on a file (flock on Linux/macOS, a share lock on Windows), held until disposed; other processes wait.
-    private static FileStream AcquireLock(string path, Action<string>? log)
-    {
-        bool told = false;
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException)
-            {
-                if (!told) { log?.Invoke($"another process is training the tiny CoCa; waiting for it ({path})"); told = true; }
-                Thread.Sleep(500);
-            }
-        }
-    }
+    private static string CacheKey(TinyCoCaRecipe recipe) =>
+        $"v2|{JsonSerializer.Serialize(recipe, JsonOptions)}|{OpenClipConfigWriter.ToJson(Config)}|{string.Join(' ', Words)}|{ImageSize}";
 
     // An explicit resolver: file-based apps turn reflection-based serialization off by default.
     private static readonly JsonSerializerOptions JsonOptions = new() { TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver() };

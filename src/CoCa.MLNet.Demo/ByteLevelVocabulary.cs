@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace CoCa.MLNet.Samples;
+namespace CoCa.MLNet.Demo;
 
 /// <summary>
 /// A CLIP-format vocabulary (vocab.json + merges.txt) with no merges: every text becomes its UTF-8 bytes. For the

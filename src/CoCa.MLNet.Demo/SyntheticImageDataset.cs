@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace CoCa.MLNet.Samples;
+namespace CoCa.MLNet.Demo;
 
 /// <summary>
 /// Writes a small folder-per-class image dataset (PNG) for demos and tests: each class is a shape

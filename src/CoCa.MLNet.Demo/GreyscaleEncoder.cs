@@ -1,13 +1,13 @@
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Configuration;
 
-namespace CoCa.MLNet.Samples;
+namespace CoCa.MLNet.Demo;
 
 /// <summary>
 /// A stand-in for a domain shift in the walkthroughs: a copy of a CoCa checkpoint whose patch embedding
 /// (<c>visual.conv1.weight</c>) sees only the mean of the three colour channels, as an encoder pretrained on greyscale
 /// pictures (X-rays, microscope slides) would. Its frozen tokens cannot tell colours of equal brightness apart; a
-/// classifier that must (e.g. the colour of the kit's pictures) needs the encoder fine-tuned.
+/// classifier that must (e.g. the colour of the generated captioned pictures) needs the encoder fine-tuned.
 /// </summary>
 public static class GreyscaleEncoder
 {

@@ -1,6 +1,6 @@
 using CoCa.MLNet.Video;
 
-namespace CoCa.MLNet.Samples;
+namespace CoCa.MLNet.Demo;
 
 /// <summary>Settings of <see cref="VideoDatasetGenerator.GenerateMotionDataset"/>.</summary>
 public sealed record MotionDatasetOptions

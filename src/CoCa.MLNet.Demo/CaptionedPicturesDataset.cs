@@ -1,7 +1,7 @@
 using System.Globalization;
 using SkiaSharp;
 
-namespace CoCa.MLNet.Samples;
+namespace CoCa.MLNet.Demo;
 
 /// <summary>One generated picture and what its caption says about it.</summary>
 public sealed record CaptionedPicture(string Path, string Caption, string Colour, string Shape, string Place);

@@ -1,7 +1,8 @@
 using System.Globalization;
 using CoCa.MLNet.Preprocessing;
+using CoCa.MLNet.Video;
 
-namespace CoCa.MLNet.Video;
+namespace CoCa.MLNet.Demo;
 
 /// <summary>
 /// Encodes RGB frames into a video with ffmpeg, piping them as rawvideo to its stdin one at a time (used to make
