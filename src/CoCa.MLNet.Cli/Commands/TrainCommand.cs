@@ -67,45 +67,41 @@ internal static class TrainCommand
             if (parse.GetValue(checkpoint) is { } checkpointDir)
                 CoCa.MLNet.Training.Checkpoints.CoCaCheckpointFolder.RequireCheckpointFolder(checkpointDir);
             var examples = parse.GetValue(data) is { } folder ? LabeledFolder.Read(folder, isVideo, parse.GetValue(skipUnreadable)) : null;
+            // The options both classifiers take (frozen pooler and fine-tuned) the same way.
+            void Shared(PoolerClassifierOptions o)
+            {
+                o.NumberOfEpochs = parse.GetValue(epochs);
+                o.BatchSize = parse.GetValue(batch);
+                o.LearningRate = parse.GetValue(lr);
+                o.NumberOfQueries = parse.GetValue(queries);
+                o.NumberOfHeads = parse.GetValue(heads);
+                o.ValidationFraction = parse.GetValue(validation);
+                o.Seed = parse.GetValue(seed);
+                o.Device = parse.GetValue(device)!;
+            }
             if (parse.GetValue(checkpoint) is { } fineTuneFrom)
             {
                 var fineTuneMl = new MLContext(parse.GetValue(seed));
                 PrintTrainerLog(fineTuneMl, Console.Out);
                 var classList = ClassFolders.Classes(examples!);
                 Console.WriteLine($"Fine-tuning {fineTuneFrom} on {examples!.Count} {(isVideo ? "videos" : "images")} of {classList.Length} classes ({string.Join(", ", classList)})");
-                var fineTuned = PoolerPipeline.TrainFineTuned(fineTuneMl, examples, isVideo, parse.GetValue(frames), new FineTunedCoCaOptions
+                var fineTuneOptions = new FineTunedCoCaOptions
                 {
                     Checkpoint = fineTuneFrom,
                     TrainableBlocks = blocks,
                     EncoderLearningRate = parse.GetValue(encoderLr),
                     Augment = parse.GetValue(augment),
-                    NumberOfEpochs = parse.GetValue(epochs),
-                    BatchSize = parse.GetValue(batch),
-                    LearningRate = parse.GetValue(lr),
-                    NumberOfQueries = parse.GetValue(queries),
-                    NumberOfHeads = parse.GetValue(heads),
-                    ValidationFraction = parse.GetValue(validation),
-                    Seed = parse.GetValue(seed),
-                    Device = parse.GetValue(device)!,
                     FeatureCacheDirectory = parse.GetValue(cache),
-                });
+                };
+                Shared(fineTuneOptions);
+                var fineTuned = PoolerPipeline.TrainFineTuned(fineTuneMl, examples, isVideo, parse.GetValue(frames), fineTuneOptions);
                 var fineTunedPath = parse.GetValue(outFile)!;
                 PoolerPipeline.Save(fineTuneMl, fineTuned, fineTunedPath);
                 Console.WriteLine($"Saved {fineTunedPath} ({new FileInfo(fineTunedPath).Length / 1024} KiB): fine-tuned featurizer + attentional pooler + label mapping");
                 return 0;
             }
-            var options = new AttentionalPoolerOptions
-            {
-                NumberOfEpochs = parse.GetValue(epochs),
-                BatchSize = parse.GetValue(batch),
-                LearningRate = parse.GetValue(lr),
-                NumberOfQueries = parse.GetValue(queries),
-                NumberOfHeads = parse.GetValue(heads),
-                ValidationFraction = parse.GetValue(validation),
-                Seed = parse.GetValue(seed),
-                Device = parse.GetValue(device)!,
-                FeatureCacheDirectory = parse.GetValue(cache),
-            };
+            var options = new AttentionalPoolerOptions { FeatureCacheDirectory = parse.GetValue(cache) };
+            Shared(options);
             var ml = new MLContext(parse.GetValue(seed));
             PrintTrainerLog(ml, Console.Out);
             ITransformer trained;

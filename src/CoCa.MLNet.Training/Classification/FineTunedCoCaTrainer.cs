@@ -83,13 +83,12 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
             var read = IsVideo ? BatchRows.PathReader(row, input.Schema[InputColumn], o.InputFolder, "video") : BatchRows.ImageReader(row, input.Schema[InputColumn], o.InputFolder);
             return () => inputs.Add(read());
         });
-        var perClass = CheckLabels(labels, label);
+        var perClass = TrainingDataReader.ExamplesPerClass(labels, label);
         var (trainRows, validationRows) = AttentionalPoolerTrainer.Split(labels.Length, o.ValidationFraction, seed);
 
         var shape = new TokenShape(o.FrameCount ?? 1, config.Vision.TokenCount, config.Vision.Width);
-        int heads = o.NumberOfHeads ?? AttentionalPoolerConfig.DefaultHeads(shape.Dim);
-        if (shape.Dim % heads != 0)
-            throw new ArgumentOutOfRangeException(nameof(Options), heads, $"FineTunedCoCaOptions.NumberOfHeads ({heads}) must divide the token width D = {shape.Dim}.");
+        o.Validate(shape);
+        int heads = o.HeadsFor(shape);
         var poolerConfig = new AttentionalPoolerConfig
         {
             Frames = shape.Frames,
@@ -137,25 +136,10 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
             CatalogEnvironment.Info(ch, $"Fine-tuned CoCa: inputs read and checked in {clock.Elapsed.TotalSeconds:F1} s.");
 
             var cancel = CancellationCheck(host);
-            var result = FineTuningLoop.Run(model, batches, labels, trainRows, validationRows, settings, seed, p =>
-            {
-                CatalogEnvironment.Info(ch, "Fine-tuned CoCa " + p);
-                o.Progress?.Report(p);
-            }, cancel);
+            var result = FineTuningLoop.Run(model, batches, labels, trainRows, validationRows, settings, seed, o.ReportTo(ch, "Fine-tuned CoCa "), cancel);
             CatalogEnvironment.Info(ch, $"Fine-tuned CoCa trained in {clock.Elapsed.TotalSeconds:F1} s; kept epoch {result.BestEpoch} of {result.History.Count}.");
 
-            var info = new AttentionalPoolerModelInfo
-            {
-                Config = poolerConfig,
-                FeatureColumnName = CoCaColumnNames.Tokens,
-                LabelColumnName = o.LabelColumnName,
-                ScoreColumnName = o.ScoreColumnName,
-                PredictedLabelColumnName = o.PredictedLabelColumnName,
-                LabelValueType = label.Values?.ItemTypeName,
-                LabelValues = label.Values?.Values.ToArray(),
-                TrainingExamplesPerClass = perClass,
-                BatchSize = o.ScoringBatchSize,
-            };
+            var info = o.ModelInfo(poolerConfig, CoCaColumnNames.Tokens, label, perClass, o.ScoringBatchSize);
             var vision = model.VisionStateDict($"fine-tuned from '{o.Checkpoint}'");
             return new FitResult(config, vision, result.Pooler, info, result.History, result.BestEpoch, frozen);
         }
@@ -216,17 +200,6 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
         if (!loaded.Weights.KeysWithPrefix(CoCaVisionModel.StateDictPrefix).Any())
             throw new CheckpointException($"Checkpoint '{loaded.WeightsPath}' has no vision tower (no '{CoCaVisionModel.StateDictPrefix}*' weights); a fine-tuned classifier starts from a CoCa image encoder.");
         return (config, loaded.Weights);
-    }
-
-    private static int[] CheckLabels(int[] labels, LabelColumnInfo label)
-    {
-        if (labels.Length == 0)
-            throw new InvalidOperationException($"The training data has no rows; a classifier needs examples of at least two classes in '{label.Column.Name}'.");
-        var perClass = new int[label.Classes];
-        foreach (var l in labels) perClass[l]++;
-        if (perClass.Count(c => c > 0) < 2)
-            throw new InvalidOperationException($"All {labels.Length} training rows have the same label; a classifier needs at least two classes in '{label.Column.Name}'.");
-        return perClass;
     }
 
     /// <summary>Decodes every input once before training, so that a bad file stops the Fit before any work with one line naming it.</summary>

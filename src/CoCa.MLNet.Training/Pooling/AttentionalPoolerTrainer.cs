@@ -65,16 +65,7 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
         // upstream encoder, untouched.
         using var features = new FeatureStoreBuilder(input, o, shape, FeatureStoreBuilder.TempDirectory(_env));
         var labels = TrainingDataReader.ReadLabels(input, label, features.IdentityColumns, features.RowHasher);
-        if (labels.Length == 0)
-            throw new InvalidOperationException($"The training data has no rows; the attentional pooler needs examples of at least two classes in '{o.LabelColumnName}'.");
-        var perClass = new int[label.Classes];
-        foreach (var l in labels) perClass[l]++;
-        int present = perClass.Count(c => c > 0);
-        if (present < 2)
-        {
-            var only = label.Values is { } v ? $"'{v.Values[Array.FindIndex(perClass, c => c > 0)]}'" : $"key {Array.FindIndex(perClass, c => c > 0) + 1}";
-            throw new InvalidOperationException($"All {labels.Length} training rows have the same label ({only}); a classifier needs at least two classes in '{o.LabelColumnName}'.");
-        }
+        var perClass = TrainingDataReader.ExamplesPerClass(labels, label);
 
         using var store = features.Build(labels.Length, ch, out bool fromCache);
         if (store.Count != labels.Length)
@@ -92,25 +83,10 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
         var precision = BFloat16Support.Resolve(o.Precision, device, line => ch.Warning(MessageSensitivity.None, "{0}", "Attentional pooler: " + line));
         var settings = new PoolerTrainingSettings(o.LearningRate, o.WeightDecay, plan, o.LabelSmoothing, o.Dropout, seed, o.EarlyStoppingMinDelta, device, precision);
         var cancel = CancellationCheck(host);
-        var result = PoolerTrainingLoop.Run(config, store, labels, trainRows, validationRows, settings, p =>
-        {
-            CatalogEnvironment.Info(ch, "Attentional pooler " + p);
-            o.Progress?.Report(p);
-        }, cancel);
+        var result = PoolerTrainingLoop.Run(config, store, labels, trainRows, validationRows, settings, o.ReportTo(ch, "Attentional pooler "), cancel);
         CatalogEnvironment.Info(ch, $"Attentional pooler trained in {clock.Elapsed.TotalSeconds:F1} s; kept epoch {result.BestEpoch} of {result.History.Count}.");
 
-        var info = new AttentionalPoolerModelInfo
-        {
-            Config = config,
-            FeatureColumnName = o.FeatureColumnName,
-            LabelColumnName = o.LabelColumnName,
-            ScoreColumnName = o.ScoreColumnName,
-            PredictedLabelColumnName = o.PredictedLabelColumnName,
-            LabelValueType = label.Values?.ItemTypeName,
-            LabelValues = label.Values?.Values.ToArray(),
-            TrainingExamplesPerClass = perClass,
-            BatchSize = o.ScoringBatchSize,
-        };
+        var info = o.ModelInfo(config, o.FeatureColumnName, label, perClass, o.ScoringBatchSize);
         return new FitResult(result.Weights, info, result.History, result.BestEpoch, fromCache, store.IsOnDisk);
     }
 

@@ -71,6 +71,25 @@ internal static class TrainingDataReader
         }
     }
 
+    /// <summary>
+    /// The training examples of each class of <paramref name="label"/>; throws in one line when there are none, or all of
+    /// one class (a classifier needs at least two).
+    /// </summary>
+    public static int[] ExamplesPerClass(int[] labels, LabelColumnInfo label)
+    {
+        if (labels.Length == 0)
+            throw new InvalidOperationException($"The training data has no rows; a classifier needs examples of at least two classes in '{label.Column.Name}'.");
+        var perClass = new int[label.Classes];
+        foreach (var l in labels) perClass[l]++;
+        if (perClass.Count(c => c > 0) < 2)
+        {
+            int onlyClass = Array.FindIndex(perClass, c => c > 0);
+            var only = label.Values is { } v ? $"'{v.Values[onlyClass]}'" : $"key {onlyClass + 1}";
+            throw new InvalidOperationException($"All {labels.Length} training rows have the same label ({only}); a classifier needs at least two classes in '{label.Column.Name}'.");
+        }
+        return perClass;
+    }
+
     /// <summary>Calls <paramref name="consume"/> with the tokens of each of the first <paramref name="maxRows"/> rows.</summary>
     public static int ReadFeatures(IDataView data, string featureColumn, TokenShape shape, int maxRows, Action<ReadOnlySpan<float>, long> consume)
     {
