@@ -3,7 +3,7 @@ using CoCa.MLNet.Demo;
 using CoCa.MLNet.Tests.Video;
 using CoCa.MLNet.Video;
 
-namespace CoCa.MLNet.Tests.SampleKit;
+namespace CoCa.MLNet.Tests.Demo;
 
 public class VideoDatasetGeneratorTests
 {

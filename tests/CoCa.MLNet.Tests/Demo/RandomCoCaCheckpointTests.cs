@@ -4,7 +4,7 @@ using CoCa.MLNet.Configuration;
 using CoCa.MLNet.Demo;
 using CoCa.MLNet.Tests.Checkpoints;
 
-namespace CoCa.MLNet.Tests.SampleKit;
+namespace CoCa.MLNet.Tests.Demo;
 
 public sealed class RandomCoCaCheckpointTests
 {
