@@ -120,8 +120,7 @@ public static class CoCaFineTuner
         using var accumulationScale = (1.0 / options.GradientAccumulationSteps).ToScalar();
         using var zero = 0.0.ToScalar();
         using var maxLogitScale = MaxLogitScale.ToScalar();
-        var trainableParameters = trainable.Select(t => t.Parameter).ToList();
-        var trainableTensors = trainableParameters.Cast<Tensor>().ToList();
+        var trainableTensors = trainable.Select(t => (Tensor)t.Parameter).ToList();
         const string ResumeHint = "continue from it with Resume (--resume) and a lower learning rate";
 
         var clock = Stopwatch.StartNew();
@@ -160,10 +159,8 @@ public static class CoCaFineTuner
                     windowExamples += batch.Count;
                     examplesSeen += batch.Count;
                 }
-                // The global gradient norm: clipping computes it anyway; without clipping, one fused norm.
-                double gradientNorm = options.GradientClipNorm is { } clip
-                    ? nn.utils.clip_grad_norm_(trainableParameters, clip)
-                    : DivergenceGuard.ReadGradientNorm(trainableTensors, device);
+                // The global gradient norm (clipped when asked; null: no clipping): a non-finite one stops the run.
+                double gradientNorm = DivergenceGuard.ReadGradientNormAndClip(trainableTensors, options.GradientClipNorm ?? 0, device);
                 if (!double.IsFinite(gradientNorm))
                     throw new TrainingDivergedException(epoch, step + 1, lastLoss, gradientNorm, lr, lastCheckpoint, ResumeHint);
                 optimizer.LearningRate = lr;

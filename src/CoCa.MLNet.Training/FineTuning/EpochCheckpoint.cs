@@ -1,4 +1,5 @@
 using CoCa.MLNet.Checkpoints;
+using CoCa.MLNet.IO;
 using CoCa.MLNet.Training.Checkpoints;
 using CoCa.MLNet.Training.Modules;
 using CoCa.MLNet.Training.Optimization;
@@ -33,17 +34,10 @@ internal sealed record EpochCheckpoint(string Folder, int Epoch)
     public void RestoreOptimizer(AdamWOptimizer optimizer) =>
         optimizer.ImportState(SafetensorsReader.Read(Path.Combine(Folder, OptimizerFile)));
 
-    /// <summary>
-    /// Copies the model files (hub layout) into <paramref name="folder"/>, each through a temporary file renamed over
-    /// the old one, so a reader never sees half a file.
-    /// </summary>
+    /// <summary>Copies the model files (hub layout) into <paramref name="folder"/>, each atomically (<see cref="AtomicFile"/>).</summary>
     public void CopyModelTo(string folder)
     {
         foreach (var file in new[] { CheckpointLoader.HubConfigFile, CheckpointLoader.HubSafetensorsFile })
-        {
-            var temp = Path.Combine(folder, $".{file}.{Guid.NewGuid():N}.tmp");
-            File.Copy(Path.Combine(Folder, file), temp);
-            File.Move(temp, Path.Combine(folder, file), overwrite: true);
-        }
+            AtomicFile.Copy(Path.Combine(Folder, file), Path.Combine(folder, file));
     }
 }

@@ -30,8 +30,17 @@ internal static class DivergenceGuard
     {
         if (clipNorm <= 0) return ReadLossAndGradientNorm(loss, parameters);
         double lossValue = loss.item<float>();
-        return (lossValue, nn.utils.clip_grad_norm_(parameters.Cast<TorchSharp.Modules.Parameter>(), clipNorm));
+        return (lossValue, ReadGradientNormAndClip(parameters, clipNorm, loss.device));
     }
+
+    /// <summary>
+    /// The global L2 norm of <paramref name="parameters"/>' gradients, which are clipped to <paramref name="clipNorm"/>
+    /// when it is positive (clipping measures the norm anyway); without clipping, one fused norm (<see cref="ReadGradientNorm"/>).
+    /// </summary>
+    public static double ReadGradientNormAndClip(IReadOnlyList<Tensor> parameters, double clipNorm, Device device) =>
+        clipNorm > 0
+            ? nn.utils.clip_grad_norm_(parameters.Cast<TorchSharp.Modules.Parameter>(), clipNorm)
+            : ReadGradientNorm(parameters, device);
 
     /// <summary>The global L2 norm of the gradients as a scalar tensor on <paramref name="device"/> (no transfer).</summary>
     public static Tensor GradientNorm(IEnumerable<Tensor> parameters, Device device)

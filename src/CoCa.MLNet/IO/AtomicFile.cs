@@ -59,6 +59,10 @@ internal sealed class AtomicFile : IDisposable
         file.Commit(flushToDisk);
     }
 
+    /// <summary>Copies <paramref name="source"/> to <paramref name="path"/>, atomically (a reader never sees half a file).</summary>
+    public static void Copy(string source, string path) =>
+        Write(path, s => { using var from = File.OpenRead(source); from.CopyTo(s); });
+
     /// <summary>Writes <paramref name="text"/> (UTF-8, no byte order mark) to <paramref name="path"/>, atomically.</summary>
     public static void WriteAllText(string path, string text) =>
         Write(path, s => { using var w = new StreamWriter(s, Utf8, leaveOpen: true); w.Write(text); });
