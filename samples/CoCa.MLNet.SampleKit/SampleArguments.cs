@@ -41,15 +41,21 @@ public sealed class SampleArguments
         {
             var arguments = Parse(args, program, summary, options);
             if (arguments.HelpRequested) { Console.Write(arguments.Usage); return 0; }
+            // Input paths are checked before any work: a mistyped --data fails now, not after minutes of training the
+            // tiny CoCa or featurizing.
+            foreach (var name in InputPathOptions) arguments.GetExistingPath(name);
             run(arguments);
             return 0;
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or InvalidOperationException or CoCa.MLNet.Video.VideoDecodingException)
+        catch (Exception e) when (InputErrors.IsInputError(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {InputErrors.Describe(e)}");
             return 1;
         }
     }
+
+    /// <summary>The samples' options that name an existing input file or folder.</summary>
+    private static readonly string[] InputPathOptions = ["checkpoint", "data", "vocab"];
 
     public string? Get(string name) => _values.GetValueOrDefault(name);
 

@@ -25,7 +25,8 @@ public static class Program
 
     private static void Run(SampleArguments arguments)
     {
-        int seed = arguments.GetInt("seed", 0);
+        // Every option is checked before any work: a typo in --epochs fails now, not after featurizing.
+        int seed = arguments.GetInt("seed", 0), epochs = arguments.GetInt("epochs", 25);
         string work = Path.GetFullPath(arguments.Get("work") ?? Path.Combine(Path.GetTempPath(), "coca-mlnet-samples", "image-classification"));
         Directory.CreateDirectory(work);
         var ml = new MLContext(seed);
@@ -49,7 +50,7 @@ public static class Program
 
         var (classifier, history) = PoolerTraining.Train(ml, train, new AttentionalPoolerOptions
         {
-            NumberOfEpochs = arguments.GetInt("epochs", 25),
+            NumberOfEpochs = epochs,
             BatchSize = 16,
             LearningRate = 3e-3,
             ValidationFraction = 0.2,

@@ -28,7 +28,8 @@ public static class Program
 
     private static void Run(SampleArguments arguments)
     {
-        int seed = arguments.GetInt("seed", 0), frames = arguments.GetInt("frames", 4);
+        // Every option is checked before any work: a typo in --epochs fails now, not after featurizing.
+        int seed = arguments.GetInt("seed", 0), frames = arguments.GetInt("frames", 4), epochs = arguments.GetInt("epochs", 25);
         string work = Path.GetFullPath(arguments.Get("work") ?? Path.Combine(Path.GetTempPath(), "coca-mlnet-samples", "video-action-recognition"));
         Directory.CreateDirectory(work);
         var ml = new MLContext(seed);
@@ -65,7 +66,7 @@ public static class Program
 
         var (classifier, history) = PoolerTraining.Train(ml, train, new AttentionalPoolerOptions
         {
-            NumberOfEpochs = arguments.GetInt("epochs", 25),
+            NumberOfEpochs = epochs,
             BatchSize = 8,
             NumberOfQueries = 4,
             LearningRate = 3e-3,

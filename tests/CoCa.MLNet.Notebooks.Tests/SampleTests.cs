@@ -128,6 +128,24 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
         AssertOutputs(text, model == "zero-shot.zip" ? ["confusion.html", model] : ["loss.html", "confusion.html", model]);
     }
 
+    [Fact]
+    public void FileBasedApp_ABadOptionOrDataFolder_IsOneErrorLine_NotACrash()
+    {
+        // Before, the file-based apps parsed their options outside the samples' error handling: "Unhandled exception."
+        // with a stack trace, exit code 134.
+        var (code, text) = DotnetRun(Path.Combine(RepositoryPaths.Samples, "zero-shot.cs"), "--bogus", "1");
+        Assert.True(code == 1, $"exit {code}:\n{text}");
+        Assert.Contains("error: Unknown argument '--bogus'.", text);
+        Assert.DoesNotContain("Unhandled exception", text);
+
+        var file = Path.Combine(_work, "photos.zip");
+        File.WriteAllBytes(file, [1, 2, 3]);
+        (code, text) = DotnetRun(Path.Combine(RepositoryPaths.Samples, "image-classification.cs"), "--data", file, "--work", _work);
+        Assert.True(code == 1, $"exit {code}:\n{text}");
+        Assert.Contains($"error: Data folder '{file}' is a file; expected a folder with one sub-folder per class holding its images.", text);
+        Assert.DoesNotContain("   at ", text);
+    }
+
     /// <summary><c>dotnet run app.cs -- args</c> with the SDK running these tests, from the repository root.</summary>
     private (int, string) DotnetRun(string app, params string[] args)
     {
