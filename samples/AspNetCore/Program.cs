@@ -56,9 +56,16 @@ app.MapPost("/classify", async (HttpRequest request, int? top) =>
     {
         form = await request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = maxUpload });
     }
-    catch (Exception e) when (e is InvalidDataException || e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+    catch (Exception e) when (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                              || e is InvalidDataException && e.Message.Contains("length limit", StringComparison.Ordinal))
     {
+        // Kestrel's limit, or the form reader's MultipartBodyLengthLimit (an InvalidDataException, as malformed forms are).
         return TooLarge($"The upload is larger than the {maxUpload} bytes this service takes.");
+    }
+    catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+    {
+        // No boundary, an empty body, a body cut off before its closing boundary: the client's mistake, not too large.
+        return Results.BadRequest(new { error = $"The upload is not a readable multipart/form-data body: {e.Message.ReplaceLineEndings(" ")}" });
     }
     if (form.Files.GetFile("image") is not { } upload)
         return Results.BadRequest(new { error = "The form has no file field 'image'." });
