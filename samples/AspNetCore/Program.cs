@@ -1,5 +1,5 @@
-// An image classifier saved with SaveCoCa (a folder-per-class model from `coca train`, or your own pipeline ending in
-// MapKeyToValue("PredictedLabel")) behind one endpoint:
+// An image classifier saved with SaveCoCa (a folder-per-class model from `coca train`, samples/ImageClassification's
+// image-classifier.zip, or your own pipeline ending in MapKeyToValue("PredictedLabel")) behind one endpoint:
 //
 //   dotnet run --project samples/AspNetCore -- --Model classifier.zip [--InputColumn Path] [--MaxUploadBytes 20000000] [--MaxImagePixels 40000000]
 //   curl -F image=@photo.jpg http://localhost:5000/classify
@@ -45,8 +45,12 @@ catch (Exception e) when (e is not OutOfMemoryException)
 }
 var classes = ClassNames(pool.OutputSchema);
 
-app.MapPost("/classify", async (HttpRequest request, int? top) =>
+app.MapPost("/classify", async (HttpRequest request, string? top) =>
 {
+    // ?top=N (read as text: a bound int? answers "abc" with an empty 400, not this service's one-line error).
+    int topCount = 5;
+    if (top is not null && !int.TryParse(top, NumberStyles.Integer, CultureInfo.InvariantCulture, out topCount))
+        return Results.BadRequest(new { error = $"'top' must be a whole number of classes to list, got '{top}'." });
     if (request.ContentLength > maxUpload)
         return TooLarge($"The upload is {request.ContentLength} bytes; this service takes at most {maxUpload} bytes.");
     if (!request.HasFormContentType)
@@ -92,7 +96,7 @@ app.MapPost("/classify", async (HttpRequest request, int? top) =>
             return Results.BadRequest(new { error = $"'{upload.FileName}' is not an image CoCa can read (PNG, JPEG, BMP, GIF, WebP or TIFF)." });
         }
         var ranked = prediction.Score.Select((score, k) => new ClassScore(classes[k], score))
-            .OrderByDescending(c => c.Score).Take(Math.Clamp(top ?? 5, 1, classes.Length)).ToList();
+            .OrderByDescending(c => c.Score).Take(Math.Clamp(topCount, 1, classes.Length)).ToList();
         float labelScore = prediction.Score[Array.IndexOf(classes, prediction.PredictedLabel)];
         return Results.Ok(new ClassifyResponse(prediction.PredictedLabel, labelScore, ranked));
     }

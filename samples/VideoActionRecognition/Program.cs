@@ -64,7 +64,7 @@ public static class Program
         var train = FeatureTable.Compute(ml, featurizer, trainInputs.Data, trainInputs.Count, "training videos");
         var test = FeatureTable.Compute(ml, featurizer, testInputs.Data, testInputs.Count, "test videos");
 
-        var (classifier, history) = PoolerTraining.Train(ml, train, new AttentionalPoolerOptions
+        var trained = PoolerTraining.Train(ml, train, new AttentionalPoolerOptions
         {
             NumberOfEpochs = epochs,
             BatchSize = 8,
@@ -73,10 +73,11 @@ public static class Program
             ValidationFraction = 0,
             Seed = seed,
         });
-        PoolerTraining.Report(ml, classifier, test, history, work);
+        PoolerTraining.Report(ml, trained, test, work);
 
         var saved = Path.Combine(work, "action-classifier.zip");
-        ml.Model.SaveCoCa(featurizer.Append(classifier), trainInputs.Data.Schema, saved);
-        Console.WriteLine($"model: {saved} (video path in, PredictedClass out; load with mlContext.Model.LoadCoCa)");
+        // Its input is the path alone: it scores new, unlabelled videos.
+        ml.Model.SaveCoCa(featurizer.Append(trained.Model), InputSplit.PathSchema(ml), saved);
+        Console.WriteLine($"model: {saved} (video path in (column Path), class name out (PredictedLabel); load with mlContext.Model.LoadCoCa)");
     }
 }

@@ -106,6 +106,10 @@ public sealed class ClassifierServiceTests(TinyClassifier classifier)
         using var half = await client.PostAsync("/classify", Upload(image[..(image.Length / 2)], "half.png"));
         await AssertOneLine(half, "'half.png' is not an image CoCa can read");
 
+        // A ?top= that is not a number: the same one-line error, not an empty 400.
+        using var badTop = await client.PostAsync("/classify?top=abc", Upload(image, "img0.png"));
+        await AssertOneLine(badTop, "'top' must be a whole number of classes to list, got 'abc'.");
+
         using var good = await client.PostAsync("/classify", Upload(image, "img0.png"));
         Assert.Equal(HttpStatusCode.OK, good.StatusCode);
     }

@@ -1,4 +1,6 @@
+using CoCa.MLNet;
 using CoCa.MLNet.Demo;
+using Microsoft.ML;
 using System.Diagnostics;
 using CoCa.MLNet.Notebooks.Tests.Support;
 using Xunit.Abstractions;
@@ -47,6 +49,27 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, code);
         AssertOutputs(text, "loss.html", "confusion.html", "image-classifier.zip");
         Assert.Contains("featurizing training images [##############################] ", text);   // the progress bar, full
+
+        // The saved classifier scores a new image from its path alone (no Label column, as the ASP.NET sample and any
+        // user's input class have), into the class name: before, its MapValueToKey("Label") made a label a must.
+        var ml = new MLContext();
+        var model = ml.Model.LoadCoCa(Path.Combine(_work, "image-classifier.zip"), out var inputSchema);
+        Assert.Equal(["Path"], inputSchema.Select(c => c.Name));
+        var image = Directory.GetFiles(Path.Combine(_work, "images", "left")).First();
+        var prediction = ml.Model.CreatePredictionEngine<NewImage, ClassPrediction>(model, inputSchema).Predict(new NewImage { Path = image });
+        Assert.Contains(prediction.PredictedLabel, (string[])["bottom", "left", "right", "top"]);
+        Assert.Equal(4, prediction.Score.Length);
+    }
+
+    public sealed class NewImage
+    {
+        public string Path { get; set; } = "";
+    }
+
+    public sealed class ClassPrediction
+    {
+        public string PredictedLabel { get; set; } = "";
+        public float[] Score { get; set; } = [];
     }
 
     [Fact]
