@@ -18,7 +18,8 @@ public sealed class SampleArguments
     /// <param name="options">The accepted option names without dashes, with a description each.</param>
     public static SampleArguments Parse(string[] args, string program, string summary, IReadOnlyDictionary<string, string> options)
     {
-        string usage = $"{program}: {summary}\n\nOptions:\n" + string.Concat(options.Select(o => $"  --{o.Key,-12} {o.Value}\n")) + "  --help         this text\n";
+        int width = Math.Max(12, options.Keys.Max(k => k.Length));   // a long name (--trainable-blocks) still leaves a column
+        string usage = $"{program}: {summary}\n\nOptions:\n" + string.Concat(options.Select(o => $"  --{o.Key.PadRight(width)} {o.Value}\n")) + $"  --{"help".PadRight(width)} this text\n";
         if (args.Contains("--help") || args.Contains("-h")) return new SampleArguments(usage) { HelpRequested = true };
         var parsed = new SampleArguments(usage);
         for (int i = 0; i < args.Length; i++)

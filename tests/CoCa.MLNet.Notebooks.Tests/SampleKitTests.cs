@@ -54,6 +54,15 @@ public sealed class SampleKitTests : IDisposable
     }
 
     [Fact]
+    public void Usage_KeepsTheDescriptionsInOneColumn_AfterALongOptionName()
+    {
+        var usage = SampleArguments.Parse(["--help"], "app", "summary", new Dictionary<string, string> { ["data"] = "folder", ["trainable-blocks"] = "blocks" }).Usage;
+        var columns = usage.Split('\n').Where(l => l.StartsWith("  --", StringComparison.Ordinal))
+            .Select(l => l.IndexOf(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], l.IndexOf(' ', 4), StringComparison.Ordinal)).Distinct();
+        Assert.Single(columns);
+    }
+
+    [Fact]
     public void NotebookSettings_AWrongSetting_IsOneLineWithoutAStackTrace()
     {
         var file = Path.Combine(_root, "notes.txt");
