@@ -16,9 +16,13 @@ using Microsoft.ML.Data;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);   // one line per message: a start-up failure is one line
-// Uploads beyond this many bytes are refused before they are read (Kestrel's limit, and the form reader's).
-long maxUpload = builder.Configuration.GetValue<long?>("MaxUploadBytes") ?? 20_000_000;
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxUpload);
+// Uploads beyond this many bytes are refused before they are read (Kestrel's limit, and the form reader's). A value
+// that is not a positive whole number fails the start below, as one logged line (not Kestrel's exception and stack).
+string? uploadSetting = builder.Configuration["MaxUploadBytes"];
+long maxUpload = 20_000_000;
+bool uploadValid = uploadSetting is null
+                   || long.TryParse(uploadSetting, NumberStyles.None, CultureInfo.InvariantCulture, out maxUpload) && maxUpload > 0;
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = uploadValid ? maxUpload : null);
 builder.Services.AddCoCaPredictionEnginePool<ImageInput, ImagePrediction>((services, options) =>
 {
     var configuration = services.GetRequiredService<IConfiguration>();
@@ -34,11 +38,12 @@ var app = builder.Build();
 CoCaPredictionEnginePool<ImageInput, ImagePrediction> pool;
 try
 {
+    if (!uploadValid) throw new ArgumentException($"MaxUploadBytes must be a positive whole number of bytes, got '{uploadSetting}'.");
     pool = app.Services.GetRequiredService<CoCaPredictionEnginePool<ImageInput, ImagePrediction>>();   // load now, fail now
 }
 catch (Exception e) when (e is not OutOfMemoryException)
 {
-    // A missing or wrong model file, or an input column the model does not have: one line, a non-zero exit code.
+    // A missing or wrong model file, an input column the model does not have, a wrong limit: one line, a non-zero exit code.
     app.Logger.LogCritical("Cannot start: {Reason}", e.Message.ReplaceLineEndings(" "));
     await app.DisposeAsync();   // flushes the console logger
     return 1;
