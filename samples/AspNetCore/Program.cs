@@ -1,5 +1,5 @@
-// An image classifier saved with SaveCoCa (a folder-per-class model from `coca train`, or your own pipeline ending in
-// MapKeyToValue("PredictedLabel")) behind one endpoint:
+// An image classifier saved with SaveCoCa (a folder-per-class model from `coca train`, samples/ImageClassification's
+// image-classifier.zip, or your own pipeline ending in MapKeyToValue("PredictedLabel")) behind one endpoint:
 //
 //   dotnet run --project samples/AspNetCore -- --Model classifier.zip [--InputColumn Path] [--MaxUploadBytes 20000000] [--MaxImagePixels 40000000]
 //   curl -F image=@photo.jpg http://localhost:5000/classify
@@ -16,9 +16,13 @@ using Microsoft.ML.Data;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);   // one line per message: a start-up failure is one line
-// Uploads beyond this many bytes are refused before they are read (Kestrel's limit, and the form reader's).
-long maxUpload = builder.Configuration.GetValue<long?>("MaxUploadBytes") ?? 20_000_000;
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxUpload);
+// Uploads beyond this many bytes are refused before they are read (Kestrel's limit, and the form reader's). A value
+// that is not a positive whole number fails the start below, as one logged line (not Kestrel's exception and stack).
+string? uploadSetting = builder.Configuration["MaxUploadBytes"];
+long maxUpload = 20_000_000;
+bool uploadValid = uploadSetting is null
+                   || long.TryParse(uploadSetting, NumberStyles.None, CultureInfo.InvariantCulture, out maxUpload) && maxUpload > 0;
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = uploadValid ? maxUpload : null);
 builder.Services.AddCoCaPredictionEnginePool<ImageInput, ImagePrediction>((services, options) =>
 {
     var configuration = services.GetRequiredService<IConfiguration>();
@@ -34,19 +38,24 @@ var app = builder.Build();
 CoCaPredictionEnginePool<ImageInput, ImagePrediction> pool;
 try
 {
+    if (!uploadValid) throw new ArgumentException($"MaxUploadBytes must be a positive whole number of bytes, got '{uploadSetting}'.");
     pool = app.Services.GetRequiredService<CoCaPredictionEnginePool<ImageInput, ImagePrediction>>();   // load now, fail now
 }
 catch (Exception e) when (e is not OutOfMemoryException)
 {
-    // A missing or wrong model file, or an input column the model does not have: one line, a non-zero exit code.
+    // A missing or wrong model file, an input column the model does not have, a wrong limit: one line, a non-zero exit code.
     app.Logger.LogCritical("Cannot start: {Reason}", e.Message.ReplaceLineEndings(" "));
     await app.DisposeAsync();   // flushes the console logger
     return 1;
 }
 var classes = ClassNames(pool.OutputSchema);
 
-app.MapPost("/classify", async (HttpRequest request, int? top) =>
+app.MapPost("/classify", async (HttpRequest request, string? top) =>
 {
+    // ?top=N (read as text: a bound int? answers "abc" with an empty 400, not this service's one-line error).
+    int topCount = 5;
+    if (top is not null && !int.TryParse(top, NumberStyles.Integer, CultureInfo.InvariantCulture, out topCount))
+        return Results.BadRequest(new { error = $"'top' must be a whole number of classes to list, got '{top}'." });
     if (request.ContentLength > maxUpload)
         return TooLarge($"The upload is {request.ContentLength} bytes; this service takes at most {maxUpload} bytes.");
     if (!request.HasFormContentType)
@@ -56,9 +65,16 @@ app.MapPost("/classify", async (HttpRequest request, int? top) =>
     {
         form = await request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = maxUpload });
     }
-    catch (Exception e) when (e is InvalidDataException || e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+    catch (Exception e) when (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                              || e is InvalidDataException && e.Message.Contains("length limit", StringComparison.Ordinal))
     {
+        // Kestrel's limit, or the form reader's MultipartBodyLengthLimit (an InvalidDataException, as malformed forms are).
         return TooLarge($"The upload is larger than the {maxUpload} bytes this service takes.");
+    }
+    catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+    {
+        // No boundary, an empty body, a body cut off before its closing boundary: the client's mistake, not too large.
+        return Results.BadRequest(new { error = $"The upload is not a readable multipart/form-data body: {e.Message.ReplaceLineEndings(" ")}" });
     }
     if (form.Files.GetFile("image") is not { } upload)
         return Results.BadRequest(new { error = "The form has no file field 'image'." });
@@ -85,7 +101,7 @@ app.MapPost("/classify", async (HttpRequest request, int? top) =>
             return Results.BadRequest(new { error = $"'{upload.FileName}' is not an image CoCa can read (PNG, JPEG, BMP, GIF, WebP or TIFF)." });
         }
         var ranked = prediction.Score.Select((score, k) => new ClassScore(classes[k], score))
-            .OrderByDescending(c => c.Score).Take(Math.Clamp(top ?? 5, 1, classes.Length)).ToList();
+            .OrderByDescending(c => c.Score).Take(Math.Clamp(topCount, 1, classes.Length)).ToList();
         float labelScore = prediction.Score[Array.IndexOf(classes, prediction.PredictedLabel)];
         return Results.Ok(new ClassifyResponse(prediction.PredictedLabel, labelScore, ranked));
     }

@@ -46,8 +46,7 @@ public static class Program
         var truth = arguments.Get("data") is null
             ? TinyCoCa.HeldOutPictures(data, count: 6, seed: 2).ToDictionary(p => p.Path, p => p.Caption)
             : [];
-        var paths = Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories)
-            .Where(CoCa.MLNet.Preprocessing.ImageFiles.HasImageExtension).Order(StringComparer.Ordinal).ToList();
+        var paths = ImageFolder.Read(data);
         var images = ml.Data.LoadFromEnumerable(paths.Select(p => new ImageRow { Image = p }));
         Console.WriteLine($"data: {data}: {paths.Count} images");
         // Captions at most as long as the text tower's context (the tiny CoCa's is 8 tokens; open_clip's default is 30).

@@ -47,4 +47,12 @@ public static class InputSplit
         if (test.Count == 0) throw new InvalidDataException($"The {inputs.Count} examples leave none for testing; add more data.");
         return ((ml.Data.LoadFromEnumerable(train), train.Count), (ml.Data.LoadFromEnumerable(test), test.Count));
     }
+
+    /// <summary>The input schema of a saved classifier: the <c>Path</c> column alone (no label to score new inputs).</summary>
+    public static DataViewSchema PathSchema(MLContext ml) => ml.Data.LoadFromEnumerable(Array.Empty<PathInput>()).Schema;
+
+    public sealed class PathInput
+    {
+        public string Path { get; set; } = "";
+    }
 }

@@ -18,7 +18,8 @@ public sealed class SampleArguments
     /// <param name="options">The accepted option names without dashes, with a description each.</param>
     public static SampleArguments Parse(string[] args, string program, string summary, IReadOnlyDictionary<string, string> options)
     {
-        string usage = $"{program}: {summary}\n\nOptions:\n" + string.Concat(options.Select(o => $"  --{o.Key,-12} {o.Value}\n")) + "  --help         this text\n";
+        int width = Math.Max(12, options.Keys.Max(k => k.Length));   // a long name (--trainable-blocks) still leaves a column
+        string usage = $"{program}: {summary}\n\nOptions:\n" + string.Concat(options.Select(o => $"  --{o.Key.PadRight(width)} {o.Value}\n")) + $"  --{"help".PadRight(width)} this text\n";
         if (args.Contains("--help") || args.Contains("-h")) return new SampleArguments(usage) { HelpRequested = true };
         var parsed = new SampleArguments(usage);
         for (int i = 0; i < args.Length; i++)
@@ -41,15 +42,21 @@ public sealed class SampleArguments
         {
             var arguments = Parse(args, program, summary, options);
             if (arguments.HelpRequested) { Console.Write(arguments.Usage); return 0; }
+            // Input paths are checked before any work: a mistyped --data fails now, not after minutes of training the
+            // tiny CoCa or featurizing.
+            foreach (var name in InputPathOptions) arguments.GetExistingPath(name);
             run(arguments);
             return 0;
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or InvalidOperationException or CoCa.MLNet.Video.VideoDecodingException)
+        catch (Exception e) when (InputErrors.IsInputError(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {InputErrors.Describe(e)}");
             return 1;
         }
     }
+
+    /// <summary>The samples' options that name an existing input file or folder.</summary>
+    private static readonly string[] InputPathOptions = ["checkpoint", "data", "vocab"];
 
     public string? Get(string name) => _values.GetValueOrDefault(name);
 

@@ -25,7 +25,8 @@ public static class Program
 
     private static void Run(SampleArguments arguments)
     {
-        int seed = arguments.GetInt("seed", 0);
+        // Every option is checked before any work: a typo in --epochs fails now, not after featurizing.
+        int seed = arguments.GetInt("seed", 0), epochs = arguments.GetInt("epochs", 25);
         string work = Path.GetFullPath(arguments.Get("work") ?? Path.Combine(Path.GetTempPath(), "coca-mlnet-samples", "image-classification"));
         Directory.CreateDirectory(work);
         var ml = new MLContext(seed);
@@ -47,18 +48,19 @@ public static class Program
         var train = FeatureTable.Compute(ml, featurizer, trainInputs.Data, trainInputs.Count, "training images");
         var test = FeatureTable.Compute(ml, featurizer, testInputs.Data, testInputs.Count, "test images");
 
-        var (classifier, history) = PoolerTraining.Train(ml, train, new AttentionalPoolerOptions
+        var trained = PoolerTraining.Train(ml, train, new AttentionalPoolerOptions
         {
-            NumberOfEpochs = arguments.GetInt("epochs", 25),
+            NumberOfEpochs = epochs,
             BatchSize = 16,
             LearningRate = 3e-3,
             ValidationFraction = 0.2,
             Seed = seed,
         });
-        PoolerTraining.Report(ml, classifier, test, history, work);
+        PoolerTraining.Report(ml, trained, test, work);
 
         var saved = Path.Combine(work, "image-classifier.zip");
-        ml.Model.SaveCoCa(featurizer.Append(classifier), trainInputs.Data.Schema, saved);
-        Console.WriteLine($"model: {saved} (image path in, PredictedClass out; load with mlContext.Model.LoadCoCa)");
+        // Its input is the path alone: it scores new, unlabelled images (the ASP.NET sample serves the image classifier).
+        ml.Model.SaveCoCa(featurizer.Append(trained.Model), InputSplit.PathSchema(ml), saved);
+        Console.WriteLine($"model: {saved} (image path in (column Path), class name out (PredictedLabel); load with mlContext.Model.LoadCoCa)");
     }
 }

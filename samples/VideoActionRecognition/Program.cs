@@ -28,7 +28,8 @@ public static class Program
 
     private static void Run(SampleArguments arguments)
     {
-        int seed = arguments.GetInt("seed", 0), frames = arguments.GetInt("frames", 4);
+        // Every option is checked before any work: a typo in --epochs fails now, not after featurizing.
+        int seed = arguments.GetInt("seed", 0), frames = arguments.GetInt("frames", 4), epochs = arguments.GetInt("epochs", 25);
         string work = Path.GetFullPath(arguments.Get("work") ?? Path.Combine(Path.GetTempPath(), "coca-mlnet-samples", "video-action-recognition"));
         Directory.CreateDirectory(work);
         var ml = new MLContext(seed);
@@ -63,19 +64,20 @@ public static class Program
         var train = FeatureTable.Compute(ml, featurizer, trainInputs.Data, trainInputs.Count, "training videos");
         var test = FeatureTable.Compute(ml, featurizer, testInputs.Data, testInputs.Count, "test videos");
 
-        var (classifier, history) = PoolerTraining.Train(ml, train, new AttentionalPoolerOptions
+        var trained = PoolerTraining.Train(ml, train, new AttentionalPoolerOptions
         {
-            NumberOfEpochs = arguments.GetInt("epochs", 25),
+            NumberOfEpochs = epochs,
             BatchSize = 8,
             NumberOfQueries = 4,
             LearningRate = 3e-3,
             ValidationFraction = 0,
             Seed = seed,
         });
-        PoolerTraining.Report(ml, classifier, test, history, work);
+        PoolerTraining.Report(ml, trained, test, work);
 
         var saved = Path.Combine(work, "action-classifier.zip");
-        ml.Model.SaveCoCa(featurizer.Append(classifier), trainInputs.Data.Schema, saved);
-        Console.WriteLine($"model: {saved} (video path in, PredictedClass out; load with mlContext.Model.LoadCoCa)");
+        // Its input is the path alone: it scores new, unlabelled videos.
+        ml.Model.SaveCoCa(featurizer.Append(trained.Model), InputSplit.PathSchema(ml), saved);
+        Console.WriteLine($"model: {saved} (video path in (column Path), class name out (PredictedLabel); load with mlContext.Model.LoadCoCa)");
     }
 }

@@ -79,6 +79,42 @@ public sealed class ClassifierServiceTests(TinyClassifier classifier)
     }
 
     [FixtureFact]
+    public async Task MalformedOrEmptyUploads_Get400WithOneLine_Not413Or500()
+    {
+        using var factory = Start();
+        using var client = factory.CreateClient();
+        static HttpContent Raw(byte[] body, string contentType)
+        {
+            var content = new ByteArrayContent(body);
+            content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+            return content;
+        }
+
+        // A multipart content type without its boundary (a hand-written curl -H): malformed, not too large.
+        using var noBoundary = await client.PostAsync("/classify", Raw([1, 2, 3], "multipart/form-data"));
+        await AssertOneLine(noBoundary, "not a readable multipart/form-data body");
+        // An empty body (an empty form), and a body cut off before its closing boundary.
+        using var empty = await client.PostAsync("/classify", Raw([], "multipart/form-data; boundary=xyz"));
+        await AssertOneLine(empty, "The form has no file field 'image'.");
+        var image = await File.ReadAllBytesAsync(classifier.Images[0]);
+        var whole = await new MultipartFormDataContent("cut") { { new ByteArrayContent(image), "image", "img0.png" } }.ReadAsByteArrayAsync();
+        using var truncated = await client.PostAsync("/classify", Raw(whole[..(whole.Length / 2)], "multipart/form-data; boundary=cut"));
+        await AssertOneLine(truncated, "not a readable multipart/form-data body");
+        // An empty file, and an image cut in half.
+        using var emptyFile = await client.PostAsync("/classify", Upload([], "empty.png"));
+        await AssertOneLine(emptyFile, "'empty.png' is not an image CoCa can read");
+        using var half = await client.PostAsync("/classify", Upload(image[..(image.Length / 2)], "half.png"));
+        await AssertOneLine(half, "'half.png' is not an image CoCa can read");
+
+        // A ?top= that is not a number: the same one-line error, not an empty 400.
+        using var badTop = await client.PostAsync("/classify?top=abc", Upload(image, "img0.png"));
+        await AssertOneLine(badTop, "'top' must be a whole number of classes to list, got 'abc'.");
+
+        using var good = await client.PostAsync("/classify", Upload(image, "img0.png"));
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+    }
+
+    [FixtureFact]
     public async Task TheInputColumn_IsReadFromTheModel_OrNamed()
     {
         // No InputColumn: the coca train model's one input column (Path) is read from the model.

@@ -20,6 +20,16 @@ public sealed class SampleStartUpTests(TinyClassifier classifier)
         AssertFailsWithOneLine(Start("--Model", classifier.ModelPath, "--InputColumn", "Photo"),
             $"Cannot start: Model '{classifier.ModelPath}' cannot score ImageInput into ImagePrediction:", $"'{TinyClassifier.InputColumn}'");
 
+    [FixtureFact]
+    public void AMaxUploadBytesThatIsNotAPositiveNumber_IsOneLoggedLine_AndExitCode1()
+    {
+        // Before: an unhandled exception from the configuration binder or from Kestrel's limits, exit code 134.
+        AssertFailsWithOneLine(Start("--Model", classifier.ModelPath, "--MaxUploadBytes", "20MB"),
+            "Cannot start: MaxUploadBytes must be a positive whole number of bytes, got '20MB'.");
+        AssertFailsWithOneLine(Start("--Model", classifier.ModelPath, "--MaxUploadBytes", "-5"),
+            "Cannot start: MaxUploadBytes must be a positive whole number of bytes, got '-5'.");
+    }
+
     private static CliProcess.Result Start(params string[] args) =>
         CliProcess.RunApp("AspNetCore.dll", TimeSpan.FromMinutes(2), [.. args, "--urls", "http://127.0.0.1:0"]);
 

@@ -1,4 +1,6 @@
+using CoCa.MLNet;
 using CoCa.MLNet.Demo;
+using Microsoft.ML;
 using System.Diagnostics;
 using CoCa.MLNet.Notebooks.Tests.Support;
 using Xunit.Abstractions;
@@ -47,6 +49,27 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, code);
         AssertOutputs(text, "loss.html", "confusion.html", "image-classifier.zip");
         Assert.Contains("featurizing training images [##############################] ", text);   // the progress bar, full
+
+        // The saved classifier scores a new image from its path alone (no Label column, as the ASP.NET sample and any
+        // user's input class have), into the class name: before, its MapValueToKey("Label") made a label a must.
+        var ml = new MLContext();
+        var model = ml.Model.LoadCoCa(Path.Combine(_work, "image-classifier.zip"), out var inputSchema);
+        Assert.Equal(["Path"], inputSchema.Select(c => c.Name));
+        var image = Directory.GetFiles(Path.Combine(_work, "images", "left")).First();
+        var prediction = ml.Model.CreatePredictionEngine<NewImage, ClassPrediction>(model, inputSchema).Predict(new NewImage { Path = image });
+        Assert.Contains(prediction.PredictedLabel, (string[])["bottom", "left", "right", "top"]);
+        Assert.Equal(4, prediction.Score.Length);
+    }
+
+    public sealed class NewImage
+    {
+        public string Path { get; set; } = "";
+    }
+
+    public sealed class ClassPrediction
+    {
+        public string PredictedLabel { get; set; } = "";
+        public float[] Score { get; set; } = [];
     }
 
     [Fact]
@@ -126,6 +149,24 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
         var (code, text) = DotnetRun(Path.Combine(RepositoryPaths.Samples, app), "--work", _work);
         Assert.True(code == 0, $"dotnet run {app} exited with {code}:\n{text}");
         AssertOutputs(text, model == "zero-shot.zip" ? ["confusion.html", model] : ["loss.html", "confusion.html", model]);
+    }
+
+    [Fact]
+    public void FileBasedApp_ABadOptionOrDataFolder_IsOneErrorLine_NotACrash()
+    {
+        // Before, the file-based apps parsed their options outside the samples' error handling: "Unhandled exception."
+        // with a stack trace, exit code 134.
+        var (code, text) = DotnetRun(Path.Combine(RepositoryPaths.Samples, "zero-shot.cs"), "--bogus", "1");
+        Assert.True(code == 1, $"exit {code}:\n{text}");
+        Assert.Contains("error: Unknown argument '--bogus'.", text);
+        Assert.DoesNotContain("Unhandled exception", text);
+
+        var file = Path.Combine(_work, "photos.zip");
+        File.WriteAllBytes(file, [1, 2, 3]);
+        (code, text) = DotnetRun(Path.Combine(RepositoryPaths.Samples, "image-classification.cs"), "--data", file, "--work", _work);
+        Assert.True(code == 1, $"exit {code}:\n{text}");
+        Assert.Contains($"error: Data folder '{file}' is a file; expected a folder with one sub-folder per class holding its images.", text);
+        Assert.DoesNotContain("   at ", text);
     }
 
     /// <summary><c>dotnet run app.cs -- args</c> with the SDK running these tests, from the repository root.</summary>

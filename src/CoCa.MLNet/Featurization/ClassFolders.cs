@@ -19,12 +19,14 @@ public static class ClassFolders
     /// <summary>
     /// The examples under <paramref name="root"/>, class folders in ordinal order and their examples too: image files
     /// (<see cref="ImageFiles"/>), or with <paramref name="videos"/> video files (<see cref="VideoFiles"/>) and folders
-    /// of frame images. A missing folder, a folder without class folders, or a class folder without examples is refused
-    /// naming it.
+    /// of frame images. A missing folder, a file, a folder without class folders, or a class folder without examples is
+    /// refused naming it.
     /// </summary>
     public static List<LabelledInput> Read(string root, bool videos = false)
     {
         ArgumentNullException.ThrowIfNull(root);
+        if (File.Exists(root))
+            throw new ArgumentException($"Data folder '{root}' is a file; expected a folder with one sub-folder per class holding its {What(videos)}.");
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"Data folder '{root}' does not exist (expected one sub-folder per class holding its {What(videos)}).");
         var classDirs = Directory.EnumerateDirectories(root).OrderBy(d => System.IO.Path.GetFileName(d), StringComparer.Ordinal).ToList();

@@ -4,8 +4,9 @@ using System.Text.Json;
 namespace CoCa.MLNet.Notebooks.Tests.Support;
 
 /// <summary>One output of an executed cell: its ipynb type ("display_data", "execute_result", "stream", "error"),
-/// its MIME types, and its text (text/plain, or the first MIME type's data; an error's name and value).</summary>
-public sealed record CellOutput(int Cell, string Kind, IReadOnlyList<string> MimeTypes, string Text);
+/// its MIME types, and its text (text/plain, or the first MIME type's data; an error's name and the first line of its
+/// value); an error's Detail is all it shows: its whole value, then its traceback lines.</summary>
+public sealed record CellOutput(int Cell, string Kind, IReadOnlyList<string> MimeTypes, string Text, string Detail = "");
 
 /// <summary>
 /// Runs a notebook top to bottom in the real .NET Interactive kernel, as a user does from the command line:
@@ -20,6 +21,33 @@ public static class KernelRun
     /// <summary>The executed notebook's outputs, cell by cell (cells numbered from 1, markdown included).</summary>
     public static async Task<IReadOnlyList<CellOutput>> RunAsync(string notebook, TextWriter log)
     {
+        var (outputs, sources, exitCode, text) = await Execute(notebook, Path.Combine("notebooks", notebook), log);
+        var errors = outputs.Where(o => o.Kind == "error" || o.Kind == "stderr").ToList();
+        if (errors.Count > 0)
+            throw new Xunit.Sdk.XunitException(string.Join("\n", errors.Select(e =>
+                $"{notebook}, cell {e.Cell} ({FirstLine(sources[e.Cell - 1])}): {e.Text}")));
+        if (exitCode != 0)
+            throw new Xunit.Sdk.XunitException($"{notebook}: dotnet-repl exited with {exitCode} and no error output:\n{Tail(text)}");
+        return outputs;
+    }
+
+    /// <summary>
+    /// Runs a copy of the notebook whose settings cell has <paramref name="setting"/>'s <c>Old</c> text replaced with
+    /// its <c>New</c> text (e.g. a <c>dataFolder</c> of the user's), as a user who edits that cell does; the outputs,
+    /// error outputs included (an error's text: its value, then its traceback lines).
+    /// </summary>
+    public static async Task<IReadOnlyList<CellOutput>> RunWithSettingAsync(string notebook, (string Old, string New) setting, TextWriter log)
+    {
+        var copy = Path.Combine(Directory.CreateTempSubdirectory("coca-notebook-edited-").FullName, notebook);
+        var json = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Notebooks, notebook));
+        string Encoded(string s) => JsonSerializer.Serialize(s)[1..^1];
+        if (!json.Contains(Encoded(setting.Old), StringComparison.Ordinal)) throw new ArgumentException($"{notebook} has no '{setting.Old}'.");
+        await File.WriteAllTextAsync(copy, json.Replace(Encoded(setting.Old), Encoded(setting.New), StringComparison.Ordinal));
+        return (await Execute(notebook, copy, log)).Outputs;
+    }
+
+    private static async Task<(List<CellOutput> Outputs, List<string> Sources, int ExitCode, string Text)> Execute(string notebook, string path, TextWriter log)
+    {
         log.WriteLine((await Prepared.Value).Trim());
         var output = Path.Combine(Directory.CreateTempSubdirectory("coca-notebook-").FullName, notebook);
         var clock = Stopwatch.StartNew();
@@ -27,7 +55,7 @@ public static class KernelRun
         int exitCode;
         try
         {
-            (exitCode, text) = await Start(Dotnet, ["dotnet-repl", "--run", Path.Combine("notebooks", notebook), "--exit-after-run",
+            (exitCode, text) = await Start(Dotnet, ["dotnet-repl", "--run", path, "--exit-after-run",
                 "--output-format", "ipynb", "--output-path", output], TimeSpan.FromMinutes(10));
         }
         catch (TimeoutException e) { throw new Xunit.Sdk.XunitException($"{notebook}: {e.Message}"); }
@@ -36,13 +64,7 @@ public static class KernelRun
         if (!File.Exists(output))
             throw new Xunit.Sdk.XunitException($"{notebook}: the kernel wrote no executed notebook (exit {exitCode}):\n{Tail(text)}");
         var (outputs, sources) = Read(output);
-        var errors = outputs.Where(o => o.Kind == "error" || o.Kind == "stderr").ToList();
-        if (errors.Count > 0)
-            throw new Xunit.Sdk.XunitException(string.Join("\n", errors.Select(e =>
-                $"{notebook}, cell {e.Cell} ({FirstLine(sources[e.Cell - 1])}): {e.Text}")));
-        if (exitCode != 0)
-            throw new Xunit.Sdk.XunitException($"{notebook}: dotnet-repl exited with {exitCode} and no error output:\n{Tail(text)}");
-        return outputs;
+        return (outputs, sources, exitCode, text);
     }
 
     private static (List<CellOutput>, List<string>) Read(string ipynb)
@@ -61,7 +83,9 @@ public static class KernelRun
                 var kind = o.GetProperty("output_type").GetString()!;
                 if (kind == "error")
                 {
-                    outputs.Add(new(i + 1, kind, [], $"{o.GetProperty("ename").GetString()}: {FirstLine(o.GetProperty("evalue").GetString() ?? "")}"));
+                    var value = o.GetProperty("evalue").GetString() ?? "";
+                    var traceback = o.TryGetProperty("traceback", out var lines) ? lines.EnumerateArray().Select(l => l.GetString()).Where(l => !string.IsNullOrWhiteSpace(l)) : [];
+                    outputs.Add(new(i + 1, kind, [], $"{o.GetProperty("ename").GetString()}: {FirstLine(value)}", string.Join("\n", [value, .. traceback]).Trim()));
                 }
                 else if (kind == "stream")
                 {

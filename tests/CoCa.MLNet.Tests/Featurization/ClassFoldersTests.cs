@@ -40,6 +40,10 @@ public sealed class ClassFoldersTests : IDisposable
     {
         Assert.Contains("does not exist", Assert.Throws<DirectoryNotFoundException>(() => ClassFolders.Read(Path.Combine(_root, "nowhere"))).Message);
         Assert.Contains("has no sub-folders", Assert.Throws<ArgumentException>(() => ClassFolders.Read(_root)).Message);
+        var file = Touch("notes.txt");
+        Assert.Equal($"Data folder '{file}' is a file; expected a folder with one sub-folder per class holding its images.",
+            Assert.Throws<ArgumentException>(() => ClassFolders.Read(file)).Message);   // not "does not exist"
+        File.Delete(file);
         Touch("cat/notes.txt");
         var empty = Assert.Throws<ArgumentException>(() => ClassFolders.Read(_root)).Message;
         Assert.Contains(Path.Combine(_root, "cat"), empty);
