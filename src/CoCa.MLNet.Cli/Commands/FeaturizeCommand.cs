@@ -98,10 +98,6 @@ internal static class FeaturizeCommand
                     return 0;
                 }
             }
-            else
-            {
-                AtomicFile.RemoveAbandoned(Path.GetDirectoryName(Path.GetFullPath(path))!, AtomicFile.TemporaryPattern(Path.GetFileName(path) + "*"));
-            }
 
             Console.WriteLine($"ONNX Runtime: {extractor.Encoder.IntraOpThreads} intra-op threads, {extractor.Encoder.OverlappingThreads} decoding ahead ({CpuBudget.AvailableCores} cores available)");
             // A shard keeps what its inputs held, each batch hashed as the pipeline takes it, before it is read: a
