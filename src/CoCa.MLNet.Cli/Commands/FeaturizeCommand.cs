@@ -26,7 +26,7 @@ internal static class FeaturizeCommand
         var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var output = new Option<string>("--output") { Description = "What to write: tokens ([N,T,D], the frozen features) or embedding ([N,E])", DefaultValueFactory = _ => "tokens" };
         output.OneOf(["tokens", "embedding"]);
-        var format = new Option<string>("--format") { Description = "npy (FILE.npy + FILE.npy.txt listing the inputs) or parquet (path, label, features, shape in the metadata)", DefaultValueFactory = _ => "npy" };
+        var format = new Option<string>("--format") { Description = "npy (FILE.npy + FILE.npy.txt listing the inputs) or parquet (path, label, features, shape in the metadata); not given, an --out FILE ending in .parquet is written as Parquet", DefaultValueFactory = _ => "npy" };
         format.OneOf(["npy", "parquet"]);
         var shard = new Option<string?>("--shard") { Description = "I/N: featurize only the I-th (from 0) of N contiguous blocks of the inputs; --out is then a folder and the shard's file part-IIIII-of-NNNNN; a finished shard is skipped while its input files are unchanged (a .npy shard keeps their hash in FILE.npy.inputs.sha256)" }
             .Format(text => ShardSpec.TryParse(text, out _) ? null : ShardSpec.Malformed(text), "0/4", "4/4", "1", "-1/2", "a/b", "0/0");
@@ -47,13 +47,17 @@ internal static class FeaturizeCommand
             if (r.Given(images) && r.Given(data)) r.AddError($"Give {images.Name} or {data.Name}, not both.");
             else if (!r.Given(images) && !r.Given(data))
                 r.AddError($"Nothing to featurize: give {images.Name} PATH... (files or folders) or {data.Name} DIR (a folder per class).");
+            // An --out named for the other format would hold what its name denies (a .parquet file of NumPy bytes).
+            if (!r.Given(shard) && r.Given(format) && r.GetValue(format) is "npy" or "parquet" && r.GetValue(outFile) is { } o
+                && FormatOfName(o) is { } named && named != r.GetValue(format))
+                r.AddError($"{outFile.Name} '{o}' names a .{named} file but {format.Name} is {r.GetValue(format)}: name it .{r.GetValue(format)}, or leave {format.Name} out.");
         });
         command.SetAction(parse =>
         {
             bool isVideo = parse.GetValue(video);
             var spec = parse.GetValue(shard) is { } shardText ? ShardSpec.Parse(shardText) : null;
-            bool parquet = parse.GetValue(format) == "parquet";
             var path = parse.GetValue(outFile)!;
+            bool parquet = parse.Given(format) ? parse.GetValue(format) == "parquet" : spec is null && FormatOfName(path) == "parquet";
             if (spec is null) OptionChecks.CheckOutputFile(path, outFile.Name, parquet ? "features.parquet" : "features.npy");
             var missing = new List<string>();
             var (inputs, labels) = Inputs(parse.GetValue(images), parse.GetValue(data), isVideo, parse.GetValue(skipUnreadable), missing);
@@ -158,6 +162,14 @@ internal static class FeaturizeCommand
         });
         return command;
     }
+
+    /// <summary>"npy" or "parquet" when <paramref name="path"/> ends so (any case); null otherwise.</summary>
+    private static string? FormatOfName(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".npy" => "npy",
+        ".parquet" => "parquet",
+        _ => null,
+    };
 
     /// <summary>The inputs of --images, or of --data with their labels (the parse-time check made sure one is given).</summary>
     private static (List<string> Inputs, List<string?>? Labels) Inputs(string[]? images, string? data, bool video, bool skipUnreadable, List<string> missing)
