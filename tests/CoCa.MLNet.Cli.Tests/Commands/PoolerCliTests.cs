@@ -199,6 +199,19 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
     }
 
     [Fact]
+    public void TrainFromFeaturesOfAnotherEncoder_SaysWhatDiffers_InOneLine()
+    {
+        var features = Path.Combine(fx.Root, "fp32-features.parquet");
+        var featurize = CliProcess.Run("featurize", "--model", fx.ModelDir, "--data", fx.DataDir, "--out", features);
+        Assert.True(featurize.ExitCode == 0, featurize.StdErr);
+        // The int8 conversion of the same weights: tokens of the same shape from another encoder.
+        var model = Path.Combine(fx.Root, "mismatched.zip");
+        var run = CliProcess.Run("train", "--model", fx.Int8ModelDir, "--features", features, "--out", model, "--epochs", "1");
+        AssertOneLineError(run, $"were not made by model '{fx.Int8ModelDir}': their tokens have its shape (Vector<Single, 17, 64>) but another encoder's fingerprint");
+        Assert.False(File.Exists(model));
+    }
+
+    [Fact]
     public void Evaluate_OnSomeOfTheClasses_ShowsNoRecallForTheOthers_NotZero()
     {
         var some = Path.Combine(fx.Root, "some-classes");
