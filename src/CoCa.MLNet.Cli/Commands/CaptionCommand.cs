@@ -119,7 +119,7 @@ internal static class CaptionCommand
             {
                 writer!.Dispose();
                 file.Commit();
-                Console.WriteLine($"Wrote {output} ({captioned} captions{(unreadable > 0 ? $"; {unreadable} unreadable input{(unreadable == 1 ? "" : "s")} left out, named above" : "")})");
+                Console.WriteLine($"Wrote {output} ({captioned} caption{(captioned == 1 ? "" : "s")}{(unreadable > 0 ? $"; {unreadable} unreadable input{(unreadable == 1 ? "" : "s")} left out, named above" : "")})");
             }
             return unreadable == 0 ? 0 : 1;
         });

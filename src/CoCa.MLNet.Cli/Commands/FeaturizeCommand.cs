@@ -26,9 +26,9 @@ internal static class FeaturizeCommand
         var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var output = new Option<string>("--output") { Description = "What to write: tokens ([N,T,D], the frozen features) or embedding ([N,E])", DefaultValueFactory = _ => "tokens" };
         output.OneOf(["tokens", "embedding"]);
-        var format = new Option<string>("--format") { Description = "npy (FILE.npy + FILE.npy.txt listing the inputs) or parquet (path, label, features, shape in the metadata)", DefaultValueFactory = _ => "npy" };
+        var format = new Option<string>("--format") { Description = "npy (FILE.npy + FILE.npy.txt listing the inputs) or parquet (path, label, features, shape in the metadata); not given, an --out FILE ending in .parquet is written as Parquet", DefaultValueFactory = _ => "npy" };
         format.OneOf(["npy", "parquet"]);
-        var shard = new Option<string?>("--shard") { Description = "I/N: featurize only the I-th (from 0) of N contiguous blocks of the inputs; --out is then a folder and the shard's file part-IIIII-of-NNNNN; a finished shard is skipped" }
+        var shard = new Option<string?>("--shard") { Description = "I/N: featurize only the I-th (from 0) of N contiguous blocks of the inputs; --out is then a folder and the shard's file part-IIIII-of-NNNNN; a finished shard is skipped while its input files are unchanged (a .npy shard keeps their hash in FILE.npy.inputs.sha256)" }
             .Format(text => ShardSpec.TryParse(text, out _) ? null : ShardSpec.Malformed(text), "0/4", "4/4", "1", "-1/2", "a/b", "0/0");
         var outFile = new Option<string>("--out", "-o") { Description = "The file to write (with --shard: the folder of shard files)", Required = true }
             .OutputFile(r => r.GetValue(format) == "parquet" ? "features.parquet" : "features.npy",
@@ -47,13 +47,17 @@ internal static class FeaturizeCommand
             if (r.Given(images) && r.Given(data)) r.AddError($"Give {images.Name} or {data.Name}, not both.");
             else if (!r.Given(images) && !r.Given(data))
                 r.AddError($"Nothing to featurize: give {images.Name} PATH... (files or folders) or {data.Name} DIR (a folder per class).");
+            // An --out named for the other format would hold what its name denies (a .parquet file of NumPy bytes).
+            if (!r.Given(shard) && r.Given(format) && r.GetValue(format) is "npy" or "parquet" && r.GetValue(outFile) is { } o
+                && FormatOfName(o) is { } named && named != r.GetValue(format))
+                r.AddError($"{outFile.Name} '{o}' names a .{named} file but {format.Name} is {r.GetValue(format)}: name it .{r.GetValue(format)}, or leave {format.Name} out.");
         });
         command.SetAction(parse =>
         {
             bool isVideo = parse.GetValue(video);
             var spec = parse.GetValue(shard) is { } shardText ? ShardSpec.Parse(shardText) : null;
-            bool parquet = parse.GetValue(format) == "parquet";
             var path = parse.GetValue(outFile)!;
+            bool parquet = parse.Given(format) ? parse.GetValue(format) == "parquet" : spec is null && FormatOfName(path) == "parquet";
             if (spec is null) OptionChecks.CheckOutputFile(path, outFile.Name, parquet ? "features.parquet" : "features.npy");
             var missing = new List<string>();
             var (inputs, labels) = Inputs(parse.GetValue(images), parse.GetValue(data), isVideo, parse.GetValue(skipUnreadable), missing);
@@ -98,14 +102,17 @@ internal static class FeaturizeCommand
                     return 0;
                 }
             }
-            else
-            {
-                AtomicFile.RemoveAbandoned(Path.GetDirectoryName(Path.GetFullPath(path))!, AtomicFile.TemporaryPattern(Path.GetFileName(path) + "*"));
-            }
 
             Console.WriteLine($"ONNX Runtime: {extractor.Encoder.IntraOpThreads} intra-op threads, {extractor.Encoder.OverlappingThreads} decoding ahead ({CpuBudget.AvailableCores} cores available)");
-            var chunks = Enumerable.Range(0, (inputs.Count + step - 1) / step)
-                .Select(k => (IReadOnlyList<string>)inputs.GetRange(k * step, Math.Min(step, inputs.Count - k * step)));
+            // A shard keeps what its inputs held, each batch hashed as the pipeline takes it, before it is read: a
+            // file changed later makes the next run's hash differ, so that run featurizes the shard again.
+            using var contents = spec is null ? null : new FeatureShard.ContentsHasher();
+            var chunks = Enumerable.Range(0, (inputs.Count + step - 1) / step).Select(k =>
+            {
+                var chunk = inputs.GetRange(k * step, Math.Min(step, inputs.Count - k * step));
+                foreach (var input in chunk) contents?.Add(input);
+                return (IReadOnlyList<string>)chunk;
+            });
             // Pipelined: the next chunk is decoded and preprocessed while this one is encoded. An input that cannot be
             // read is named and left out; the others are featurized, and the exit code is then 1.
             var results = videos is null ? extractor.ExtractReadableBatches(chunks, tokens, !tokens) : videos.ExtractReadableBatches(chunks, tokens, !tokens);
@@ -138,7 +145,7 @@ internal static class FeaturizeCommand
             string left = unreadable + missing.Count == 0 ? "" : $" ({unreadable + missing.Count} input{(unreadable + missing.Count == 1 ? "" : "s")} left out, named above)";
             if (parquetWriter is not null)
             {
-                parquetWriter.Commit();
+                parquetWriter.Commit(contents?.Finish());
                 Console.WriteLine($"Wrote {path}: {written.Count} rows of {(tokens ? "tokens" : "embedding")} [{string.Join(", ", rowShape)}]{left}");
             }
             else
@@ -147,6 +154,7 @@ internal static class FeaturizeCommand
                 // run killed between the two leaves a .npy without an index, never beside an older run's index.
                 File.Delete(path + ".txt");
                 npyWriter!.Commit(written.Count);
+                if (contents is not null) AtomicFile.WriteAllText(path + ContentsSuffix, contents.Finish() + "\n");
                 AtomicFile.WriteAllLines(path + ".txt", written);
                 Console.WriteLine($"Wrote {path} [{string.Join(", ", [written.Count, .. rowShape])}] and {path}.txt{left}");
             }
@@ -154,6 +162,14 @@ internal static class FeaturizeCommand
         });
         return command;
     }
+
+    /// <summary>"npy" or "parquet" when <paramref name="path"/> ends so (any case); null otherwise.</summary>
+    private static string? FormatOfName(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".npy" => "npy",
+        ".parquet" => "parquet",
+        _ => null,
+    };
 
     /// <summary>The inputs of --images, or of --data with their labels (the parse-time check made sure one is given).</summary>
     private static (List<string> Inputs, List<string?>? Labels) Inputs(string[]? images, string? data, bool video, bool skipUnreadable, List<string> missing)
@@ -167,7 +183,16 @@ internal static class FeaturizeCommand
         return (video ? InputPaths.ExpandVideos(images, missing) : InputPaths.Expand(images, InputPaths.ImageExtensions, "image", skipUnreadable, missing), null);
     }
 
-    /// <summary>Whether <paramref name="path"/> is a finished output for exactly these inputs and this encoder.</summary>
+    /// <summary>
+    /// Beside a .npy shard: <see cref="FeatureShard.HashContents"/> of the inputs it was written from (a Parquet shard
+    /// keeps it in its metadata).
+    /// </summary>
+    internal const string ContentsSuffix = ".inputs.sha256";
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is a finished output for exactly these inputs, holding what they hold now
+    /// (their contents are read last, only when all else matches), and this encoder.
+    /// </summary>
     private static bool IsDone(string path, bool parquet, List<string> inputs, int[] rowShape, string fingerprint, FeatureShard shard)
     {
         if (!File.Exists(path)) return false;
@@ -177,11 +202,13 @@ internal static class FeaturizeCommand
             {
                 var info = FeatureParquet.ReadInfo(path);
                 return info.Shape.SequenceEqual(rowShape) && info.Fingerprint == fingerprint && info.Shard == shard
-                    && FeatureParquet.ReadPaths(path).SequenceEqual(inputs);
+                    && info.ContentsHash is { } stored && FeatureParquet.ReadPaths(path).SequenceEqual(inputs)
+                    && stored == FeatureShard.HashContents(inputs);
             }
             var index = path + ".txt";
             return File.Exists(index) && File.ReadAllLines(index).SequenceEqual(inputs)
-                && Npy.ReadShape(path).SequenceEqual([(long)inputs.Count, .. rowShape.Select(d => (long)d)]);
+                && Npy.ReadShape(path).SequenceEqual([(long)inputs.Count, .. rowShape.Select(d => (long)d)])
+                && File.Exists(path + ContentsSuffix) && File.ReadAllText(path + ContentsSuffix).Trim() == FeatureShard.HashContents(inputs);
         }
         catch (InvalidDataException)
         {

@@ -10,12 +10,16 @@ namespace CoCa.MLNet.Cli.Features;
 /// <c>path</c> (string), <c>label</c> (string, null when unknown) and <c>features</c> (list&lt;float&gt;, row-major
 /// tokens [T, D], video tokens [F, T, D] or an embedding [E]). File metadata: <c>coca.output</c> (tokens|embedding),
 /// <c>coca.shape</c> (the per-row shape, comma-separated), <c>coca.encoder_fingerprint</c>, and where the rows sit in
-/// the featurize run's input list (<see cref="FeatureShard"/>). One row group per appended batch, so readers stream.
+/// the featurize run's input list (<see cref="FeatureShard"/>), and for a shard <c>coca.inputs_contents_sha256</c> (what
+/// its inputs held, <see cref="FeatureShard.HashContents"/>). One row group per appended batch, so readers stream.
 /// </summary>
 internal static class FeatureParquet
 {
     public const string PathColumn = "path", LabelColumn = "label", FeaturesColumn = "features";
     public const string OutputKey = "coca.output", ShapeKey = "coca.shape", FingerprintKey = "coca.encoder_fingerprint";
+
+    /// <summary>Metadata key of <see cref="FeatureShard.HashContents"/> of the inputs a shard file was written from.</summary>
+    public const string ContentsKey = "coca.inputs_contents_sha256";
 
     internal static readonly DataField PathField = new DataField<string>(PathColumn, nullable: false);
     internal static readonly DataField LabelField = new DataField<string>(LabelColumn, nullable: true);
@@ -24,7 +28,7 @@ internal static class FeatureParquet
     public static readonly ParquetSchema Schema = new(PathField, LabelField, FeaturesField);
 
     /// <summary>What a feature file holds, from its footer.</summary>
-    public sealed record Info(string Output, int[] Shape, string? Fingerprint, long Rows, int RowGroups, FeatureShard? Shard)
+    public sealed record Info(string Output, int[] Shape, string? Fingerprint, long Rows, int RowGroups, FeatureShard? Shard, string? ContentsHash = null)
     {
         public int Length => Shape.Aggregate(1, (a, b) => a * b);
     }
@@ -51,7 +55,8 @@ internal static class FeatureParquet
         var shape = shapeText.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         long rows = 0;
         for (int g = 0; g < reader.RowGroupCount; g++) rows += reader.OpenRowGroupReader(g).RowCount;
-        return new Info(output, shape, meta.GetValueOrDefault(FingerprintKey), rows, reader.RowGroupCount, FeatureShard.ReadFrom(meta, path));
+        return new Info(output, shape, meta.GetValueOrDefault(FingerprintKey), rows, reader.RowGroupCount, FeatureShard.ReadFrom(meta, path),
+            meta.GetValueOrDefault(ContentsKey));
     }
 
     /// <summary>The rows of one row group: paths, labels and the features [rows, length] row-major.</summary>
@@ -102,6 +107,7 @@ internal sealed class FeatureParquetWriter : IDisposable
 {
     private readonly AtomicFile _file;
     private readonly int _length;
+    private readonly Dictionary<string, string> _metadata;
     private ParquetWriter? _writer;
 
     public FeatureParquetWriter(string path, string output, int[] shape, string? fingerprint, FeatureShard? shard = null)
@@ -116,7 +122,7 @@ internal sealed class FeatureParquetWriter : IDisposable
         };
         if (fingerprint is not null) meta[FeatureParquet.FingerprintKey] = fingerprint;
         shard?.WriteTo(meta);
-        _writer.CustomMetadata = meta;
+        _writer.CustomMetadata = _metadata = meta;
     }
 
     /// <summary>One row group: <paramref name="paths"/>.Count rows of <paramref name="features"/> [rows, length].</summary>
@@ -135,10 +141,18 @@ internal sealed class FeatureParquetWriter : IDisposable
         rg.WriteAsync(FeatureParquet.FeaturesField, features, (ReadOnlyMemory<int>)levels).GetAwaiter().GetResult();
     }
 
-    /// <summary>Finishes the file and moves it into place (atomic on one file system).</summary>
-    public void Commit()
+    /// <summary>
+    /// Finishes the file and moves it into place (atomic on one file system); <paramref name="contentsHash"/>, when
+    /// given, goes into the metadata (<see cref="FeatureParquet.ContentsKey"/>): known once every input was read.
+    /// </summary>
+    public void Commit(string? contentsHash = null)
     {
         var writer = _writer ?? throw new ObjectDisposedException(nameof(FeatureParquetWriter));
+        if (contentsHash is not null)
+        {
+            _metadata[FeatureParquet.ContentsKey] = contentsHash;
+            writer.CustomMetadata = _metadata;   // the footer, written on close, carries it
+        }
         FeatureParquet.Close(writer);   // writes the footer; the stream stays open for the commit
         _writer = null;
         _file.Commit();

@@ -59,6 +59,70 @@ internal sealed record FeatureShard(int Index, int Count, long FirstInput, long 
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
+    /// <summary>
+    /// SHA-256 of what <paramref name="paths"/> hold now, in order (<see cref="ContentsHasher"/>). A finished shard whose
+    /// inputs no longer hash to the value it was written with is featurized again: a file changed, or swapped, under
+    /// the same name is never served from the older shard. Reading the bytes costs far less than decoding and encoding them.
+    /// </summary>
+    public static string HashContents(IEnumerable<string> paths)
+    {
+        using var hasher = new ContentsHasher();
+        foreach (var path in paths) hasher.Add(path);
+        return hasher.Finish();
+    }
+
+    /// <summary>
+    /// <see cref="HashContents"/> input by input, so that a run hashes each batch just before it reads it (a file
+    /// changed after that makes the next run's hash differ): each file's bytes, or the names and bytes of the files
+    /// directly inside a folder (a video as frame images).
+    /// </summary>
+    internal sealed class ContentsHasher : IDisposable
+    {
+        private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly byte[] _buffer = new byte[1 << 16];
+
+        public void Add(string path)
+        {
+            Append(_sha, path);
+            try
+            {
+                if (File.Exists(path))
+                {
+                    Append(_sha, "file");
+                    AddFile(path);
+                }
+                else if (Directory.Exists(path))
+                {
+                    var files = Directory.GetFiles(path);
+                    Array.Sort(files, StringComparer.Ordinal);
+                    Append(_sha, "folder");
+                    foreach (var file in files)
+                    {
+                        Append(_sha, Path.GetFileName(file));
+                        AddFile(file);
+                    }
+                }
+                else Append(_sha, "none");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Append(_sha, "unreadable");   // the run names it; the hash only has to differ from a readable file's
+            }
+        }
+
+        private void AddFile(string file)
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            Append(_sha, stream.Length.ToString(CultureInfo.InvariantCulture));
+            int n;
+            while ((n = stream.Read(_buffer, 0, _buffer.Length)) > 0) _sha.AppendData(_buffer, 0, n);
+        }
+
+        public string Finish() => Convert.ToHexStringLower(_sha.GetHashAndReset());
+
+        public void Dispose() => _sha.Dispose();
+    }
+
     private static void Append(IncrementalHash sha, string? text)
     {
         var bytes = text is null ? [] : Encoding.UTF8.GetBytes(text);

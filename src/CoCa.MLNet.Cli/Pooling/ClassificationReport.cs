@@ -19,7 +19,13 @@ internal static class ClassificationReport
         int width = Math.Max(8, classes.Max(c => c.Length) + 1);
         writer.WriteLine("per-class recall:");
         for (int i = 0; i < classes.Count; i++)
-            writer.WriteLine(string.Format(inv, "  {0} {1,7:P1}  ({2:0} examples)", classes[i].PadRight(width), matrix.PerClassRecall[i], matrix.Counts[i].Sum()));
+        {
+            // A class the data has no example of has no recall (ML.NET says 0): it is not a class the model always misses.
+            double count = matrix.Counts[i].Sum();
+            writer.WriteLine(count == 0
+                ? $"  {classes[i].PadRight(width)} {"-",7}  (no examples)"
+                : string.Format(inv, "  {0} {1,7:P1}  ({2:0} example{3})", classes[i].PadRight(width), matrix.PerClassRecall[i], count, count == 1 ? "" : "s"));
+        }
 
         writer.WriteLine("confusion matrix (rows: true class, columns: predicted):");
         writer.WriteLine("  " + "".PadRight(width) + string.Concat(classes.Select(c => c.PadLeft(width))));

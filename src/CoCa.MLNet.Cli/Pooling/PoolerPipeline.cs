@@ -90,7 +90,13 @@ internal static class PoolerPipeline
         var featurizer = featurizerEstimator.Fit(paths);
         var expected = featurizer.GetOutputSchema(paths.Schema)[TokensColumn];
         if (!expected.Type.Equals(view.Schema[TokensColumn].Type) || Fingerprint(expected) != Fingerprint(view.Schema[TokensColumn]))
-            throw new ArgumentException($"Feature shards '{shards}' ({view.Schema[TokensColumn].Type}) were not made by model '{modelDir}'{(video ? $" with {frames} frames" : "")} ({expected.Type}); featurize again or pass the model they came from.");
+        {
+            // Say what differs: the shapes, or (the same shapes) the encoder's weights.
+            var why = expected.Type.Equals(view.Schema[TokensColumn].Type)
+                ? $"their tokens have its shape ({expected.Type}) but another encoder's fingerprint: other weights"
+                : $"their tokens are {view.Schema[TokensColumn].Type}, its {expected.Type}";
+            throw new ArgumentException($"Feature shards '{shards}' were not made by model '{modelDir}'{(video ? $" with {frames} frames" : "")}: {why}; featurize again or pass the model they came from.");
+        }
 
         options.FeatureColumnName = TokensColumn;
         options.LabelColumnName = LabelColumn;

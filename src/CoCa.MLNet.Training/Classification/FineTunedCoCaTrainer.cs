@@ -84,7 +84,7 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
             return () => inputs.Add(read());
         });
         var perClass = TrainingDataReader.ExamplesPerClass(labels, label);
-        var (trainRows, validationRows) = AttentionalPoolerTrainer.Split(labels.Length, o.ValidationFraction, seed);
+        var (trainRows, validationRows) = AttentionalPoolerTrainer.Split(labels, o.ValidationFraction, seed);
 
         var shape = new TokenShape(o.FrameCount ?? 1, config.Vision.TokenCount, config.Vision.Width);
         o.Validate(shape);

@@ -41,6 +41,7 @@ public static class CoCaFineTuner
     /// <exception cref="TrainingDivergedException">A loss, gradient norm or the weights stopped being finite (learning rate too high).</exception>
     /// <exception cref="InvalidOperationException">The output folder holds an earlier run (and neither Resume nor Overwrite is set), or Resume finds nothing to continue or another run.</exception>
     /// <exception cref="PlatformNotSupportedException">libtorch cannot load here (the message says why).</exception>
+    /// <exception cref="InvalidDataException">A validation image cannot be read (each such line named), found before any training.</exception>
     public static CoCaFineTuneResult Train(CoCaFineTuneOptions options, IReadOnlyList<ImageCaptionPair> train, IReadOnlyList<ImageCaptionPair>? validation = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -48,6 +49,9 @@ public static class CoCaFineTuner
         options.Validate();
         if (train.Count == 0) throw new ArgumentException("There are no training pairs.", nameof(train));
         ValidationCaptioner.RequireUsable(options, validation);
+        // The validation images are decoded after every epoch: one that cannot be read is refused now, before the
+        // output folder is touched, not after the first epoch (whose training it would throw away).
+        if (validation is { Count: > 0 }) PairBatchLoader.CheckImagesReadable(validation, "Validation pairs");
         var device = TorchDevices.Parse(options.Device);
         var tokenizer = ClipTokenizer.FromFile(options.VocabularyPath);
         if (options.Resume && !Directory.Exists(options.OutputDirectory)) throw EpochCheckpointStore.NothingToResume(Path.GetFullPath(options.OutputDirectory));

@@ -54,6 +54,32 @@ internal sealed class PairBatchLoader
         return torch.tensor(pixels, [n, 3, size, size], device: device);
     }
 
+    /// <summary>
+    /// Decodes every image of <paramref name="pairs"/> once (videos are left to their evaluation) and refuses them, in
+    /// one message that starts with <paramref name="what"/> and names each bad line, when any cannot be read: the
+    /// fine-tuner checks its validation pairs so before the first step, not after an epoch of training that a bad
+    /// validation image would otherwise throw away.
+    /// </summary>
+    public static void CheckImagesReadable(IReadOnlyList<ImageCaptionPair> pairs, string what)
+    {
+        var bad = new System.Collections.Concurrent.ConcurrentBag<(int Line, string Text)>();
+        Parallel.ForEach(pairs.Where(p => !p.IsVideo).DistinctBy(p => p.ImagePath), pair =>
+        {
+            try
+            {
+                _ = ImageDecoder.DecodeKeepingMode(pair.ImagePath);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+            {
+                bad.Add((pair.Line, $"line {pair.Line}: image '{pair.ImagePath}' cannot be read: {e.Message.ReplaceLineEndings(" ")}"));
+            }
+        });
+        if (bad.IsEmpty) return;
+        var lines = bad.OrderBy(b => b.Line).Select(b => b.Text).ToList();
+        throw new InvalidDataException(
+            $"{what}: {lines.Count} image(s) cannot be read, so nothing was trained: {string.Join("; ", lines.Take(5))}{(lines.Count > 5 ? $"; ... ({lines.Count} in all)" : "")}.");
+    }
+
     /// <summary>Token ids [n, context] of the pairs' captions.</summary>
     public Tensor LoadIds(IReadOnlyList<ImageCaptionPair> pairs, Device device)
     {

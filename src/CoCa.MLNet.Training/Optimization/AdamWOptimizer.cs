@@ -112,8 +112,8 @@ internal sealed class AdamWOptimizer : IDisposable
             for (int g = 0; g < _groups.Count; g++)
             {
                 double groupLr = lr * _groups[g].LearningRateScale;
-                negativeStepSize[g] = (-(groupLr / biasCorrection1)).ToScalar();
-                if (_groups[g].WeightDecay != 0) decay[g] = (1 - groupLr * _groups[g].WeightDecay).ToScalar();
+                negativeStepSize[g] = Float32Factor(-(groupLr / biasCorrection1)).ToScalar();
+                if (_groups[g].WeightDecay != 0) decay[g] = Float32Factor(1 - groupLr * _groups[g].WeightDecay).ToScalar();
             }
 
             foreach (var state in _states)
@@ -134,6 +134,15 @@ internal sealed class AdamWOptimizer : IDisposable
             foreach (var n in negativeStepSize) n?.Dispose();
         }
     }
+
+    /// <summary>
+    /// <paramref name="value"/>, or ±∞ where it lies beyond float32's range. libtorch refuses a double Scalar that a
+    /// float32 tensor cannot hold ("value cannot be converted to type float without overflow"); ±∞ it takes, and the
+    /// step then gives the weights float32 arithmetic's own result, infinite or NaN, which the trainers report as a
+    /// divergence (a learning rate of 1e300 is one far too high, like 1e9), not as libtorch's error.
+    /// </summary>
+    internal static double Float32Factor(double value) =>
+        Math.Abs(value) > float.MaxValue ? double.CopySign(double.PositiveInfinity, value) : value;
 
     /// <summary>Zeroes the gradients of every parameter (before the next backward pass).</summary>
     public void ZeroGrad()

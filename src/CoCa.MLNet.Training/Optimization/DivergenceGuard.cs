@@ -39,7 +39,8 @@ internal static class DivergenceGuard
     /// </summary>
     public static double ReadGradientNormAndClip(IReadOnlyList<Tensor> parameters, double clipNorm, Device device) =>
         clipNorm > 0
-            ? nn.utils.clip_grad_norm_(parameters.Cast<TorchSharp.Modules.Parameter>(), clipNorm)
+            // A norm beyond float32's range clips nothing (no float32 norm exceeds it) and libtorch refuses it as a Scalar.
+            ? nn.utils.clip_grad_norm_(parameters.Cast<TorchSharp.Modules.Parameter>(), Math.Min(clipNorm, float.MaxValue))
             : ReadGradientNorm(parameters, device);
 
     /// <summary>The global L2 norm of the gradients as a scalar tensor on <paramref name="device"/> (no transfer).</summary>

@@ -71,7 +71,7 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
         if (store.Count != labels.Length)
             throw new InvalidDataException($"The features column '{o.FeatureColumnName}' gave {store.Count} rows but the label column {labels.Length}; the data changed while it was read.");
 
-        var (trainRows, validationRows) = Split(labels.Length, o.ValidationFraction, seed);
+        var (trainRows, validationRows) = Split(labels, o.ValidationFraction, seed);
         CatalogEnvironment.Info(ch,
             $"Attentional pooler: {labels.Length} examples ({trainRows.Length} training, {validationRows.Length} validation) of {shape} tokens, " +
             $"{config.Classes} classes, {config.Heads} head(s), {config.Queries} query(ies), frame embeddings {(config.FrameEmbeddings ? "on" : "off")}, " +
@@ -118,18 +118,33 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
         };
     }
 
-    /// <summary>A random validation split (same seed → same split); the rest trains.</summary>
-    internal static (int[] Train, int[] Validation) Split(int count, double fraction, int seed)
+    /// <summary>
+    /// A random validation split (same seed → same split); the rest trains. Rows are held out in shuffled order, but never
+    /// a class's last remaining example: every class keeps at least one training example (a class folder of one image
+    /// would otherwise be held out, and never learnt, one time in ten), and where that leaves fewer rows to hold out, fewer are.
+    /// </summary>
+    internal static (int[] Train, int[] Validation) Split(int[] labels, double fraction, int seed)
     {
+        int count = labels.Length;
         var order = Enumerable.Range(0, count).ToArray();
         new Random(unchecked(seed * 31 + 17)).Shuffle(order);
         int validation = fraction > 0 ? (int)Math.Round(fraction * count) : 0;
         validation = Math.Clamp(validation, fraction > 0 && count >= 2 ? 1 : 0, count - 1);
-        var val = order[..validation];
-        var train = order[validation..];
-        Array.Sort(val);
-        Array.Sort(train);
-        return (train, val);
+        var left = labels.CountBy(l => l).ToDictionary();
+        var val = new List<int>(validation);
+        var train = new List<int>(count - validation);
+        foreach (var row in order)
+        {
+            if (val.Count < validation && left[labels[row]] > 1)
+            {
+                val.Add(row);
+                left[labels[row]]--;
+            }
+            else train.Add(row);
+        }
+        val.Sort();
+        train.Sort();
+        return ([.. train], [.. val]);
     }
 
     /// <summary>Input plus Score (Vector&lt;Single&gt;) and PredictedLabel (a UInt32 key), with ML.NET's scorer annotations.</summary>

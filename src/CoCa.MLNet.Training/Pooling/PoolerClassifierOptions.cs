@@ -84,8 +84,9 @@ public abstract class PoolerClassifierOptions
     // ---- validation ----------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Fraction of the examples held out (at random) to measure validation loss and accuracy after every epoch; the
-    /// best epoch's weights are kept. 0 trains on everything and turns early stopping off.
+    /// Fraction of the examples held out (at random, but never a class's last example: every class trains) to measure
+    /// validation loss and accuracy after every epoch; the best epoch's weights are kept. 0 trains on everything and
+    /// turns early stopping off.
     /// </summary>
     public double ValidationFraction { get; set; } = 0.1;
 

@@ -6,7 +6,9 @@ namespace CoCa.MLNet.IO;
 /// name. Disposed without <see cref="Commit"/> (an exception, a bad input), the temporary file is deleted and a file
 /// already at the final name is left untouched. The temporary file is held open exclusively while it is written
 /// (<see cref="FileShare.None"/>: a lock other processes see, released by the OS when a process dies), which is how
-/// <see cref="RemoveAbandoned"/> tells the leftovers of a killed run from a file a live run is writing.
+/// <see cref="RemoveAbandoned"/> tells the leftovers of a killed run from a file a live run is writing. Every new
+/// write to a name first removes the temporary files that killed writes to that name left (those no process holds),
+/// so a killed run's leftovers last only until the next write of the same file, whichever command makes it.
 /// </summary>
 internal sealed class AtomicFile : IDisposable
 {
@@ -18,6 +20,7 @@ internal sealed class AtomicFile : IDisposable
         FinalPath = System.IO.Path.GetFullPath(path);
         var folder = System.IO.Path.GetDirectoryName(FinalPath)!;
         Directory.CreateDirectory(folder);
+        RemoveAbandoned(folder, TemporaryPattern(System.IO.Path.GetFileName(FinalPath)));
         TemporaryPath = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(FinalPath)}.{Guid.NewGuid():N}.tmp");
         _stream = new FileStream(TemporaryPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize);
     }

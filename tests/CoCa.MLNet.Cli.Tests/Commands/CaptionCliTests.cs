@@ -109,7 +109,7 @@ public class CaptionCliTests
     }
 
     [CaptionFixtureFact]
-    public void OutIsWrittenBesideItsNameAndRenamedWhenComplete_AKilledRunLeavesTheOldFile()
+    public void OutIsWrittenBesideItsNameAndRenamedWhenComplete_AKilledRunLeavesTheOldFile_AndTheNextRunRemovesItsTemporaryFile()
     {
         var dir = Directory.CreateTempSubdirectory("coca-cli-caption-out-");
         try
@@ -140,6 +140,7 @@ public class CaptionCliTests
             var done = CliProcess.Run("caption", "--model", model, "--vocab", Fixtures.ClipBpe, "--decoding", "greedy", "--out", jsonl, images[0], images[1]);
             Assert.True(done.ExitCode == 0, done.StdErr);
             Assert.Equal(2, File.ReadAllLines(jsonl).Length);
+            Assert.Empty(Directory.GetFiles(dir.FullName, "*.tmp"));   // the killed run's was left behind for good
         }
         finally { dir.Delete(true); }
     }

@@ -36,6 +36,38 @@ public class ConvertAndFeaturizeCliTests
     }
 
     [FixtureFact]
+    public void AnOutNamedParquet_IsWrittenAsParquet_AndAFormatThatContradictsItsNameIsRefused()
+    {
+        var dir = Directory.CreateTempSubdirectory("coca-cli-format-");
+        try
+        {
+            string[] featurize = ["featurize", "--model", TinyModel.Directory, "--images", Fixtures.Tiny("images"), "--output", "embedding"];
+            // No --format: the name says Parquet, so Parquet it is (it was NumPy bytes under a .parquet name, plus a .parquet.txt).
+            var parquet = Path.Combine(dir.FullName, "features.parquet");
+            var run = CliProcess.Run([.. featurize, "--out", parquet]);
+            Assert.True(run.ExitCode == 0, run.StdErr);
+            var info = FeatureParquet.ReadInfo(parquet);
+            Assert.Equal(6, info.Rows);
+            Assert.False(File.Exists(parquet + ".txt"));
+            var npy = Path.Combine(dir.FullName, "features.npy");
+            Assert.Equal(0, CliProcess.Run([.. featurize, "--out", npy]).ExitCode);
+            Assert.Equal(new long[] { 6, 48 }, Npy.ReadShape(npy));
+
+            // A --format that contradicts the name: a usage error naming both, before any work.
+            foreach (var (format, name) in new[] { ("npy", "other.parquet"), ("parquet", "other.npy") })
+            {
+                var refused = CliProcess.Run([.. featurize, "--format", format, "--out", Path.Combine(dir.FullName, name)]);
+                Assert.Equal(2, refused.ExitCode);
+                var line = Assert.Single(refused.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+                Assert.Contains($"--format is {format}", line);
+                Assert.Contains(name, line);
+                Assert.False(File.Exists(Path.Combine(dir.FullName, name)));
+            }
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [FixtureFact]
     public void BadInputEndsWithOneClearLineAndNoOutputFile()
     {
         var dir = Directory.CreateTempSubdirectory("coca-cli-bad-");

@@ -136,6 +136,27 @@ public sealed class FinetuneCliTests : IDisposable
         Assert.Contains("adds a decoding of every validation image to each epoch", System.Text.RegularExpressions.Regex.Replace(help.StdOut, @"\s+", " "));
     }
 
+    [FixtureFact]
+    public void Finetune_AnUnreadableValidationImage_IsRefusedBeforeTraining_NamingTheSetAndTheLine()
+    {
+        var csv = TinyPairs.WriteCsv(_dir, classes: 2, perClass: 4);
+        var scratch = TinyPairs.ConfigOnlyCheckpoint(_dir);
+        var broken = Path.Combine(_dir, "images", "broken.png");
+        File.WriteAllText(broken, "not a picture");
+        var validation = Path.Combine(_dir, "validation.csv");
+        File.WriteAllLines(validation, [.. File.ReadAllLines(csv).Take(3), "images/broken.png,a broken picture"]);
+        var outDir = Path.Combine(_dir, "out");
+        var run = CliProcess.Run("finetune", "--checkpoint", scratch, "--data", csv, "--validation", validation, "--out", outDir, "--vocab", Fixtures.ClipBpe,
+            "--epochs", "1", "--batch-size", "4", "--lr", "1e-3", "--progress-every", "1");
+        Assert.Equal(1, run.ExitCode);
+        var line = Assert.Single(run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("coca: Validation pairs: 1 image(s) cannot be read, so nothing was trained: line 4: image '", line);
+        Assert.Contains("broken.png", line);
+        // Refused before the first step (it was found after the epoch's training, which it threw away), the output untouched.
+        Assert.DoesNotContain("step", run.StdOut);
+        Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any());
+    }
+
     [Fact]
     public void Finetune_BadPairsFile_OneLineNamingTheRow()
     {

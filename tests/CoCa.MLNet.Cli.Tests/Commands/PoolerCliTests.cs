@@ -199,6 +199,39 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
     }
 
     [Fact]
+    public void TrainFromFeaturesOfAnotherEncoder_SaysWhatDiffers_InOneLine()
+    {
+        var features = Path.Combine(fx.Root, "fp32-features.parquet");
+        var featurize = CliProcess.Run("featurize", "--model", fx.ModelDir, "--data", fx.DataDir, "--out", features);
+        Assert.True(featurize.ExitCode == 0, featurize.StdErr);
+        // The int8 conversion of the same weights: tokens of the same shape from another encoder.
+        var model = Path.Combine(fx.Root, "mismatched.zip");
+        var run = CliProcess.Run("train", "--model", fx.Int8ModelDir, "--features", features, "--out", model, "--epochs", "1");
+        AssertOneLineError(run, $"were not made by model '{fx.Int8ModelDir}': their tokens have its shape (Vector<Single, 17, 64>) but another encoder's fingerprint");
+        Assert.False(File.Exists(model));
+    }
+
+    [Fact]
+    public void Evaluate_OnSomeOfTheClasses_ShowsNoRecallForTheOthers_NotZero()
+    {
+        var some = Path.Combine(fx.Root, "some-classes");
+        foreach (var (path, label) in fx.Images.Where(i => i.Label is "circle" or "square").GroupBy(i => i.Label).SelectMany(g => g.Take(g.Key == "circle" ? 1 : 3)))
+        {
+            Directory.CreateDirectory(Path.Combine(some, label));
+            File.Copy(path, Path.Combine(some, label, Path.GetFileName(path)));
+        }
+        var run = CliProcess.Run("evaluate", "--model", fx.TrainedModel, "--data", some);
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        var recall = run.StdOut.Split('\n').SkipWhile(l => l != "per-class recall:").Skip(1).TakeWhile(l => l.StartsWith("  ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(5, recall.Count);
+        Assert.Contains(recall, l => l.StartsWith("  circle ", StringComparison.Ordinal) && l.EndsWith("(1 example)", StringComparison.Ordinal));
+        Assert.Contains(recall, l => l.StartsWith("  square ", StringComparison.Ordinal) && l.EndsWith("(3 examples)", StringComparison.Ordinal));
+        // The three classes the data holds no example of: no recall, where ML.NET's 0 read as "always missed".
+        Assert.Equal(3, recall.Count(l => l.EndsWith("-  (no examples)", StringComparison.Ordinal)));
+        Assert.DoesNotContain("(0 examples)", run.StdOut);
+    }
+
+    [Fact]
     public void Evaluate_OnAClassTheModelNeverSaw_IsAClearError()
     {
         var model = Path.Combine(fx.Root, "small.zip");

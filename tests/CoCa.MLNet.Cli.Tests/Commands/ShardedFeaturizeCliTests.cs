@@ -73,6 +73,53 @@ public class ShardedFeaturizeCliTests
     }
 
     [FixtureFact]
+    public void AFinishedShard_IsFeaturizedAgain_WhenAnInputChangedOrWasSwappedUnderTheSameName()
+    {
+        var dir = Directory.CreateTempSubdirectory("coca-shards-changed-");
+        try
+        {
+            var data = Path.Combine(dir.FullName, "data");
+            SyntheticImageDataset.Generate(data, classCount: 2, perClass: 3, width: 64, height: 48, seed: 5);
+            var circles = Directory.GetFiles(Path.Combine(data, "circle")).Order(StringComparer.Ordinal).ToArray();
+            foreach (var format in new[] { "npy", "parquet" })
+            {
+                var shards = Path.Combine(dir.FullName, format);
+                string[] featurize = ["featurize", "--model", TinyModel.Directory, "--data", data, "--format", format, "--shard", "0/1", "--out", shards];
+                Assert.DoesNotContain("already done", CheckRun(featurize).StdOut);
+                Assert.Contains("already done", CheckRun(featurize).StdOut);
+                float[] Embeddings() => format == "npy"
+                    ? Npy.ReadFloat32(Path.Combine(shards, "part-00000-of-00001.npy")).Data
+                    : ReadRows(new FeatureShardsDataView(shards)).SelectMany(r => r.Tokens).ToArray();
+                var before = Embeddings();
+
+                // Swapped under the same names (a rename keeps each file's bytes and times): the shard is made again.
+                var aside = Path.Combine(dir.FullName, "aside.png");
+                File.Move(circles[0], aside);
+                File.Move(circles[1], circles[0]);
+                File.Move(aside, circles[1]);
+                var swapped = CheckRun(featurize);
+                Assert.DoesNotContain("already done", swapped.StdOut);
+                var after = Embeddings();
+                Assert.Equal(before.Length, after.Length);
+                int row = before.Length / 6;   // rows 0 and 1 (circles 0 and 1) trade places, the others stay
+                Assert.Equal(Bits(before[row..(2 * row)]), Bits(after[..row]));
+                Assert.Equal(Bits(before[..row]), Bits(after[row..(2 * row)]));
+                Assert.Equal(Bits(before[(2 * row)..]), Bits(after[(2 * row)..]));
+                Assert.Contains("already done", CheckRun(featurize).StdOut);
+                Assert.Empty(Directory.GetFiles(shards, "*.tmp"));
+            }
+        }
+        finally { dir.Delete(true); }
+    }
+
+    private static CliProcess.Result CheckRun(string[] args)
+    {
+        var run = CliProcess.Run(args);
+        Check(run);
+        return run;
+    }
+
+    [FixtureFact]
     public void MoreShardsThanBatchesGiveEmptyShardsAndBadSpecsOneLine()
     {
         var dir = Directory.CreateTempSubdirectory("coca-shards-small-");

@@ -175,6 +175,18 @@ public class AdamWOptimizerTests
         Assert.Throws<ArgumentException>(() => new AdamWOptimizer([new AdamWParameterGroup([p[0]], 0.1), new AdamWParameterGroup([p[0]], 0.0)]));
     }
 
+    [Theory]
+    [InlineData(1e300, 0.1)]   // a step size beyond float32
+    [InlineData(1e-3, 1e300)]  // a weight decay factor beyond float32
+    public void FactorsBeyondFloat32_GiveNonFiniteWeights_NotLibTorchsOverflowError(double learningRate, double weightDecay)
+    {
+        var p = MakeParameters(3);
+        using var optimizer = new AdamWOptimizer([new AdamWParameterGroup(p, weightDecay)]) { LearningRate = learningRate };
+        SetGradients(p, 0);
+        optimizer.Step();   // threw "value cannot be converted to type float without overflow"
+        Assert.Contains(p, t => t.detach().data<float>().ToArray().Any(v => !float.IsFinite(v)));
+    }
+
     [Fact]
     public void ZeroGrad_ZeroesEveryGradient()
     {

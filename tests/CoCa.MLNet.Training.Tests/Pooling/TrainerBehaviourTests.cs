@@ -156,27 +156,51 @@ public class TrainerBehaviourTests
         Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.AttentionalPooler(options).Fit(Data(ml, 20)));
     }
 
-    [Fact]
-    public void FarTooHighLearningRate_StopsAtTheFirstNonFiniteStep_WithOneLineNamingIt()
+    [Theory]
+    [InlineData(1e9)]
+    [InlineData(1e300)]   // beyond float32: libtorch refused it as a Scalar ("cannot be converted to type float without overflow")
+    public void FarTooHighLearningRate_StopsAtTheFirstNonFiniteStep_WithOneLineNamingIt(double learningRate)
     {
         var ml = new MLContext(seed: 1);
         var reports = new List<AttentionalPoolerProgress>();
         var options = Small();
-        options.LearningRate = 1e9;
+        options.LearningRate = learningRate;
         options.WarmupSteps = 0;
         options.Progress = new InlineProgress<AttentionalPoolerProgress>(reports.Add);
         var e = Assert.Throws<TrainingDivergedException>(() => ml.MulticlassClassification.Trainers.AttentionalPooler(options).Fit(Data(ml)));
-        // 108 training rows in batches of 16: 7 steps an epoch. A learning rate of 1e9 breaks the weights at the first
+        // 108 training rows in batches of 16: 7 steps an epoch. A learning rate this high breaks the weights at the first
         // update, so the second step's loss is the first that is not finite; the run stops there, in epoch 1.
         Assert.Equal(1, e.Epoch);
         Assert.Equal(2, e.Step);
         Assert.False(double.IsFinite(e.Loss) && e.GradientNorm is { } g && double.IsFinite(g), e.Message);
-        Assert.InRange(e.LearningRate, 0.9e9, 1e9);   // the cosine schedule's second step
+        Assert.InRange(e.LearningRate, 0.9 * learningRate, learningRate);   // the cosine schedule's second step
         Assert.Null(e.LastGoodCheckpoint);
         Assert.Empty(reports);   // no epoch ended, so none reported a NaN loss
         Assert.StartsWith("Training diverged at epoch 1, step 2: ", e.Message);
         Assert.Contains("The learning rate is likely too high", e.Message);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void ValidationSplit_NeverHoldsOutAClassesLastExample_AndIsUnchangedWhereNoClassIsAtRisk()
+    {
+        // Ten images of one class and one of another: a plain 10 % split held the single one out for some seeds, and
+        // the pooler then never saw that class.
+        int[] labels = [.. Enumerable.Repeat(0, 10), 1];
+        for (int seed = 0; seed < 50; seed++)
+        {
+            var (train, validation) = AttentionalPoolerTrainer.Split(labels, 0.1, seed);
+            Assert.Contains(10, train);
+            Assert.Single(validation);
+            Assert.Equal(Enumerable.Range(0, 11), train.Concat(validation).Order());
+        }
+        // Only single examples: nothing can be held out, so nothing is.
+        Assert.Empty(AttentionalPoolerTrainer.Split([0, 1, 2], 0.5, seed: 3).Validation);
+        // Where every class has examples to spare, the split is the plain one: the first rows of the seeded shuffle.
+        int[] many = [.. Enumerable.Range(0, 40).Select(i => i % 4)];
+        var order = Enumerable.Range(0, 40).ToArray();
+        new Random(unchecked(7 * 31 + 17)).Shuffle(order);
+        Assert.Equal(order[..4].Order(), AttentionalPoolerTrainer.Split(many, 0.1, seed: 7).Validation);
     }
 
     [Fact]
