@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using CoCa.MLNet.Checkpoints;
 using CoCa.MLNet.Text;
 using CoCa.MLNet.Training.Checkpoints;
@@ -38,10 +39,13 @@ public static class CoCaFineTuner
 {
     private static readonly double MaxLogitScale = Math.Log(100);
 
+    /// <summary>From this many training pairs on, checking that their images can be read takes long enough to say so.</summary>
+    private const int ManyImages = 2000;
+
     /// <exception cref="TrainingDivergedException">A loss, gradient norm or the weights stopped being finite (learning rate too high).</exception>
     /// <exception cref="InvalidOperationException">The output folder holds an earlier run (and neither Resume nor Overwrite is set), or Resume finds nothing to continue or another run.</exception>
     /// <exception cref="PlatformNotSupportedException">libtorch cannot load here (the message says why).</exception>
-    /// <exception cref="InvalidDataException">A validation image cannot be read (each such line named), found before any training.</exception>
+    /// <exception cref="InvalidDataException">A training or validation image cannot be read, or a training pair is a video (each such line named), found before any training.</exception>
     public static CoCaFineTuneResult Train(CoCaFineTuneOptions options, IReadOnlyList<ImageCaptionPair> train, IReadOnlyList<ImageCaptionPair>? validation = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -49,8 +53,11 @@ public static class CoCaFineTuner
         options.Validate();
         if (train.Count == 0) throw new ArgumentException("There are no training pairs.", nameof(train));
         ValidationCaptioner.RequireUsable(options, validation);
-        // The validation images are decoded after every epoch: one that cannot be read is refused now, before the
-        // output folder is touched, not after the first epoch (whose training it would throw away).
+        // Every image is decoded once now, before the output folder is touched: one that cannot be read (or a video
+        // among the training pairs) is refused with its line, not found in the middle of an epoch — or, for the
+        // validation images, after the first epoch — whose training it would throw away.
+        if (train.Count >= ManyImages) options.Log?.Report(string.Create(CultureInfo.InvariantCulture, $"Checking that the {train.Count:N0} training images can be read..."));
+        PairBatchLoader.CheckImagesReadable(train, "Training pairs", imagesOnly: true);
         if (validation is { Count: > 0 }) PairBatchLoader.CheckImagesReadable(validation, "Validation pairs");
         var device = TorchDevices.Parse(options.Device);
         var tokenizer = ClipTokenizer.FromFile(options.VocabularyPath);
@@ -85,6 +92,8 @@ public static class CoCaFineTuner
         {
             saved!.RequireContinuedBy(run, resumed.Folder);
             options.Log?.Report($"Resuming from '{resumed.Folder}' (epoch {saved.Epoch} of {saved.Epochs} done, step {saved.Step}): {plan.Description}.");
+            if (saved.Epochs != options.Epochs && resumed.Epoch < options.Epochs)
+                options.Log?.Report(Replanned(saved, options.Epochs, stepsPerEpoch, plan));
             if (resumed.Epoch >= options.Epochs)
                 return NothingLeftToTrain(options, output, resumed, saved, plan);
         }
@@ -234,6 +243,23 @@ public static class CoCaFineTuner
         var (imageEmbedding, textEmbedding, hidden) = model.ForwardHidden(pixels, ids);
         return objective.ComputeChunked(imageEmbedding, textEmbedding, hidden, model.TextDecoder.Project, model.TextDecoder.ProjectionParameters(),
             model.Config.Multimodal.VocabSize, ids, model.LogitScale);
+    }
+
+    /// <summary>
+    /// What resuming with another number of epochs does to the learning rate: the cosine is planned over the new length
+    /// (as open_clip plans it from <c>--epochs</c> when it resumes), so the next step's rate is not the one the saved
+    /// run would have used — after a finished run it rises again from near zero. Said, not refused: training on is what
+    /// the user asked for.
+    /// </summary>
+    private static string Replanned(FineTuneRunState saved, int epochs, int stepsPerEpoch, FineTuneSchedulePlan plan)
+    {
+        var c = CultureInfo.InvariantCulture;
+        int savedSteps = (int)Math.Min(int.MaxValue, (long)stepsPerEpoch * saved.Epochs);
+        int next = (int)Math.Min(int.MaxValue, saved.Step);
+        double before = new LearningRateSchedule(plan.LearningRate, savedSteps, Math.Min(plan.WarmupSteps, savedSteps)).At(Math.Min(next, savedSteps - 1));
+        double now = new LearningRateSchedule(plan.LearningRate, plan.TotalSteps, plan.WarmupSteps).At(next);
+        return string.Create(c,
+            $"The schedule spans {epochs} epochs ({plan.TotalSteps} steps) now, {saved.Epochs} ({savedSteps} steps) in the saved run: the cosine is planned over the new length, so step {next + 1} trains at learning rate {now:G3}, where the saved run's schedule {(saved.Step >= savedSteps ? "ended at" : "would give")} {before:G3}.");
     }
 
     /// <summary>

@@ -120,14 +120,14 @@ internal static class CoCaPairEvaluator
     private static void RequireFinite(double value, string what, IReadOnlyList<ImageCaptionPair> batch, string modelName)
     {
         if (!double.IsFinite(value))
-            throw NonFinite($"the {what} is {value.ToString(CultureInfo.InvariantCulture)} on the pairs of lines {batch.Min(p => p.Line)}–{batch.Max(p => p.Line)}", modelName);
+            throw NonFinite($"the {what} is {value.ToString(CultureInfo.InvariantCulture)} on the pairs of lines {batch.Min(p => p.Line)}–{batch.Max(p => p.Line)}{(batch.Select(p => p.DataFile).Distinct().ToList() is [{ } file] ? $" of '{file}'" : "")}", modelName);
     }
 
     private static float[] RequireFinite(float[] embedding, string what, ImageCaptionPair pair, string modelName)
     {
         int bad = Array.FindIndex(embedding, v => !float.IsFinite(v));
         if (bad >= 0)
-            throw NonFinite($"the {what} of line {pair.Line} ('{pair.ImagePath}') holds {embedding[bad].ToString(CultureInfo.InvariantCulture)}", modelName);
+            throw NonFinite($"the {what} of '{pair.ImagePath}' ({pair.Origin}) holds {embedding[bad].ToString(CultureInfo.InvariantCulture)}", modelName);
         return embedding;
     }
 

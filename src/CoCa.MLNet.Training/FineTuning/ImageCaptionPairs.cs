@@ -10,6 +10,12 @@ namespace CoCa.MLNet.Training.FineTuning;
 /// </summary>
 public sealed record ImageCaptionPair(string ImagePath, string Caption, int Line)
 {
+    /// <summary>The pairs file the row came from (full path), or null for pairs made in code: error messages name it.</summary>
+    public string? DataFile { get; init; }
+
+    /// <summary>"line N of 'file'" (or "line N" without a <see cref="DataFile"/>), for error messages.</summary>
+    internal string Origin => DataFile is null ? $"line {Line}" : $"line {Line} of '{DataFile}'";
+
     /// <summary>True when <see cref="ImagePath"/> names a video: a folder (of frame images) or a file with a video extension (.mp4, .webm, ...).</summary>
     public bool IsVideo => VideoFiles.IsVideo(ImagePath);
 }
@@ -54,7 +60,7 @@ public static class ImageCaptionPairs
                 if (!HasFrameImages(imagePath)) { errors.Add((line, $"line {line}: '{image}' is a folder without frame images ({imagePath}); expected an image, a video file or a folder of frame images")); continue; }
             }
             else if (!File.Exists(imagePath)) { errors.Add((line, $"line {line}: image '{image}' does not exist ({imagePath})")); continue; }
-            pairs.Add(new ImageCaptionPair(imagePath, caption, line));
+            pairs.Add(new ImageCaptionPair(imagePath, caption, line) { DataFile = full });
         }
         if (errors.Count > 0)
         {

@@ -36,9 +36,7 @@ internal sealed class PairBatchLoader
     {
         int n = pairs.Count, length = _preprocessor.OutputLength, size = _config.Vision.ImageSize;
         foreach (var pair in pairs)
-            if (pair.IsVideo)
-                throw new InvalidDataException(
-                    $"Line {pair.Line}: '{pair.ImagePath}' is a video; CoCa trains on images (coca evaluate-pairs evaluates videos, as the mean of their frames' embeddings).");
+            if (pair.IsVideo) throw new InvalidDataException(VideoRefused(pair));
         var pixels = new float[n * length];
         Parallel.For(0, n, i =>
         {
@@ -46,39 +44,53 @@ internal sealed class PairBatchLoader
             {
                 _preprocessor.Preprocess(pairs[i].ImagePath, pixels.AsSpan(i * length, length));
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+            catch (Exception e) when (IsUnreadable(e))
             {
-                throw new InvalidDataException($"Line {pairs[i].Line}: image '{pairs[i].ImagePath}' cannot be read: {e.Message}", e);
+                throw new InvalidDataException(Unreadable(pairs[i], e), e);
             }
         });
         return torch.tensor(pixels, [n, 3, size, size], device: device);
     }
 
     /// <summary>
-    /// Decodes every image of <paramref name="pairs"/> once (videos are left to their evaluation) and refuses them, in
-    /// one message that starts with <paramref name="what"/> and names each bad line, when any cannot be read: the
-    /// fine-tuner checks its validation pairs so before the first step, not after an epoch of training that a bad
-    /// validation image would otherwise throw away.
+    /// Decodes every image of <paramref name="pairs"/> once and refuses them, in one message that starts with
+    /// <paramref name="what"/> (and the pairs file) and names each bad line, when any cannot be read — or, with
+    /// <paramref name="imagesOnly"/>, is a video (CoCa trains on images; evaluation takes videos). The fine-tuner checks
+    /// its training and validation pairs so before the first step, not in the middle of an epoch whose training a bad
+    /// image would otherwise throw away.
     /// </summary>
-    public static void CheckImagesReadable(IReadOnlyList<ImageCaptionPair> pairs, string what)
+    public static void CheckImagesReadable(IReadOnlyList<ImageCaptionPair> pairs, string what, bool imagesOnly = false)
     {
         var bad = new System.Collections.Concurrent.ConcurrentBag<(int Line, string Text)>();
+        if (imagesOnly)
+            foreach (var video in pairs.Where(p => p.IsVideo).DistinctBy(p => p.ImagePath))
+                bad.Add((video.Line, VideoRefused(video)));
         Parallel.ForEach(pairs.Where(p => !p.IsVideo).DistinctBy(p => p.ImagePath), pair =>
         {
             try
             {
                 _ = ImageDecoder.DecodeKeepingMode(pair.ImagePath);
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+            catch (Exception e) when (IsUnreadable(e))
             {
-                bad.Add((pair.Line, $"line {pair.Line}: image '{pair.ImagePath}' cannot be read: {e.Message.ReplaceLineEndings(" ")}"));
+                bad.Add((pair.Line, Unreadable(pair, e)));
             }
         });
         if (bad.IsEmpty) return;
         var lines = bad.OrderBy(b => b.Line).Select(b => b.Text).ToList();
+        var files = pairs.Select(p => p.DataFile).Distinct().ToList();
+        var source = files is [{ } file] ? $"{what} ('{file}')" : what;
         throw new InvalidDataException(
-            $"{what}: {lines.Count} image(s) cannot be read, so nothing was trained: {string.Join("; ", lines.Take(5))}{(lines.Count > 5 ? $"; ... ({lines.Count} in all)" : "")}.");
+            $"{source}: {lines.Count} bad image(s), so nothing was trained: {string.Join("; ", lines.Take(5))}{(lines.Count > 5 ? $"; ... ({lines.Count} in all)" : "")}.");
     }
+
+    private static bool IsUnreadable(Exception e) => e is IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException or ArgumentException;
+
+    private static string Unreadable(ImageCaptionPair pair, Exception e) =>
+        $"image '{pair.ImagePath}' ({pair.Origin}) cannot be read: {e.Message.ReplaceLineEndings(" ")}";
+
+    private static string VideoRefused(ImageCaptionPair pair) =>
+        $"'{pair.ImagePath}' ({pair.Origin}) is a video; CoCa trains on images (coca evaluate-pairs evaluates videos, as the mean of their frames' embeddings)";
 
     /// <summary>Token ids [n, context] of the pairs' captions.</summary>
     public Tensor LoadIds(IReadOnlyList<ImageCaptionPair> pairs, Device device)
@@ -101,7 +113,7 @@ internal sealed class PairBatchLoader
         }
         catch (Exception e) when (e is IOException or VideoDecodingException or UnauthorizedAccessException)
         {
-            throw new InvalidDataException($"Line {video.Line}: video '{video.ImagePath}' cannot be read: {e.Message}", e);
+            throw new InvalidDataException($"Video '{video.ImagePath}' ({video.Origin}) cannot be read: {e.Message}", e);
         }
         var pixels = new float[sampled.Count * length];
         Parallel.For(0, sampled.Count, f => _preprocessor.Preprocess(sampled.Frames[f], pixels.AsSpan(f * length, length)));

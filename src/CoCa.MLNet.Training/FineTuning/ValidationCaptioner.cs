@@ -27,7 +27,7 @@ internal static class ValidationCaptioner
                 nameof(validation));
         if (validation.FirstOrDefault(p => p.IsVideo) is { } video)
             throw new InvalidDataException(
-                $"Validation line {video.Line}: '{video.ImagePath}' is a video, and CaptionMetrics (--caption-metrics) captions images only: leave videos out of the validation pairs or turn caption metrics off.");
+                $"Validation pair '{video.ImagePath}' ({video.Origin}) is a video, and CaptionMetrics (--caption-metrics) captions images only: leave videos out of the validation pairs or turn caption metrics off.");
     }
 
     /// <summary>The run's first lines say what caption metrics cost.</summary>

@@ -85,6 +85,15 @@ public sealed class FinetuneCliTests : IDisposable
         Assert.Contains("Nothing left to train", finished.StdOut);
         Assert.DoesNotContain("pairs/s", finished.StdOut);
 
+        // Resuming with more epochs re-plans the cosine over the new length (as open_clip does) and says what that does to
+        // the learning rate: 2 steps an epoch, no warmup; step 5 of 6 at 1e-3·½(1 + cos(4π/6)), the old schedule ended
+        // at step 4 of 4 with 1e-3·½(1 + cos(3π/4)).
+        var longer = Finetune("--epochs", "3", "--resume");
+        Assert.True(longer.ExitCode == 0, longer.StdErr + longer.StdOut);
+        Assert.Contains("The schedule spans 3 epochs (6 steps) now, 2 (4 steps) in the saved run: the cosine is planned over the new length, " +
+            "so step 5 trains at learning rate 0.00025, where the saved run's schedule ended at 0.000146.", longer.StdOut);
+        Assert.True(Directory.Exists(Path.Combine(outDir, "checkpoints", "epoch_3")), "the resumed run saved no third epoch");
+
         // Resuming on other data (same count, other captions) is another run: refused, naming the difference.
         var otherCsv = Path.Combine(_dir, "other.csv");
         File.WriteAllLines(otherCsv, File.ReadAllLines(csv).Select((l, i) => i == 0 ? l : l.Replace("a picture of", "a drawing of")));
@@ -150,9 +159,31 @@ public sealed class FinetuneCliTests : IDisposable
             "--epochs", "1", "--batch-size", "4", "--lr", "1e-3", "--progress-every", "1");
         Assert.Equal(1, run.ExitCode);
         var line = Assert.Single(run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("coca: Validation pairs: 1 image(s) cannot be read, so nothing was trained: line 4: image '", line);
-        Assert.Contains("broken.png", line);
+        Assert.StartsWith($"coca: Validation pairs ('{validation}'): 1 bad image(s), so nothing was trained: image '", line);
+        Assert.Contains($"broken.png' (line 4 of '{validation}') cannot be read", line);
         // Refused before the first step (it was found after the epoch's training, which it threw away), the output untouched.
+        Assert.DoesNotContain("step", run.StdOut);
+        Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any());
+    }
+
+    [FixtureFact]
+    public void Finetune_AnUnreadableTrainingImageOrAVideo_IsRefusedBeforeTheFirstStep_NamingTheFileAndTheLine()
+    {
+        // Found mid-epoch, a bad training image threw away the epoch's training so far; now every training image is
+        // decoded before the first step, and every bad line named at once.
+        var csv = TinyPairs.WriteCsv(_dir, classes: 2, perClass: 4);
+        var scratch = TinyPairs.ConfigOnlyCheckpoint(_dir);
+        File.WriteAllText(Path.Combine(_dir, "images", "broken.png"), "not a picture");
+        File.WriteAllBytes(Path.Combine(_dir, "images", "clip.mp4"), [0, 0, 0, 24]);
+        File.AppendAllLines(csv, ["images/broken.png,a broken picture", "images/clip.mp4,a moving picture"]);
+        var outDir = Path.Combine(_dir, "out");
+        var run = CliProcess.Run("finetune", "--checkpoint", scratch, "--data", csv, "--out", outDir, "--vocab", Fixtures.ClipBpe,
+            "--epochs", "1", "--batch-size", "4", "--lr", "1e-3", "--progress-every", "1");
+        Assert.Equal(1, run.ExitCode);
+        var line = Assert.Single(run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"coca: Training pairs ('{csv}'): 2 bad image(s), so nothing was trained: image '", line);
+        Assert.Contains($"broken.png' (line 10 of '{csv}') cannot be read", line);
+        Assert.Contains($"clip.mp4' (line 11 of '{csv}') is a video; CoCa trains on images", line);
         Assert.DoesNotContain("step", run.StdOut);
         Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any());
     }

@@ -86,7 +86,7 @@ public sealed class CaptionMetricsDuringFineTuningTests(ITestOutputHelper output
         var video = Path.Combine(_dir, "clip.mp4");
         var withVideo = new List<ImageCaptionPair> { new(Path.Combine(_dir, "b.png"), "a dog", 2), new(video, "a dog runs", 3) };
         var bad = Assert.Throws<InvalidDataException>(() => CoCaFineTuner.Train(options, train, withVideo));
-        Assert.Equal($"Validation line 3: '{video}' is a video, and CaptionMetrics (--caption-metrics) captions images only: " +
+        Assert.Equal($"Validation pair '{video}' (line 3) is a video, and CaptionMetrics (--caption-metrics) captions images only: " +
             "leave videos out of the validation pairs or turn caption metrics off.", bad.Message);
         Assert.False(Directory.Exists(outDir), "a refused run left an output folder");
     }
