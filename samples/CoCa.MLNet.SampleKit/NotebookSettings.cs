@@ -35,13 +35,15 @@ public static class NotebookSettings
 }
 
 /// <summary>
-/// A notebook setting that cannot be used. The .NET Interactive kernel shows a failed cell as the exception's
-/// <see cref="ToString"/> and its stack trace; a wrong setting is the user's input, not a bug, so this one shows its
-/// message alone (the failure it wraps stays in <see cref="Exception.InnerException"/>).
+/// A notebook setting that cannot be used. The .NET Interactive kernel shows a failed C# cell as the exception's
+/// <see cref="ToString"/> (CommandFailed's message) and the lines of its <see cref="StackTrace"/> (dotnet-repl's and Jupyter's
+/// traceback); no formatter or kernel extension can change that. A wrong setting is the user's input, not a bug, so this one
+/// shows its message alone (the failure it wraps stays in <see cref="Exception.InnerException"/>).
 /// </summary>
 public sealed class NotebookSettingException(string message, Exception? innerException = null) : Exception(message, innerException)
 {
-    public override string? StackTrace => null;
+    /// <summary>Empty, not null: the kernel's Jupyter front end splits it into traceback lines without a null check.</summary>
+    public override string StackTrace => "";
 
     public override string ToString() => Message;
 }

@@ -103,6 +103,41 @@ public sealed class NotebookTests(ITestOutputHelper output)
         Assert.Equal($"dataFolder: Data folder '{file}' is a file; expected a folder with one sub-folder per class holding its images.", error.Detail);
     }
 
+    [Theory]
+    [InlineData("image-classification.ipynb", "string dataFolder = null;", "dataFolder", 10)]
+    [InlineData("zero-shot.ipynb", "string dataFolder = null;", "dataFolder", 9)]
+    [InlineData("captioning.ipynb", "string imageFolder = null;", "imageFolder", 9)]
+    [InlineData("video-action-recognition.ipynb", "string dataFolder = null;", "dataFolder", 7)]
+    public async Task Notebook_ACorruptFileInTheDataFolder_IsOneLineNamingIt(string notebook, string setting, string name, int readingCell)
+    {
+        // A data folder with good examples and one corrupt file: text saved as a .png (or as an .mp4 among videos).
+        bool videos = notebook.StartsWith("video", StringComparison.Ordinal);
+        var folder = Directory.CreateTempSubdirectory("coca-notebook-corrupt-").FullName;
+        string bad;
+        if (videos)
+        {
+            VideoDatasetGenerator.GenerateMotionDataset(folder, new MotionDatasetOptions { VideosPerClass = 2, FrameCount = 8, Seed = 1 });
+            bad = Path.Combine(folder, "left", "bad.mp4");
+        }
+        else
+        {
+            TinyCoCa.PicturesByClass(folder, "colour", count: 16, seed: 3);
+            bad = Path.Combine(folder, Path.GetFileName(Directory.GetDirectories(folder).Order(StringComparer.Ordinal).First()), "bad.png");
+        }
+        await File.WriteAllTextAsync(bad, "not an image: a text file saved under an image's name\n");
+        var outputs = await KernelRun.RunWithSettingAsync(notebook, (setting, setting.Replace("null", $"\"{folder}\"", StringComparison.Ordinal)), new TestOutputWriter(output));
+
+        // The cell that reads the folder fails (run-all stops there), before any featurizing, with one line naming the
+        // setting, the file and what was expected: no exception type, no wrapper, no stack frame. Before, the
+        // featurizer's exception came out cells later with its whole stack trace (and ML.NET's wrappers).
+        var error = outputs.First(o => o.Kind == "error");
+        Assert.Equal(readingCell, error.Cell);
+        Assert.DoesNotContain('\n', error.Detail);
+        Assert.DoesNotContain("   at ", error.Detail);
+        Assert.StartsWith($"{name}: Cannot {(videos ? "read video" : "decode image")} '{bad}': ", error.Detail);
+        Assert.Contains(videos ? "Expected a video file" : "expected PNG, JPEG", error.Detail);
+    }
+
     [Fact]
     public void EveryNotebookHasATest()
     {

@@ -12,4 +12,12 @@ public static class ImageFiles
     /// <summary>True for a path whose extension is one of <see cref="Extensions"/> (any case).</summary>
     public static bool HasImageExtension(string path) =>
         Extensions.Contains(Path.GetExtension(path ?? throw new ArgumentNullException(nameof(path))).ToLowerInvariant());
+
+    /// <summary>
+    /// Decodes the image file at <paramref name="path"/> as the featurizers and the captioner read it, keeping nothing, and
+    /// throws what they would throw for it: <see cref="FileNotFoundException"/>, <see cref="InvalidDataException"/> naming
+    /// the file, what is wrong (not an image, truncated, corrupt) and the formats expected, or
+    /// <see cref="ImageTooLargeException"/>. Checks a folder before a long run instead of failing inside it.
+    /// </summary>
+    public static void EnsureReadable(string path) => _ = ImageDecoder.DecodeKeepingMode(path);
 }
