@@ -54,6 +54,7 @@ public sealed class SampleTests(ITestOutputHelper output) : IDisposable
         // user's input class have), into the class name: before, its MapValueToKey("Label") made a label a must.
         var ml = new MLContext();
         var model = ml.Model.LoadCoCa(Path.Combine(_work, "image-classifier.zip"), out var inputSchema);
+        Assert.NotNull(inputSchema);
         Assert.Equal(["Path"], inputSchema.Select(c => c.Name));
         var image = Directory.GetFiles(Path.Combine(_work, "images", "left")).First();
         var prediction = ml.Model.CreatePredictionEngine<NewImage, ClassPrediction>(model, inputSchema).Predict(new NewImage { Path = image });
