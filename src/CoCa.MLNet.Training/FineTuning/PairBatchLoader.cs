@@ -69,7 +69,7 @@ internal sealed class PairBatchLoader
         {
             try
             {
-                _ = ImageDecoder.DecodeKeepingMode(pair.ImagePath);
+                ImageFiles.EnsureReadable(pair.ImagePath);
             }
             catch (Exception e) when (IsUnreadable(e))
             {
