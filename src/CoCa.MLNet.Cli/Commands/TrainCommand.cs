@@ -1,4 +1,5 @@
 using CoCa.MLNet.Featurization;
+using CoCa.MLNet.IO;
 using System.CommandLine;
 using CoCa.MLNet.Cli.Pooling;
 using CoCa.MLNet.Training.Classification;
@@ -43,10 +44,12 @@ internal static class TrainCommand
         var frames = new Option<int>("--frames") { Description = "Frames sampled uniformly per video", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var cache = new Option<string?>("--cache") { Description = "Folder for the float16 feature cache, reused by later runs on the same data and model" }
             .OutputFolder("the folder of the feature cache");
+        var cacheLimit = new Option<string?>("--cache-limit") { Description = "Most the --cache folder may hold, like 20G or 500M: the least recently used cache files go first (default: no limit)" }
+            .Format(text => ByteSize.TryParse(text, out _) ? null : $"--cache-limit must be a size like 20G, 500M or 1.5T (got '{text}').", "20G", "-1G", "lots", "5X");
         var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
         var command = new Command("train", "Train a classifier on a folder-per-class dataset: a new attentional pooler over frozen CoCa tokens (--model), or fine-tuned with the encoder (--checkpoint)")
         {
-            model, checkpoint, trainableBlocks, encoderLr, augment, data, features, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache, skipUnreadable,
+            model, checkpoint, trainableBlocks, encoderLr, augment, data, features, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache, cacheLimit, skipUnreadable,
         };
         command.Validators.Add(r =>
         {
@@ -56,6 +59,8 @@ internal static class TrainCommand
                 r.AddError("Give the training data as --data DIR (a folder per class) or --features DIR (feature shards), one of them.");
             else if (r.Given(checkpoint) && r.Given(features))
                 r.AddError("--features holds a frozen encoder's tokens; fine-tuning (--checkpoint) reads the images themselves: give --data DIR.");
+            else if (r.Given(cacheLimit) && !r.Given(cache))
+                r.AddError("--cache-limit bounds the feature cache folder: give it with --cache DIR.");
             else if (r.Given(model) && (r.Given(trainableBlocks) || r.Given(encoderLr) || r.Given(augment)))
                 r.AddError("--trainable-blocks, --encoder-lr and --augment fine-tune an encoder: give --checkpoint DIR (an open_clip checkpoint folder) instead of --model.");
         });
@@ -78,6 +83,7 @@ internal static class TrainCommand
                 o.ValidationFraction = parse.GetValue(validation);
                 o.Seed = parse.GetValue(seed);
                 o.Device = parse.GetValue(device)!;
+                o.FeatureCacheLimitBytes = parse.GetValue(cacheLimit) is { } limit && ByteSize.TryParse(limit, out long bytes) ? bytes : null;
             }
             if (parse.GetValue(checkpoint) is { } fineTuneFrom)
             {

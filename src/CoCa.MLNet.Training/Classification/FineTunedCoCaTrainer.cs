@@ -252,10 +252,14 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
             if (FileFeatureStore.TryOpen(cachePath, shape, inputs.Count, digest) is { } cached)
             {
                 CatalogEnvironment.Info(ch, $"Fine-tuned CoCa: reusing the frozen blocks' outputs from '{cachePath}'.");
+                FeatureCacheFolder.Tidy(o.FeatureCacheDirectory, cachePath, o.FeatureCacheLimitBytes, ch);
                 return cached;
             }
         }
-        using var writer = new FeatureStoreWriter(shape, "fine-tuning lower blocks", budget, temp, o.FeatureCacheDirectory, cachePath is null ? inputs.Count : 0);
+        else if (o.FeatureCacheDirectory is not null)
+            CatalogEnvironment.Info(ch, "Fine-tuned CoCa: the frozen blocks' outputs are not cached: the inputs are in-memory images, not files whose bytes key the cache.");
+        // Only a keyed run writes into the cache folder; in-memory images spill to the temporary folder like an uncached run.
+        using var writer = new FeatureStoreWriter(shape, "fine-tuning lower blocks", budget, temp, cachePath is null ? null : o.FeatureCacheDirectory, cachePath is null ? inputs.Count : 0);
         const int batch = 16;
         var rowLength = shape.RowLength;
         using (torch.no_grad())
@@ -279,7 +283,10 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
             }
             model.train();
         }
-        return cachePath is null ? writer.Complete([]) : writer.Complete(digest, cachePath);
+        if (cachePath is null) return writer.Complete([]);
+        var written = writer.Complete(digest, cachePath);
+        FeatureCacheFolder.Tidy(o.FeatureCacheDirectory!, cachePath, o.FeatureCacheLimitBytes, ch);
+        return written;
     }
 
     /// <summary>Training follows MLContext.CancelExecution (the environment's IsCanceled, not public on the interface).</summary>

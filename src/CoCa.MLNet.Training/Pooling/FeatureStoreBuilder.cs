@@ -60,11 +60,14 @@ internal sealed class FeatureStoreBuilder : IDisposable
             {
                 fromCache = true;
                 CatalogEnvironment.Info(ch, $"Attentional pooler: reusing feature cache '{cachePath}'.");
+                FeatureCacheFolder.Tidy(o.FeatureCacheDirectory, cachePath, o.FeatureCacheLimitBytes, ch);
                 return cached;
             }
             using var writer = new FeatureStoreWriter(_shape, o.FeatureColumnName, budget, _tempDirectory, o.FeatureCacheDirectory);
             TrainingDataReader.ReadFeatures(_input, o.FeatureColumnName, _shape, count, writer.Append);
-            return writer.Complete(digest, cachePath);
+            var written = writer.Complete(digest, cachePath);
+            FeatureCacheFolder.Tidy(o.FeatureCacheDirectory, cachePath, o.FeatureCacheLimitBytes, ch);
+            return written;
         }
         if (o.FeatureCacheDirectory is not null)
         {
@@ -77,7 +80,10 @@ internal sealed class FeatureStoreBuilder : IDisposable
                 _key.AddFloats(row);
             });
             var digest = _key.Finish();
-            return writer.Complete(digest, Path.Combine(o.FeatureCacheDirectory, FeatureCacheKey.ToFileName(digest)));
+            var cachePath = Path.Combine(o.FeatureCacheDirectory, FeatureCacheKey.ToFileName(digest));
+            var written = writer.Complete(digest, cachePath);
+            FeatureCacheFolder.Tidy(o.FeatureCacheDirectory, cachePath, o.FeatureCacheLimitBytes, ch);
+            return written;
         }
         using (var writer = new FeatureStoreWriter(_shape, o.FeatureColumnName, budget, _tempDirectory, cacheDirectory: null, expectedRows: count))
         {

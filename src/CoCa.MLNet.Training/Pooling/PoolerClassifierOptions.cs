@@ -133,6 +133,13 @@ public abstract class PoolerClassifierOptions
     /// </summary>
     public long? MemoryBudgetBytes { get; set; }
 
+    /// <summary>
+    /// Most bytes the trainer's feature cache folder (its options' <c>FeatureCacheDirectory</c>) may hold: after a Fit
+    /// writes or reuses its cache file, the least recently used other cache files there are removed until the folder
+    /// fits (the file in use stays). Null: no limit. The folder's size is logged either way.
+    /// </summary>
+    public long? FeatureCacheLimitBytes { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the option (as <c>Type.Option</c>) and what is expected.</summary>
     private protected void ValidateShared()
     {
@@ -153,6 +160,7 @@ public abstract class PoolerClassifierOptions
         if (EarlyStoppingPatience is < 0) throw Bad(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be ≥ 0.");
         if (!(EarlyStoppingMinDelta >= 0) || !double.IsFinite(EarlyStoppingMinDelta)) throw Bad(nameof(EarlyStoppingMinDelta), EarlyStoppingMinDelta, "must be ≥ 0.");
         if (MemoryBudgetBytes is < 0) throw Bad(nameof(MemoryBudgetBytes), MemoryBudgetBytes, "must be ≥ 0.");
+        if (FeatureCacheLimitBytes is < 0) throw Bad(nameof(FeatureCacheLimitBytes), FeatureCacheLimitBytes, "must be ≥ 0.");
         if (!Enum.IsDefined(Precision)) throw Bad(nameof(Precision), Precision, "must be Float32 or BFloat16.");
     }
 

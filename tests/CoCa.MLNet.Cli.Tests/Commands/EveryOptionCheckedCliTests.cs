@@ -127,8 +127,8 @@ public sealed partial class EveryOptionCheckedCliTests : IDisposable
 
     /// <summary>
     /// Values that make a command line of <paramref name="command"/> parse with <paramref name="target"/> (when given)
-    /// at a valid value: its required options and arguments, plus up to two other options where the command needs
-    /// them together (train: --model or --checkpoint, and --data or --features).
+    /// at a valid value: its required options and arguments, plus up to three other options where the command needs
+    /// them together (train: --model or --checkpoint, and --data or --features; and --cache for --cache-limit).
     /// </summary>
     private List<(Symbol Symbol, string Value)>? Baseline(RootCommand root, Command command, Option? target)
     {
@@ -142,6 +142,10 @@ public sealed partial class EveryOptionCheckedCliTests : IDisposable
         for (int i = 0; i < optional.Count; i++)
             for (int j = i + 1; j < optional.Count; j++)
                 extras.Add([optional[i], optional[j]]);
+        for (int i = 0; i < optional.Count; i++)
+            for (int j = i + 1; j < optional.Count; j++)
+                for (int k = j + 1; k < optional.Count; k++)
+                    extras.Add([optional[i], optional[j], optional[k]]);
         foreach (var extra in extras)
         {
             var candidate = required.Concat(extra).ToList();

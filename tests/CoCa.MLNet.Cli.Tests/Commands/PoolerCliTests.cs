@@ -300,6 +300,14 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
         var swapped = CliProcess.Run(train);
         Assert.True(swapped.ExitCode == 0, swapped.StdErr);
         Assert.DoesNotContain("reusing feature cache", swapped.StdOut);
+        Assert.Matches(@"Feature cache '.*swap-cache': 2 files, \d+(\.\d)? KiB\.", swapped.StdOut);   // the folder grows, and says so
+
+        // --cache-limit bounds it: the least recently used file (the pictures before the swap) goes, the one in use stays.
+        var bounded = CliProcess.Run([.. train, "--cache-limit", "1K"]);
+        Assert.True(bounded.ExitCode == 0, bounded.StdErr);
+        Assert.Contains("reusing feature cache", bounded.StdOut);
+        Assert.Matches(@"Feature cache '.*swap-cache': 1 file, .* \(limit 1 KiB\); removed the 1 least recently used \(.*\); still over it: the file in use \(.*\) is kept\.", bounded.StdOut);
+        Assert.Single(Directory.GetFiles(cache, "*.f16"));
         Assert.Empty(Directory.GetFiles(cache, "*.partial"));
         Assert.Empty(Directory.GetFiles(cache, "*.tmp"));
         Assert.Empty(Directory.GetFiles(fx.Root, "*.tmp"));

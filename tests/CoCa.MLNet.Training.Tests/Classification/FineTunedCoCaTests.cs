@@ -152,6 +152,27 @@ public sealed class FineTunedCoCaTests : IDisposable
     }
 
     [Fact]
+    public void InMemoryImagesWithACacheFolder_TrainWithoutCaching()
+    {
+        // MLImage inputs have no file bytes to key the cache by: partial fine-tuning computes the frozen blocks per Fit
+        // and says so, instead of failing at the end of that pass (it once did, with an ArgumentNullException).
+        var ml = new MLContext(seed: 0);
+        var log = new List<string>();
+        ml.Log += (_, e) => { if (e.RawMessage.Contains("not cached", StringComparison.Ordinal)) lock (log) log.Add(e.RawMessage); };
+        var labeled = Images(ml);
+        var withPath = ml.Transforms.CopyColumns("Path", "Image").Fit(labeled).Transform(labeled);
+        var data = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "Path").Fit(withPath).Transform(withPath);
+        var cache = Path.Combine(_dir, "cache");
+        var options = Options(RandomCheckpoint(_dir), trainableBlocks: 1);
+        options.NumberOfEpochs = 1;
+        options.FeatureCacheDirectory = cache;
+        var result = ml.MulticlassClassification.Trainers.FineTunedCoCa(options).Train(data);
+        Assert.NotNull(result.Pooler);
+        Assert.Single(log);
+        Assert.True(!Directory.Exists(cache) || Directory.GetFiles(cache).Length == 0, "in-memory images left files in the cache folder");
+    }
+
+    [Fact]
     public void SameSeedTrainsTheSameWeights()
     {
         var checkpoint = RandomCheckpoint(_dir);

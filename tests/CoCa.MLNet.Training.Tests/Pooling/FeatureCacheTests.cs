@@ -69,14 +69,14 @@ public sealed class FeatureCacheTests : IDisposable
     private static List<Source> Rows(int count, string prefix = "img") =>
         Enumerable.Range(0, count).Select(i => new Source { Path = $"{prefix}/{i}.png", Label = i % 2 == 0 ? "a" : "b" }).ToList();
 
-    private AttentionalPoolerTrainer.FitResult Train(MLContext ml, List<Source> rows, CountingEncoder encoder, string? cacheDirectory = null)
+    private AttentionalPoolerTrainer.FitResult Train(MLContext ml, List<Source> rows, CountingEncoder encoder, string? cacheDirectory = null, long? limit = null)
     {
         var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(rows)).Transform(ml.Data.LoadFromEnumerable(rows));
         // Batches of ProbeRows: the encoder fingerprint probe then encodes exactly the probed rows.
         var encoded = new CoCa.MLNet.Transforms.BatchedMappingDataView(data, encoder, FeatureCacheKey.ProbeRows);
         var trainer = ml.MulticlassClassification.Trainers.AttentionalPooler(new AttentionalPoolerOptions
         {
-            NumberOfEpochs = 2, BatchSize = 8, Seed = 3, FeatureCacheDirectory = cacheDirectory ?? _dir,
+            NumberOfEpochs = 2, BatchSize = 8, Seed = 3, FeatureCacheDirectory = cacheDirectory ?? _dir, FeatureCacheLimitBytes = limit,
         });
         return trainer.Train(encoded);
     }
@@ -245,5 +245,38 @@ public sealed class FeatureCacheTests : IDisposable
         }
         Assert.Equal([inUse], Directory.GetFiles(_dir, "*.partial"));
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
+    }
+
+    [Fact]
+    public void ACacheLimit_RemovesTheLeastRecentlyUsedFiles_KeepsTheOneInUse_AndSaysWhatTheFolderHolds()
+    {
+        var ml = new MLContext(seed: 1);
+        var log = new List<string>();
+        ml.Log += (_, e) => { if (e.RawMessage.StartsWith("Feature cache", StringComparison.Ordinal)) lock (log) log.Add(e.RawMessage); };
+        var rows = Rows(24);
+        long fileBytes = FileFeatureStore.HeaderBytes + 24 * 4 * 8 * sizeof(ushort);
+        long limit = 2 * fileBytes;
+        CountingEncoder Encoder(int n) => new(1f, fingerprint: $"encoder-{n}");
+
+        Assert.False(Train(ml, rows, Encoder(1), limit: limit).FeaturesFromCache);
+        Assert.False(Train(ml, rows, Encoder(2), limit: limit).FeaturesFromCache);
+        Assert.Equal($"Feature cache '{_dir}': 2 files, {CoCa.MLNet.IO.ByteSize.Format(limit)} (limit {CoCa.MLNet.IO.ByteSize.Format(limit)}).", log[^1]);
+        Assert.False(Train(ml, rows, Encoder(3), limit: limit).FeaturesFromCache);   // encoder 1's file goes
+        Assert.EndsWith("; removed the 1 least recently used (5.5 KiB).", log[^1]);
+        Assert.Equal(2, Directory.GetFiles(_dir, "*.f16").Length);
+
+        Assert.True(Train(ml, rows, Encoder(2), limit: limit).FeaturesFromCache);     // reused: now the most recently used
+        Assert.False(Train(ml, rows, Encoder(4), limit: limit).FeaturesFromCache);    // so encoder 3's file goes, not 2's
+        Assert.True(Train(ml, rows, Encoder(2), limit: limit).FeaturesFromCache);
+        Assert.False(Train(ml, rows, Encoder(1), limit: limit).FeaturesFromCache);
+        Assert.Equal(2, Directory.GetFiles(_dir, "*.f16").Length);
+
+        // Under a limit smaller than one file, the file in use stays (and the line says so); without a limit, nothing goes.
+        Assert.False(Train(ml, rows, Encoder(5), limit: 1000).FeaturesFromCache);
+        Assert.Single(Directory.GetFiles(_dir, "*.f16"));
+        Assert.EndsWith("; still over it: the file in use (5.5 KiB) is kept.", log[^1]);
+        Assert.False(Train(ml, rows, Encoder(6)).FeaturesFromCache);
+        Assert.Equal(2, Directory.GetFiles(_dir, "*.f16").Length);
+        Assert.Equal($"Feature cache '{_dir}': 2 files, 11 KiB.", log[^1]);
     }
 }
