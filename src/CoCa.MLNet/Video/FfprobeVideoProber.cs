@@ -71,16 +71,23 @@ internal static class FfprobeVideoProber
         return FirstStreamInt(json, "nb_read_frames") ?? 0;
     }
 
+    /// <summary>The packets of the video's stream in the file (demux only, fast): fewer than the container announces when the file was cut short.</summary>
+    public static int? CountPackets(VideoInfo video, VideoReaderOptions options, CancellationToken cancellationToken) =>
+        CountPackets(video.Path, video.StreamIndex, options, cancellationToken);
+
+    private static int? CountPackets(string path, int streamIndex, VideoReaderOptions options, CancellationToken cancellationToken)
+    {
+        using var json = RunFfprobe(path, options, cancellationToken,
+            "-count_packets", "-select_streams", streamIndex.ToString(CultureInfo.InvariantCulture), "-show_entries", "stream=nb_read_packets");
+        return FirstStreamInt(json, "nb_read_packets");
+    }
+
     private static (int Count, FrameCountSource Source) CountFrames(string path, int streamIndex, JsonElement video,
         double? durationSeconds, double? frameRate, VideoReaderOptions options, CancellationToken cancellationToken)
     {
         if (ParseInt(GetString(video, "nb_frames")) is int n && n > 0) return (n, FrameCountSource.ContainerHeader);
 
-        using (var json = RunFfprobe(path, options, cancellationToken,
-                   "-count_packets", "-select_streams", streamIndex.ToString(CultureInfo.InvariantCulture), "-show_entries", "stream=nb_read_packets"))
-        {
-            if (FirstStreamInt(json, "nb_read_packets") is int packets && packets > 0) return (packets, FrameCountSource.CountedPackets);
-        }
+        if (CountPackets(path, streamIndex, options, cancellationToken) is int packets && packets > 0) return (packets, FrameCountSource.CountedPackets);
 
         if (durationSeconds is double d && frameRate is double r && d > 0 && r > 0)
             return ((int)Math.Round(d * r), FrameCountSource.DurationTimesFrameRate);

@@ -11,7 +11,8 @@ namespace CoCa.MLNet.Video;
 /// Short videos repeat frames uniformly; the result always has F frames. Needs Debian's <c>ffmpeg</c> package
 /// (ffmpeg and ffprobe) for video files; frame folders need no ffmpeg. Thread-safe: each call runs its own processes.
 /// Errors name the file: <see cref="FileNotFoundException"/> when it does not exist, <see cref="VideoDecodingException"/>
-/// when it is empty, not a video, has no video stream or no frames, fails to decode, times out, or ffmpeg is missing.
+/// when it is empty, cut short, not a video, has no video stream or no frames, fails to decode, times out, or ffmpeg is
+/// missing.
 /// </remarks>
 public sealed class VideoReader
 {
@@ -49,7 +50,8 @@ public sealed class VideoReader
     /// Returns <paramref name="frameCount"/> frames sampled uniformly over an already probed video. When the decoder
     /// delivers fewer frames than the container announced (e.g. an mp4 cut with <c>-c copy</c>, whose edit list hides
     /// frames), the frames are counted by decoding and the sampling is redone over the true count; the returned
-    /// <see cref="SampledFrames.Video"/> then says <see cref="FrameCountSource.DecodedFrames"/>.
+    /// <see cref="SampledFrames.Video"/> then says <see cref="FrameCountSource.DecodedFrames"/>. A file cut short (fewer
+    /// packets than its header announces frames) is refused with a <see cref="VideoDecodingException"/> instead.
     /// </summary>
     public SampledFrames SampleFrames(VideoInfo video, int frameCount = VideoFrameSampler.DefaultFrameCount, CancellationToken cancellationToken = default)
     {
@@ -57,8 +59,17 @@ public sealed class VideoReader
         ValidateFrameCount(frameCount);
         if (video.Kind == VideoSourceKind.ImageFolder) return SampleFolder(video, frameCount, cancellationToken);
 
-        var sampled = TrySampleFile(video, frameCount, cancellationToken);
+        SampledFrames? sampled;
+        try
+        {
+            sampled = TrySampleFile(video, frameCount, cancellationToken);
+        }
+        catch (VideoDecodingException e) when (CutShort(video, cancellationToken) is { } message)
+        {
+            throw new VideoDecodingException(video.Path, message, e);   // ffmpeg's words for it are a page of decoder errors
+        }
         if (sampled is not null) return sampled;
+        if (CutShort(video, cancellationToken) is { } cutShort) throw new VideoDecodingException(video.Path, cutShort);
 
         int decodedCount = FfprobeVideoProber.CountDecodedFrames(video, Options, cancellationToken);
         if (decodedCount <= 0)
@@ -68,6 +79,17 @@ public sealed class VideoReader
             ?? throw new VideoDecodingException(video.Path,
                 $"Cannot read video '{video.Path}': ffmpeg counted {decodedCount} frames but did not deliver all sampled ones on a second decode.");
     }
+
+    /// <summary>
+    /// Why the video is refused when the file was cut short (an interrupted download or copy: fewer packets than the
+    /// header announces frames), else null. Sampled over what decodes, its first part would silently stand for the whole
+    /// video; an edit list that hides frames (a cut made with <c>-c copy</c>) keeps every packet and is not refused.
+    /// </summary>
+    private string? CutShort(VideoInfo video, CancellationToken cancellationToken) =>
+        video.FrameCountSource == FrameCountSource.ContainerHeader
+        && FfprobeVideoProber.CountPackets(video, Options, cancellationToken) is int packets && packets < video.FrameCount
+            ? $"Cannot read video '{video.Path}': the file is cut short: its header announces {video.FrameCount} frames but it holds {packets} (an interrupted download or copy?). Expected the complete video file."
+            : null;
 
     // Null when the stream ended before the last wanted frame (the frame count was overstated).
     private SampledFrames? TrySampleFile(VideoInfo video, int frameCount, CancellationToken cancellationToken)

@@ -163,6 +163,30 @@ public class VideoReaderSamplingTests(IndexCodedVideosFixture videos) : IClassFi
     }
 
     [Fact]
+    public void AnMp4CutShort_IsRefusedNamingIt_NotSampledOverItsFirstPart()
+    {
+        // An interrupted download of a "fast start" mp4 (index first): the header announces every frame, the file holds
+        // the first ones. Sampled over what decodes, its first part would silently stand for the whole video.
+        using var temp = new TempFolder();
+        string full = IndexCodedVideo.Write(temp.Path, "full", 40, VideoOutputFormat.Mp4H264);
+        string faststart = temp.File("faststart.mp4");
+        FfmpegTool.Run("ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", full, "-c", "copy", "-movflags", "+faststart", faststart);
+        Assert.Equal(40, _reader.SampleFrames(faststart, 8).Video.FrameCount);   // whole, it reads
+        var bytes = File.ReadAllBytes(faststart);
+        // Cut at different points, ffmpeg either fails with a page of decoder errors or delivers the first frames quietly.
+        foreach (double kept in new[] { 0.5, 0.7, 0.9 })
+        {
+            string truncated = temp.File($"truncated-{kept}.mp4");
+            File.WriteAllBytes(truncated, bytes[..(int)(bytes.Length * kept)]);
+            Assert.Equal(40, _reader.Probe(truncated).FrameCount);   // precondition: the header still announces all 40
+
+            var e = Assert.Throws<VideoDecodingException>(() => _reader.SampleFrames(truncated, 8));
+            Assert.StartsWith($"Cannot read video '{truncated}': the file is cut short: its header announces 40 frames but it holds ", e.Message);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+    }
+
+    [Fact]
     public void RotationMetadataIsAppliedAndReportedAsTheDisplayedSize()
     {
         using var temp = new TempFolder();
