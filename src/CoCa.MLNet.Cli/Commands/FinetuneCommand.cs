@@ -113,7 +113,7 @@ internal static class FinetuneCommand
                     CheckpointActivations = parse.GetValue(checkpointActivations),
                 }, train, validationPairs);
                 Console.WriteLine(result.EpochsTrained > 0
-                    ? $"Wrote {result.OutputDirectory} ({result.Steps} steps, {result.ExamplesPerSecond:F1} pairs/s); convert it with: coca convert {result.OutputDirectory} --out MODEL_DIR"
+                    ? $"Wrote {result.OutputDirectory} ({result.Steps} step{(result.Steps == 1 ? "" : "s")}, {result.ExamplesPerSecond:F1} pairs/s); convert it with: coca convert {result.OutputDirectory} --out MODEL_DIR"
                     : $"{result.OutputDirectory} holds the finished run ({result.Steps} steps); convert it with: coca convert {result.OutputDirectory} --out MODEL_DIR");
                 return 0;
             }

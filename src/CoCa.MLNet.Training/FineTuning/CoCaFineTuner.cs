@@ -148,6 +148,7 @@ public static class CoCaFineTuner
             var windowClock = Stopwatch.StartNew();
             long windowExamples = 0;
             double lr = 0, lastLoss = double.NaN;
+            IReadOnlyList<ImageCaptionPair> lastBatch = [];
             for (int s = 0; s < stepsPerEpoch; s++)
             {
                 options.Cancellation.ThrowIfCancellationRequested();
@@ -156,6 +157,7 @@ public static class CoCaFineTuner
                 {
                     int batchIndex = s * options.GradientAccumulationSteps + a;
                     var batch = Batch(train, order, batchIndex, options.BatchSize);
+                    lastBatch = batch;
                     using var scope = NewDisposeScope();
                     var (pixels, ids) = loader.Load(batch, device);
                     var loss = StepLoss(model, objective, pixels, ids, precision, options.CheckpointActivations);
@@ -195,6 +197,11 @@ public static class CoCaFineTuner
             // The last step's update can break the weights although its loss and gradients were finite: never save those.
             if (!DivergenceGuard.AllFinite(trainableTensors))
                 throw new TrainingDivergedException(epoch, step, lastLoss, null, lr, lastCheckpoint, ResumeHint);
+            // Finite weights can still compute a non-finite loss (an update at lr 1e6 leaves weights of 1e6 whose
+            // activations overflow): without validation pairs to show it, the last batch's loss is read again with the
+            // weights the epoch ends with (one forward pass), so such weights are never saved as a good checkpoint.
+            if (validation is not { Count: > 0 } && LossWith(model, objective, loader, lastBatch, device, precision) is var after && !double.IsFinite(after))
+                throw new TrainingDivergedException(epoch, step, after, null, lr, lastCheckpoint, ResumeHint, afterUpdate: true);
             if (validation is { Count: > 0 })
             {
                 lastValidation = CoCaPairEvaluator.Evaluate(model, validation, loader, options.BatchSize, device, model.Config.Text.PadId);
@@ -225,6 +232,15 @@ public static class CoCaFineTuner
             LearningRate = plan.LearningRate,
             CaptionMetrics = lastCaptionMetrics,
         };
+    }
+
+    /// <summary>The total loss of <paramref name="batch"/> with the model's current weights, without gradients.</summary>
+    private static double LossWith(CoCaModel model, CoCaObjective objective, PairBatchLoader loader, IReadOnlyList<ImageCaptionPair> batch, Device device, TrainingPrecision precision)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var (pixels, ids) = loader.Load(batch, device);
+        return LossValues.Read(StepLoss(model, objective, pixels, ids, precision, checkpointActivations: false)).Total;
     }
 
     /// <summary>

@@ -10,8 +10,9 @@ namespace CoCa.MLNet.Training.Optimization;
 /// </summary>
 public sealed class TrainingDivergedException : InvalidOperationException
 {
-    internal TrainingDivergedException(int epoch, long step, double loss, double? gradientNorm, double learningRate, string? lastGoodCheckpoint, string? resumeHint = null)
-        : base(Describe(epoch, step, loss, gradientNorm, learningRate, lastGoodCheckpoint, resumeHint))
+    // afterUpdate: the step was applied and the loss with the weights it made is `loss` (not finite).
+    internal TrainingDivergedException(int epoch, long step, double loss, double? gradientNorm, double learningRate, string? lastGoodCheckpoint, string? resumeHint = null, bool afterUpdate = false)
+        : base(Describe(epoch, step, loss, gradientNorm, learningRate, lastGoodCheckpoint, resumeHint, afterUpdate))
     {
         Epoch = epoch;
         Step = step;
@@ -24,7 +25,10 @@ public sealed class TrainingDivergedException : InvalidOperationException
     /// <summary>The epoch (from 1) of the step that diverged.</summary>
     public int Epoch { get; }
 
-    /// <summary>The optimizer step (from 1, counted over the whole run) that diverged; it was not applied.</summary>
+    /// <summary>
+    /// The optimizer step (from 1, counted over the whole run) that diverged; it was not applied, or, when its update made
+    /// weights that compute a non-finite loss (found at the end of an epoch), nothing from it was saved.
+    /// </summary>
     public long Step { get; }
 
     /// <summary>The training loss of that step: NaN or ±Inf, or a finite number when the gradients or weights diverged.</summary>
@@ -39,10 +43,11 @@ public sealed class TrainingDivergedException : InvalidOperationException
     /// <summary>The last checkpoint written before the divergence (it is kept), or null when the trainer wrote none.</summary>
     public string? LastGoodCheckpoint { get; }
 
-    private static string Describe(int epoch, long step, double loss, double? gradientNorm, double learningRate, string? lastGoodCheckpoint, string? resumeHint)
+    private static string Describe(int epoch, long step, double loss, double? gradientNorm, double learningRate, string? lastGoodCheckpoint, string? resumeHint, bool afterUpdate)
     {
         var c = CultureInfo.InvariantCulture;
-        string what = !double.IsFinite(loss) ? $"the loss is {loss.ToString(c)}"
+        string what = afterUpdate ? $"the weights it made compute a loss of {loss.ToString(c)}"
+            : !double.IsFinite(loss) ? $"the loss is {loss.ToString(c)}"
             : gradientNorm is { } g && !double.IsFinite(g) ? $"the gradient norm is {g.ToString(c)} (loss {loss.ToString("G5", c)})"
             : $"the weights are no longer finite (loss {loss.ToString("G5", c)})";
         string kept = lastGoodCheckpoint is null

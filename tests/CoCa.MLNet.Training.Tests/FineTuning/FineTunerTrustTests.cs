@@ -47,6 +47,27 @@ public sealed class FineTunerTrustTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(before, FolderDigest(outDir));
     }
 
+    [CaptionFixtureFact]
+    public void AnUpdateThatLeavesFiniteWeightsButANonFiniteLoss_IsDivergence_NotASavedModel()
+    {
+        // The audit's case: the caption fixture, its six pairs in one batch, lr 1e6. The one step's loss and gradients are
+        // finite and so are the weights it makes, but they compute NaN: that run once "succeeded" and saved them.
+        var csv = Path.Combine(_dir, "pairs.csv");
+        var captions = File.ReadAllLines(CaptionFixture.File("captions.txt"));
+        var images = CaptionFixture.ImagePaths();
+        File.WriteAllLines(csv, ["image,caption", .. images.Select((image, i) => $"{image},\"{captions[i]}\"")]);
+        var options = TinyPairs.Options(CaptionFixture.Folder, Path.Combine(_dir, "out"), epochs: 1, learningRate: 1e6, warmupFraction: 0, batchSize: images.Length);
+
+        var e = Assert.Throws<TrainingDivergedException>(() => CoCaFineTuner.Train(options, ImageCaptionPairs.Read(csv)));
+        output.WriteLine(e.Message);
+        Assert.Equal(1, e.Epoch);
+        Assert.Equal(1, e.Step);
+        Assert.False(double.IsFinite(e.Loss));
+        Assert.Contains("the weights it made compute a loss of NaN", e.Message);
+        Assert.Contains("nothing was saved", e.Message);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_dir, "out"), "*", SearchOption.AllDirectories));
+    }
+
     [FixtureFact]
     public void FromScratch_UsesOpenClipsTrainingDefaults_FromWeights_TheFineTuningOnes_AndSaysWhich()
     {

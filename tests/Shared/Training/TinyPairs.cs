@@ -39,13 +39,13 @@ internal static class TinyPairs
     /// <param name="learningRate">Null: the trainer's defaults for the start (as <paramref name="warmupFraction"/>).</param>
     public static CoCaFineTuneOptions Options(string checkpoint, string output, bool resume = false, Action<CoCaFineTuneProgress>? progress = null,
         CancellationToken cancellation = default, bool freezeVision = false, int epochs = 2, double? learningRate = 1e-3, double? warmupFraction = 0.2,
-        Action<string>? log = null, bool captionMetrics = false) => new()
+        Action<string>? log = null, bool captionMetrics = false, int batchSize = 4) => new()
     {
         Checkpoint = checkpoint,
         VocabularyPath = Fixtures.ClipBpe,
         OutputDirectory = output,
         Epochs = epochs,
-        BatchSize = 4,
+        BatchSize = batchSize,
         LearningRate = learningRate,
         WarmupFraction = warmupFraction,
         Log = log is null ? null : new InlineProgress<string>(log),
