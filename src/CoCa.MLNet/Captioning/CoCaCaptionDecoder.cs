@@ -145,7 +145,8 @@ internal sealed class CoCaCaptionDecoder : IDisposable
             binding.SynchronizeBoundOutputs();
             outputs = binding.GetOutputValues();
         }
-        return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs);
+        var logits = FiniteOutputs.Require(outputs[0].GetTensorDataAsSpan<float>().ToArray(), $"the CoCa caption decoder of '{Config.Name}'", "next-token logits", Config.Multimodal.VocabSize);
+        return (logits, outputs);
     }
 
     /// <summary>Number of cache tensors (key and value per self-attention layer).</summary>

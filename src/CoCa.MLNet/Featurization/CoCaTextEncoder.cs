@@ -70,7 +70,7 @@ internal sealed class CoCaTextEncoder : IDisposable
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ids.AsMemory(0, (int)needed), [count, ContextLength]);
         using var runOptions = new RunOptions();
         using var outputs = _session.Run(runOptions, [InputIdsInput], [input], [EmbeddingOutput]);
-        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        return FiniteOutputs.Require(outputs[0].GetTensorDataAsSpan<float>().ToArray(), $"the CoCa text model '{Config.Name}'", "text embedding", Config.EmbedDim);
     }
 
     public void Dispose() => _session.Dispose();

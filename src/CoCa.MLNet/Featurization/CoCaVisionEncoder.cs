@@ -29,7 +29,7 @@ internal sealed class CoCaVisionEncoder : IDisposable
         OnnxModel = onnxModel;
         options ??= new OnnxExecutionOptions();
         IntraOpThreads = options.ResolvedIntraOpNumThreads;
-        _session = OnnxSessions.Create(onnxModel, options, $"the CoCa vision model '{config.Name}'", out bool onGpu);
+        _session = OnnxSessions.Create(onnxModel, options, ModelInWords, out bool onGpu);
         _pinnedOutputs = onGpu ? OnnxSessions.CudaMemory(options.ComputeDevice.CudaIndex, pinnedHost: true) : null;
         // On a GPU the session leaves the cores to preprocessing; on the CPU it takes them and preprocessing gets the rest.
         OverlappingThreads = onGpu ? CpuBudget.AvailableCores : CpuBudget.OverlappingThreads(IntraOpThreads);
@@ -38,6 +38,8 @@ internal sealed class CoCaVisionEncoder : IDisposable
     }
 
     public CoCaModelConfig Config { get; }
+
+    private string ModelInWords => $"the CoCa vision model '{Config.Name}'";
 
     /// <summary>ONNX Runtime intra-op threads of this session.</summary>
     public int IntraOpThreads { get; }
@@ -71,8 +73,8 @@ internal sealed class CoCaVisionEncoder : IDisposable
         using var outputs = RunSession(input, names);
         float[]? t = null, e = null;
         int k = 0;
-        if (tokens) t = outputs[k++].GetTensorDataAsSpan<float>().ToArray();
-        if (embeddings) e = outputs[k].GetTensorDataAsSpan<float>().ToArray();
+        if (tokens) t = FiniteOutputs.Require(outputs[k++].GetTensorDataAsSpan<float>().ToArray(), ModelInWords, "output tokens", TokenCount * Width);
+        if (embeddings) e = FiniteOutputs.Require(outputs[k].GetTensorDataAsSpan<float>().ToArray(), ModelInWords, "image embedding", EmbedDim);
         return (t, e);
     }
 
@@ -86,7 +88,8 @@ internal sealed class CoCaVisionEncoder : IDisposable
         if (count == 0) return [];
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, count * PixelsPerImage), [count, 3, ImageSize, ImageSize]);
         using var outputs = RunSession(input, [CaptionTokensOutput]);
-        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        var captionTokens = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        return FiniteOutputs.Require(captionTokens, ModelInWords, "caption tokens", captionTokens.Length / count);
     }
 
     private IDisposableReadOnlyCollection<OrtValue> RunSession(OrtValue pixels, IReadOnlyList<string> outputNames)
