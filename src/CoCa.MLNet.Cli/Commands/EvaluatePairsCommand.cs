@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using CoCa.MLNet.Scoring;
 using CoCa.MLNet.Training.Checkpoints;
 using CoCa.MLNet.Training.FineTuning;
 
@@ -45,8 +46,11 @@ internal static class EvaluatePairsCommand
                     ["videos"] = m.Videos,
                     ["contrastive_loss"] = m.ContrastiveLoss,
                     ["caption_loss"] = m.CaptionLoss,
-                    ["image_to_text_recall"] = new JsonObject { ["1"] = m.ImageToTextRecallAt1, ["5"] = m.ImageToTextRecallAt5, ["10"] = m.ImageToTextRecallAt10 },
-                    ["text_to_image_recall"] = new JsonObject { ["1"] = m.TextToImageRecallAt1, ["5"] = m.TextToImageRecallAt5, ["10"] = m.TextToImageRecallAt10 },
+                    // A recall that is 100 % for any model (k ≥ the places the right answer can take) is null, not 1.
+                    ["image_to_text_recall"] = Recalls(m.Retrieval, imageToText: true, m.ImageToTextRecallAt1, m.ImageToTextRecallAt5, m.ImageToTextRecallAt10),
+                    ["text_to_image_recall"] = Recalls(m.Retrieval, imageToText: false, m.TextToImageRecallAt1, m.TextToImageRecallAt5, m.TextToImageRecallAt10),
+                    ["image_to_text_ranks"] = m.Retrieval.ImageToTextRanks,
+                    ["text_to_image_ranks"] = m.Retrieval.TextToImageRanks,
                 };
                 Console.WriteLine(o.ToJsonString());
             }
@@ -62,11 +66,21 @@ internal static class EvaluatePairsCommand
                 }
                 else
                     Console.WriteLine("losses               none (every pair is a video; CoCa's losses are defined on images)");
-                Console.WriteLine($"image→text recall@1  {m.ImageToTextRecallAt1:P2}   recall@5 {m.ImageToTextRecallAt5:P2}   recall@10 {m.ImageToTextRecallAt10:P2}");
-                Console.WriteLine($"text→image recall@1  {m.TextToImageRecallAt1:P2}   recall@5 {m.TextToImageRecallAt5:P2}   recall@10 {m.TextToImageRecallAt10:P2}");
+                var r = m.Retrieval;
+                Console.WriteLine($"image→text recall@1  {r.Format(m.ImageToTextRecallAt1, 1, true, 2)}   recall@5 {r.Format(m.ImageToTextRecallAt5, 5, true, 2)}   recall@10 {r.Format(m.ImageToTextRecallAt10, 10, true, 2)}");
+                Console.WriteLine($"text→image recall@1  {r.Format(m.TextToImageRecallAt1, 1, false, 2)}   recall@5 {r.Format(m.TextToImageRecallAt5, 5, false, 2)}   recall@10 {r.Format(m.TextToImageRecallAt10, 10, false, 2)}");
+                if (!r.IsMeasured(10, true) || !r.IsMeasured(10, false))
+                    Console.WriteLine($"                     n/a: the right answer is always among the top k of so few candidates, so any model scores 100 %; evaluate on more pairs");
             }
             return 0;
         });
         return command;
     }
+
+    private static JsonObject Recalls(RetrievalRecall retrieval, bool imageToText, double at1, double at5, double at10) => new()
+    {
+        ["1"] = retrieval.IsMeasured(1, imageToText) ? (double?)at1 : null,
+        ["5"] = retrieval.IsMeasured(5, imageToText) ? (double?)at5 : null,
+        ["10"] = retrieval.IsMeasured(10, imageToText) ? (double?)at10 : null,
+    };
 }

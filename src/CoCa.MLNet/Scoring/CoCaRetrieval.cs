@@ -152,7 +152,10 @@ public static class CoCaRetrieval
         static double Share(int[] ranks, int k) => (double)ranks.Count(r => r < k) / ranks.Length;
         return new RetrievalRecall(images.Length, captions.Length,
             Share(imageRanks, 1), Share(imageRanks, 5), Share(imageRanks, 10),
-            Share(captionRanks, 1), Share(captionRanks, 5), Share(captionRanks, 10));
+            Share(captionRanks, 1), Share(captionRanks, 5), Share(captionRanks, 10))
+        {
+            ImageToTextRanks = captions.Length - captionsOf.Min(c => c.Count) + 1,
+        };
     }
 
     private static float[][] Rows(float[] flat, int dim)

@@ -113,20 +113,24 @@ public sealed class EvaluatePairsCliTests : IDisposable
         Assert.Equal(m.CaptionLoss, root.GetProperty("caption_loss").GetDouble());
         foreach (var (key, expected) in new[]
         {
-            ("image_to_text_recall", new[] { m.ImageToTextRecallAt1, m.ImageToTextRecallAt5, m.ImageToTextRecallAt10 }),
-            ("text_to_image_recall", new[] { m.TextToImageRecallAt1, m.TextToImageRecallAt5, m.TextToImageRecallAt10 }),
+            ("image_to_text_recall", new double?[] { m.ImageToTextRecallAt1, m.ImageToTextRecallAt5, m.ImageToTextRecallAt10 }),
+            // 3 images: a caption's own image is always among its top 5 and 10, for any model: null, not 1.
+            ("text_to_image_recall", new double?[] { m.TextToImageRecallAt1, null, null }),
         })
         {
             var recall = root.GetProperty(key);
             Assert.Equal(["1", "5", "10"], recall.EnumerateObject().Select(p => p.Name));
-            Assert.Equal(expected, new[] { "1", "5", "10" }.Select(k => recall.GetProperty(k).GetDouble()));
+            Assert.Equal(expected, new[] { "1", "5", "10" }.Select(k => recall.GetProperty(k) is { ValueKind: JsonValueKind.Null } ? (double?)null : recall.GetProperty(k).GetDouble()));
         }
-        // 3 images: a caption's own image is always among its top 5.
         Assert.Equal(1.0, m.TextToImageRecallAt5);
+        Assert.Equal(11, root.GetProperty("image_to_text_ranks").GetInt32());   // 11 captions, the video has one
+        Assert.Equal(3, root.GetProperty("text_to_image_ranks").GetInt32());
 
         var text = CliProcess.Run("evaluate-pairs", "--checkpoint", checkpoint, "--data", csv, "--vocab", Fixtures.ClipBpe, "--frames", "2");
         Assert.True(text.ExitCode == 0, text.StdErr);
         Assert.Contains("images               3 (1 videos, 2 frames each)", text.StdOut);
         Assert.Contains("recall@10", text.StdOut);
+        Assert.Matches(@"text→image recall@1  \d+\.\d\d %   recall@5 n/a \(3 candidates\)   recall@10 n/a \(3 candidates\)", text.StdOut);
+        Assert.Contains("any model scores 100 %", text.StdOut);
     }
 }

@@ -66,6 +66,11 @@ public class RetrievalTests
         Assert.Equal(0.0, r.ImageToTextAt1, 12);
         Assert.Equal(2.0 / 3, r.ImageToTextAt5, 12);
         Assert.Equal(2.0 / 3, r.ImageToTextAt10, 12);
+        // Three images: a caption's own image is always in its top 5, whatever the model; an image's own captions can
+        // rank from 1st to 11th (10 wrong captions), so image→text R@10 still measures something.
+        Assert.Equal((11, 3), (r.ImageToTextRanks, r.TextToImageRanks));
+        Assert.Equal([true, true, true, true, false, false], new[] { r.IsMeasured(1, true), r.IsMeasured(5, true), r.IsMeasured(10, true), r.IsMeasured(1, false), r.IsMeasured(5, false), r.IsMeasured(10, false) });
+        Assert.Equal("image→text R@1 0.0 % R@5 66.7 % R@10 66.7 %, text→image R@1 40.0 % R@5 n/a (3 candidates) R@10 n/a (3 candidates)", r.ToString());
 
         // Rows in any order: the same recall (an image is its index, not its position among the rows).
         var order = new[] { 14, 3, 7, 0, 9, 12, 1, 5, 10, 2, 6, 13, 4, 8, 11 };
