@@ -81,7 +81,7 @@ internal static class CoCaModelPackage
             var root = new CoCaPackageReader(env, zip, "", path);
             if (!root.Contains("manifest.json"))
                 throw new InvalidDataException($"'{path}' is not a CoCa.MLNet model package (no manifest.json). A plain ML.NET model loads with mlContext.Model.Load.");
-            var manifest = root.ReadJson<Manifest>("manifest.json");
+            var manifest = NamingThePackage(path, "manifest.json", () => root.ReadJson<Manifest>("manifest.json"));
             if (manifest.Format != FormatName || manifest.Version > FormatVersion)
                 throw new InvalidDataException($"'{path}' is a '{manifest.Format}' package of version {manifest.Version}; this CoCa.MLNet reads '{FormatName}' up to version {FormatVersion}.");
 
@@ -90,23 +90,38 @@ internal static class CoCaModelPackage
             {
                 var prefix = $"parts/{i:D3}/";
                 var entry = manifest.Parts[i];
-                if (entry.Kind == "mlnet")
+                parts.Add(NamingThePackage(path, $"part {prefix} ({entry.Type})", () =>
                 {
+                    if (entry.Kind != "mlnet") return LoadOurs(entry, new CoCaPackageReader(env, zip, prefix, path));
                     using var ms = new MemoryStream(new CoCaPackageReader(env, zip, prefix, path).ReadBytes("mlnet.zip"));
-                    parts.Add(models.Load(ms, out _));
-                }
-                else
-                {
-                    parts.Add(LoadOurs(entry, new CoCaPackageReader(env, zip, prefix, path)));
-                }
+                    return models.Load(ms, out _);
+                }));
             }
-            inputSchema = null;
+            DataViewSchema? schema = null;
             if (manifest.HasInputSchema)
-            {
-                using var ms = new MemoryStream(root.ReadBytes("input_schema.zip"));
-                models.Load(ms, out inputSchema);
-            }
+                NamingThePackage(path, "its input schema (input_schema.zip)", () =>
+                {
+                    using var ms = new MemoryStream(root.ReadBytes("input_schema.zip"));
+                    return models.Load(ms, out schema);
+                });
+            inputSchema = schema;
             return parts.Count == 1 ? parts[0] : new TransformerChain<ITransformer>(parts.ToArray());
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="load"/>; a damaged entry's error (a JSON parser's position, ONNX Runtime's protobuf code,
+    /// ML.NET's "Failed to open a zip archive") gets the package and the part it came from, unless it names the package already.
+    /// </summary>
+    private static T NamingThePackage<T>(string path, string part, Func<T> load)
+    {
+        try
+        {
+            return load();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException && !e.Message.Contains(path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"Model package '{path}' is damaged: {part} cannot be loaded: {e.Message.ReplaceLineEndings(" ")}", e);
         }
     }
 

@@ -103,6 +103,28 @@ public class PoolerScoringTests(ITestOutputHelper output)
             var old = new MLContext(seed: 7).Model.LoadCoCa(path, out _);
             var oldRows = fresh.Data.CreateEnumerable<ScoredRow>(old.Transform(SyntheticTokens.ToDataView(fresh, test, ImageDims)), reuseRowObject: false).ToList();
             Assert.Equal(rows.Select(r => r.PredictedClass), oldRows.Select(r => r.PredictedClass));
+
+            // A damaged entry is one line naming the package and the part, not a JSON parser's position or ML.NET's
+            // "Failed to open a zip archive" alone.
+            foreach (var (entryName, bytes) in new[] { ("parts/001/pooler.json", "{"u8.ToArray()), ("parts/002/mlnet.zip", new byte[] { 1, 2, 3 }), ("parts/001/pooler.onnx", new byte[] { 8, 1, 18 }) })
+            {
+                var damaged = Path.Combine(Path.GetTempPath(), $"coca-damaged-{Guid.NewGuid():N}.zip");
+                File.Copy(path, damaged);
+                try
+                {
+                    using (var zip = System.IO.Compression.ZipFile.Open(damaged, System.IO.Compression.ZipArchiveMode.Update))
+                    {
+                        Assert.NotNull(zip.GetEntry(entryName));
+                        zip.GetEntry(entryName)!.Delete();
+                        using var s = zip.CreateEntry(entryName).Open();
+                        s.Write(bytes);
+                    }
+                    var e = Assert.Throws<InvalidDataException>(() => new MLContext().Model.LoadCoCa(damaged, out _));
+                    Assert.StartsWith($"Model package '{damaged}' is damaged: part {entryName[..entryName.LastIndexOf('/')]}/ (", e.Message);
+                    Assert.DoesNotContain('\n', e.Message);
+                }
+                finally { File.Delete(damaged); }
+            }
         }
         finally { File.Delete(path); }
     }
