@@ -88,6 +88,7 @@ internal static class CaptionCommand
             var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), Device = parse.DeviceValue(device, gpu) };
             using var captioner = CoCaCaptioner.Open(parse.GetValue(model)!, parse.GetValue(vocab)!, execution);
             options.Validate(captioner.Decoder.VocabularySize);
+            OptionChecks.NoteCpuFallback(execution, captioner.Images.Encoder.OnGpu);
             foreach (var line in missing) Console.Error.WriteLine($"coca: {line}");
             // --out is written beside its final name and renamed when every input has been through: a failure on the
             // way leaves no half-written file there, and an older file untouched.

@@ -104,6 +104,7 @@ internal static class FeaturizeCommand
             }
 
             Console.WriteLine($"ONNX Runtime: {extractor.Encoder.IntraOpThreads} intra-op threads, {extractor.Encoder.OverlappingThreads} decoding ahead ({CpuBudget.AvailableCores} cores available)");
+            OptionChecks.NoteCpuFallback(execution, extractor.Encoder.OnGpu);
             // A shard keeps what its inputs held, each batch hashed as the pipeline takes it, before it is read: a
             // file changed later makes the next run's hash differ, so that run featurizes the shard again.
             using var contents = spec is null ? null : new FeatureShard.ContentsHasher();

@@ -307,6 +307,16 @@ internal static class OptionChecks
     public static string DeviceValue(this ParseResult parse, Option<string> device, Option<int?> legacyGpu) =>
         parse.GetValue(legacyGpu) is int gpu ? ComputeDevice.Cuda(gpu).ToString() : parse.GetValue(device)!;
 
+    /// <summary>
+    /// Says on stderr, in one line, that <c>--device cuda</c> fell back to the CPU (ONNX Runtime's CPU build, or no CUDA
+    /// here): the library does so quietly (<see cref="OnnxExecutionOptions.FallbackToCpu"/>), a command line should not.
+    /// </summary>
+    public static void NoteCpuFallback(OnnxExecutionOptions execution, bool onGpu)
+    {
+        if (execution.ComputeDevice.CudaIndex is not null && !onGpu)
+            Console.Error.WriteLine($"coca: note: --device {execution.Device}: CUDA cannot be used here (it needs coca's GPU build, -p:OnnxRuntime=Gpu, and CUDA 13); running on the CPU.");
+    }
+
     // ---- Several options together (command validators).
 
     /// <summary>Whether the user typed <paramref name="option"/> (not its default).</summary>

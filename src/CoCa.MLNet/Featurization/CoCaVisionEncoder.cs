@@ -30,6 +30,7 @@ internal sealed class CoCaVisionEncoder : IDisposable
         options ??= new OnnxExecutionOptions();
         IntraOpThreads = options.ResolvedIntraOpNumThreads;
         _session = OnnxSessions.Create(onnxModel, options, ModelInWords, out bool onGpu);
+        OnGpu = onGpu;
         _pinnedOutputs = onGpu ? OnnxSessions.CudaMemory(options.ComputeDevice.CudaIndex, pinnedHost: true) : null;
         // On a GPU the session leaves the cores to preprocessing; on the CPU it takes them and preprocessing gets the rest.
         OverlappingThreads = onGpu ? CpuBudget.AvailableCores : CpuBudget.OverlappingThreads(IntraOpThreads);
@@ -40,6 +41,9 @@ internal sealed class CoCaVisionEncoder : IDisposable
     public CoCaModelConfig Config { get; }
 
     private string ModelInWords => $"the CoCa vision model '{Config.Name}'";
+
+    /// <summary>Whether the session runs on CUDA: false on the CPU, also when CUDA was asked for and fell back.</summary>
+    public bool OnGpu { get; }
 
     /// <summary>ONNX Runtime intra-op threads of this session.</summary>
     public int IntraOpThreads { get; }

@@ -31,6 +31,17 @@ public class ConvertAndFeaturizeCliTests
             run = CliProcess.Run("featurize", "--model", model, "--images", Fixtures.Tiny("images"), "--output", "embedding", "--out", embedding);
             Assert.True(run.ExitCode == 0, run.StdErr);
             Fixtures.AssertRowsClose(Npy.ReadFloat32(embedding).Data, Npy.ReadFloat32(Fixtures.Tiny("ref_image_embedding.npy")).Data, 6, 1e-4, "coca featurize embedding");
+
+            // --device cuda where CUDA cannot run (the CPU build of ONNX Runtime): the same numbers from the CPU, and a
+            // line that says so rather than a quiet fallback.
+            if (!CoCa.MLNet.Runtime.OnnxSessions.CudaAvailable)
+            {
+                run = CliProcess.Run("featurize", "--model", model, "--images", Fixtures.Tiny("images"), "--output", "embedding", "--out", embedding, "--device", "cuda");
+                Assert.True(run.ExitCode == 0, run.StdErr);
+                Assert.Equal(["coca: note: --device cuda:0: CUDA cannot be used here (it needs coca's GPU build, -p:OnnxRuntime=Gpu, and CUDA 13); running on the CPU."],
+                    run.StdErr.Split('\n').Where(l => l.StartsWith("coca:", StringComparison.Ordinal)));
+                Fixtures.AssertRowsClose(Npy.ReadFloat32(embedding).Data, Npy.ReadFloat32(Fixtures.Tiny("ref_image_embedding.npy")).Data, 6, 1e-4, "coca featurize --device cuda");
+            }
         }
         finally { dir.Delete(true); }
     }
