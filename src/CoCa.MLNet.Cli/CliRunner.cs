@@ -40,6 +40,19 @@ internal static class CliRunner
             if (Environment.GetEnvironmentVariable("COCA_DEBUG") == "1") Console.Error.WriteLine(e);
             return 1;
         }
+        finally
+        {
+            NoteClippedGreyImages();
+        }
+    }
+
+    /// <summary>One line when 16-bit greyscale PNGs went in: open_clip's preprocessing (and ours) turns them near-white.</summary>
+    private static void NoteClippedGreyImages()
+    {
+        var (count, first) = Preprocessing.ClippedGreyImages.Seen;
+        if (count == 0) return;
+        Console.Error.WriteLine($"coca: note: {(count == 1 ? $"'{first}' is a 16-bit greyscale PNG" : $"{count} images ('{first}', ...) are 16-bit greyscale PNGs")}: " +
+            "open_clip's preprocessing (PIL) clips their values above 255 to white, and so does CoCa.MLNet (equal numbers), so the model saw near-white pictures; convert them to 8 bits to keep their contrast.");
     }
 
     /// <summary>

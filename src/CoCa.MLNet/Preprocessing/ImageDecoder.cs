@@ -151,7 +151,10 @@ internal static class ImageDecoder
         }
 
         if (format == SKEncodedImageFormat.Png && PngGrey16.Applies(encoded) && PngGrey16.ReadSamples(encoded, width, height) is { } grey)
+        {
+            if (grey.AsSpan().IndexOfAnyInRange(256, int.MaxValue) >= 0) ClippedGreyImages.Record(name);
             return DecodedImage.FromIntegerGrey(width, height, grey);
+        }
         var mode = PilModeInspector.Classify(format, encoded, codec.Info.AlphaType);
         if (format == SKEncodedImageFormat.Gif)
             PilModeInspector.RestoreGifTransparentColours(encoded, rgba);

@@ -147,4 +147,26 @@ public class ConvertAndFeaturizeCliTests
         }
         finally { dir.Delete(true); }
     }
+
+    [FixtureFact]
+    public void A16BitGreyscalePng_IsFeaturizedAsOpenClipDoes_WithOneLineSayingItCameOutNearWhite()
+    {
+        // open_clip (PIL) clips such a picture's values above 255 to white; the numbers stay open_clip's, and the
+        // user hears of it once, at the end, instead of never.
+        var grey16 = Path.Combine(Fixtures.RepoRoot, "tests", "CoCa.MLNet.Tests", "Preprocessing", "Data", "grey16.png");
+        var dir = Directory.CreateTempSubdirectory("coca-cli-grey16-");
+        try
+        {
+            var images = Directory.GetFiles(Fixtures.Tiny("images")).Order(StringComparer.Ordinal).Take(2).Append(grey16).ToArray();
+            var run = CliProcess.Run(["featurize", "--model", TinyModel.Directory, "--images", .. images, "--out", Path.Combine(dir.FullName, "e.npy"), "--output", "embedding"]);
+            Assert.True(run.ExitCode == 0, run.StdErr);
+            var note = Assert.Single(run.StdErr.Split('\n').Where(l => l.StartsWith("coca:", StringComparison.Ordinal)));
+            Assert.StartsWith($"coca: note: '{grey16}' is a 16-bit greyscale PNG: open_clip's preprocessing (PIL) clips its values", note.Replace("their values", "its values"));
+
+            var plain = CliProcess.Run(["featurize", "--model", TinyModel.Directory, "--images", .. images[..2], "--out", Path.Combine(dir.FullName, "p.npy"), "--output", "embedding"]);
+            Assert.True(plain.ExitCode == 0, plain.StdErr);
+            Assert.DoesNotContain("coca:", plain.StdErr);
+        }
+        finally { dir.Delete(true); }
+    }
 }
