@@ -37,7 +37,7 @@ internal static class FeaturizeCommand
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core available to the process)" }.AtLeast(0);
         var device = OptionChecks.Device("CUDA needs the GPU build, -p:OnnxRuntime=Gpu; falls back to the CPU");
         var gpu = OptionChecks.LegacyGpu();
-        var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
+        var skipUnreadable = InputPaths.SkipUnreadableOption();
         var command = new Command("featurize", "Extract CoCa features of images or videos into a .npy or Parquet file (or one shard of them)")
         {
             model, images, data, video, frames, output, format, shard, outFile, batch, threads, device, gpu, skipUnreadable,

@@ -46,7 +46,7 @@ internal static class TrainCommand
             .OutputFolder("the folder of the feature cache");
         var cacheLimit = new Option<string?>("--cache-limit") { Description = "Most the --cache folder may hold, like 20G or 500M: the least recently used cache files go first (default: no limit)" }
             .Format(text => ByteSize.TryParse(text, out _) ? null : $"--cache-limit must be a size like 20G, 500M or 1.5T (got '{text}').", "20G", "-1G", "lots", "5X");
-        var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
+        var skipUnreadable = InputPaths.SkipUnreadableOption();
         var command = new Command("train", "Train a classifier on a folder-per-class dataset: a new attentional pooler over frozen CoCa tokens (--model), or fine-tuned with the encoder (--checkpoint)")
         {
             model, checkpoint, trainableBlocks, encoderLr, augment, data, features, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache, cacheLimit, skipUnreadable,
