@@ -87,7 +87,10 @@ internal static class CaptionCommand
             if (output is not null) OptionChecks.CheckOutputFile(output, outFile.Name, "captions.jsonl");
             var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), Device = parse.DeviceValue(device, gpu) };
             using var captioner = CoCaCaptioner.Open(parse.GetValue(model)!, parse.GetValue(vocab)!, execution);
-            options.Validate(captioner.Decoder.VocabularySize);
+            int vocabulary = captioner.Decoder.VocabularySize;
+            if (options.Decoding == CaptionDecoding.BeamSearch && options.Beams > vocabulary)
+                throw new OptionValueException($"--beams {options.Beams} is more than the {vocabulary} tokens of the vocabulary of model '{parse.GetValue(model)}' (give at most {vocabulary}).");
+            options.Validate(vocabulary);
             foreach (var line in missing) Console.Error.WriteLine($"coca: {line}");
             // --out is written beside its final name and renamed when every input has been through: a failure on the
             // way leaves no half-written file there, and an older file untouched.

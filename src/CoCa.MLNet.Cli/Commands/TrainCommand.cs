@@ -1,4 +1,7 @@
 using CoCa.MLNet.Featurization;
+using CoCa.MLNet.Checkpoints;
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Conversion;
 using CoCa.MLNet.IO;
 using System.CommandLine;
 using CoCa.MLNet.Cli.Pooling;
@@ -71,6 +74,7 @@ internal static class TrainCommand
             OptionChecks.CheckOutputFile(parse.GetValue(outFile)!, outFile.Name, "classifier.zip");
             if (parse.GetValue(checkpoint) is { } checkpointDir)
                 CoCa.MLNet.Training.Checkpoints.CoCaCheckpointFolder.RequireCheckpointFolder(checkpointDir);
+            CheckAgainstTheEncoder(parse.GetValue(model), parse.GetValue(checkpoint), parse.GetValue(heads), blocks);
             var examples = parse.GetValue(data) is { } folder ? LabeledFolder.Read(folder, isVideo, parse.GetValue(skipUnreadable)) : null;
             // The options both classifiers take (frozen pooler and fine-tuned) the same way.
             void Shared(PoolerClassifierOptions o)
@@ -140,6 +144,26 @@ internal static class TrainCommand
             if (e.Kind == ChannelMessageKind.Info && (e.Source.StartsWith("AttentionalPooler", StringComparison.Ordinal) || e.Source.StartsWith("FineTunedCoCa", StringComparison.Ordinal)))
                 writer.WriteLine(indent + e.RawMessage);
         };
+    }
+
+    /// <summary>
+    /// --heads and --trainable-blocks against the encoder's shape, read from its description (not its weights) before
+    /// the data is: what the trainers would refuse later in their own terms.
+    /// </summary>
+    private static void CheckAgainstTheEncoder(string? model, string? checkpoint, int? heads, int? trainableBlocks)
+    {
+        if (heads is null && trainableBlocks is null) return;
+        var (vision, encoder) = checkpoint is not null
+            ? (CoCaConfigs.FromOpenClipConfigFile(Path.Combine(checkpoint, CheckpointLoader.HubConfigFile)).Vision, $"checkpoint '{checkpoint}'")
+            : (ConvertedModel.Open(model!).Config.Vision, $"model '{model}'");
+        int width = vision.Width;
+        if (heads is int h && width % h != 0)
+        {
+            var divisors = Enumerable.Range(1, width).Where(d => width % d == 0).ToList();
+            throw new OptionValueException($"--heads {h} must divide the token width {width} of {encoder} (try {string.Join(", ", divisors.Take(6))}{(divisors.Count > 6 ? ", ..." : "")}).");
+        }
+        if (trainableBlocks > vision.Layers)
+            throw new OptionValueException($"--trainable-blocks {trainableBlocks} is more than the {vision.Layers} blocks of the vision tower of {encoder} (give 0 to {vision.Layers}, or all).");
     }
 
     /// <summary>"all" (or not given: null) or a block count of at least 0.</summary>
