@@ -94,7 +94,7 @@ internal static class TrainCommand
                 var fineTuneMl = new MLContext(parse.GetValue(seed));
                 PrintTrainerLog(fineTuneMl, Console.Out);
                 var classList = ClassFolders.Classes(examples!);
-                Console.WriteLine($"Fine-tuning {fineTuneFrom} on {examples!.Count} {(isVideo ? "videos" : "images")} of {classList.Length} classes ({string.Join(", ", classList)})");
+                Console.WriteLine($"Fine-tuning {fineTuneFrom} on {examples!.Count} {ExampleNoun(examples.Count, isVideo)} of {CountedClasses(classList)}");
                 var fineTuneOptions = new FineTunedCoCaOptions
                 {
                     Checkpoint = fineTuneFrom,
@@ -120,12 +120,12 @@ internal static class TrainCommand
                 var shards = parse.GetValue(features)!;
                 trained = PoolerPipeline.TrainFromShards(ml, parse.GetValue(model)!, shards, isVideo, parse.GetValue(frames), options, out int rows, out var shardClasses,
                     warning => Console.Error.WriteLine($"coca: warning: {warning}"));
-                Console.WriteLine($"Trained on {rows} precomputed {(isVideo ? "videos" : "images")} of {shardClasses.Length} classes ({string.Join(", ", shardClasses)}) from {shards}");
+                Console.WriteLine($"Trained on {rows} precomputed {ExampleNoun(rows, isVideo)} of {CountedClasses(shardClasses)} from {shards}");
             }
             else
             {
                 var classes = ClassFolders.Classes(examples);
-                Console.WriteLine($"Training on {examples.Count} {(isVideo ? "videos" : "images")} of {classes.Length} classes ({string.Join(", ", classes)})");
+                Console.WriteLine($"Training on {examples.Count} {ExampleNoun(examples.Count, isVideo)} of {CountedClasses(classes)}");
                 trained = PoolerPipeline.Train(ml, parse.GetValue(model)!, examples, isVideo, parse.GetValue(frames), options);
             }
             var path = parse.GetValue(outFile)!;
@@ -145,6 +145,12 @@ internal static class TrainCommand
                 writer.WriteLine(indent + e.RawMessage);
         };
     }
+
+    /// <summary>"image", "videos": the noun for <paramref name="count"/> examples.</summary>
+    private static string ExampleNoun(int count, bool video) => (video ? "video" : "image") + (count == 1 ? "" : "s");
+
+    /// <summary>"1 class (circle)", "2 classes (circle, square)".</summary>
+    private static string CountedClasses(string[] classes) => $"{classes.Length} class{(classes.Length == 1 ? "" : "es")} ({string.Join(", ", classes)})";
 
     /// <summary>
     /// --heads and --trainable-blocks against the encoder's shape, read from its description (not its weights) before

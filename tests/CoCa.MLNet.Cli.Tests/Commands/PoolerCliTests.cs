@@ -182,7 +182,9 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
         Directory.CreateDirectory(Path.Combine(oneClass, "circle"));
         foreach (var (path, _) in fx.Images.Where(i => i.Label == "circle"))
             File.Copy(path, Path.Combine(oneClass, "circle", Path.GetFileName(path)), overwrite: true);
-        AssertOneLineError(CliProcess.Run("train", "--model", fx.ModelDir, "--data", oneClass, "--out", model), "at least two classes");
+        var oneClassRun = CliProcess.Run("train", "--model", fx.ModelDir, "--data", oneClass, "--out", model);
+        AssertOneLineError(oneClassRun, "at least two classes");
+        Assert.Contains("Training on 6 images of 1 class (circle)", oneClassRun.StdOut);   // not "1 classes"
 
         AssertOneLineError(CliProcess.Run("predict", "--model", Path.Combine(fx.Root, "no-such-model.zip"), fx.Images[0].Path), "does not exist", exitCode: 2);
     }
