@@ -34,6 +34,11 @@ internal static class CliRunner
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
+        catch (OptionValueException e)
+        {
+            Console.Error.WriteLine($"coca: {e.Message}");
+            return 2;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Console.Error.WriteLine($"coca: {Describe(e)}");
@@ -98,5 +103,19 @@ internal static class CliRunner
     /// The innermost meaningful message (type initializer, aggregate and ML.NET's splitter/consolidator wrappers say
     /// nothing to a user).
     /// </summary>
-    internal static string Describe(Exception e) => CoCa.MLNet.Transforms.InputErrors.Unwrap(e).Message.ReplaceLineEndings(" ");
+    internal static string Describe(Exception e) => WithoutArgumentSuffixes(CoCa.MLNet.Transforms.InputErrors.Unwrap(e)).ReplaceLineEndings(" ");
+
+    /// <summary>
+    /// The message without what .NET appends to an <see cref="ArgumentException"/>'s (" (Parameter 'Options')", "Actual
+    /// value was 3."): the parameter is a library name the user never typed, and the message already says the value.
+    /// </summary>
+    private static string WithoutArgumentSuffixes(Exception e)
+    {
+        var message = e.Message;
+        if (e is not ArgumentException argument) return message;
+        if (argument is ArgumentOutOfRangeException { ActualValue: not null } && message.LastIndexOf(Environment.NewLine, StringComparison.Ordinal) is int end and >= 0)
+            message = message[..end];
+        var parameter = $" (Parameter '{argument.ParamName}')";
+        return argument.ParamName is not null && message.EndsWith(parameter, StringComparison.Ordinal) ? message[..^parameter.Length] : message;
+    }
 }

@@ -49,7 +49,7 @@ internal static class CaptionCommand
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: all cores)" }.AtLeast(0);
         var device = OptionChecks.Device("CUDA needs the GPU build, -p:OnnxRuntime=Gpu; falls back to the CPU");
         var gpu = OptionChecks.LegacyGpu();
-        var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
+        var skipUnreadable = InputPaths.SkipUnreadableOption();
         var command = new Command("caption", "Write captions of images with CoCa's decoder (open_clip's generate())")
             { images, model, vocab, decoding, beams, maxTokens, minTokens, topK, topP, temperature, seed, penalty, outFile, batch, threads, device, gpu, skipUnreadable };
         // The options that only some decodings read: given with another decoding, they are ignored with a note.
@@ -87,7 +87,10 @@ internal static class CaptionCommand
             if (output is not null) OptionChecks.CheckOutputFile(output, outFile.Name, "captions.jsonl");
             var execution = new OnnxExecutionOptions { IntraOpNumThreads = parse.GetValue(threads), Device = parse.DeviceValue(device, gpu) };
             using var captioner = CoCaCaptioner.Open(parse.GetValue(model)!, parse.GetValue(vocab)!, execution);
-            options.Validate(captioner.Decoder.VocabularySize);
+            int vocabulary = captioner.Decoder.VocabularySize;
+            if (options.Decoding == CaptionDecoding.BeamSearch && options.Beams > vocabulary)
+                throw new OptionValueException($"--beams {options.Beams} is more than the {vocabulary} tokens of the vocabulary of model '{parse.GetValue(model)}' (give at most {vocabulary}).");
+            options.Validate(vocabulary);
             OptionChecks.NoteCpuFallback(execution, captioner.Images.Encoder.OnGpu);
             foreach (var line in missing) Console.Error.WriteLine($"coca: {line}");
             // --out is written beside its final name and renamed when every input has been through: a failure on the

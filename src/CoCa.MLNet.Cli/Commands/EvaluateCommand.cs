@@ -14,7 +14,7 @@ internal static class EvaluateCommand
             .Existing(ExpectedInput.TrainedModel);
         var data = new Option<string>("--data", "-d") { Description = "Dataset folder: one sub-folder per class (class names as in training)", Required = true }
             .Existing(ExpectedInput.ClassFolders);
-        var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
+        var skipUnreadable = InputPaths.SkipUnreadableOption();
         var command = new Command("evaluate", "Evaluate a trained model on a folder-per-class dataset") { model, data, skipUnreadable };
         command.SetAction(parse =>
         {

@@ -37,7 +37,7 @@ internal static class FeaturizeCommand
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core available to the process)" }.AtLeast(0);
         var device = OptionChecks.Device("CUDA needs the GPU build, -p:OnnxRuntime=Gpu; falls back to the CPU");
         var gpu = OptionChecks.LegacyGpu();
-        var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
+        var skipUnreadable = InputPaths.SkipUnreadableOption();
         var command = new Command("featurize", "Extract CoCa features of images or videos into a .npy or Parquet file (or one shard of them)")
         {
             model, images, data, video, frames, output, format, shard, outFile, batch, threads, device, gpu, skipUnreadable,
@@ -88,7 +88,8 @@ internal static class FeaturizeCommand
             {
                 Console.WriteLine(length > 0
                     ? $"Shard {spec}: inputs {first}..{first + length - 1} of {total}"
-                    : $"Shard {spec} is empty: {total} inputs make {spec.Batches(total, step)} batch{(spec.Batches(total, step) == 1 ? "" : "es")} of {step}, fewer than {spec.Count} shards, and shards are cut on batch boundaries; writing an empty shard file so that the set stays complete");
+                    : $"Shard {spec}: no inputs; writing an empty shard file so that the set stays complete");
+                if (TooFewBatches(spec, total, step, isVideo ? frameCount : null, empty: length == 0) is { } note) Console.Error.WriteLine($"coca: note: {note}");
                 inputs = inputs.GetRange(first, length);
                 labels = labels?.GetRange(first, length);
                 var folder = path;
@@ -182,6 +183,23 @@ internal static class FeaturizeCommand
         }
         images ??= [];
         return (video ? InputPaths.ExpandVideos(images, missing) : InputPaths.Expand(images, InputPaths.ImageExtensions, "image", skipUnreadable, missing), null);
+    }
+
+    /// <summary>
+    /// Null when the inputs make a batch for every shard; else why some shards are empty (shards are cut on batch
+    /// boundaries) and the --batch-size that fills them all (<paramref name="framesPerVideo"/>: null for images).
+    /// </summary>
+    private static string? TooFewBatches(ShardSpec spec, int total, int inputsPerBatch, int? framesPerVideo, bool empty)
+    {
+        long batches = spec.Batches(total, inputsPerBatch);
+        if (batches >= spec.Count) return null;
+        var what = empty ? $"shard {spec} is empty" : $"some of the {spec.Count} shards are empty";
+        var inputs = framesPerVideo is null ? "inputs" : "videos";
+        var fix = spec.LargestBatchFillingEveryShard(total) is int largest and > 0
+            // A video batch holds --batch-size / frames videos (at least one).
+            ? $"a --batch-size of {(largest + 1) * (framesPerVideo ?? 1) - 1} or less gives every shard {inputs}"
+            : $"{total} {inputs} fill at most {total} shards (--shard I/{total})";
+        return $"{what}: {total} {inputs} make {batches} batch{(batches == 1 ? "" : "es")} of {inputsPerBatch}, fewer than {spec.Count} shards; {fix}.";
     }
 
     /// <summary>

@@ -30,14 +30,14 @@ internal static class OptionChecks
 
     public static Option<int?> AtLeast(this Option<int?> option, int min)
     {
-        option.CustomParser = r => TryParseWhole(r, option.Name, out int v) ? v : null;
+        option.CustomParser = r => TryParseWhole(r, option.Name, min, int.MaxValue, out int v) ? v : null;
         return option.CheckWhole(min, int.MaxValue, null);
     }
 
     /// <summary><paramref name="min"/> to <paramref name="max"/>; <paramref name="why"/>, when given, ends the message.</summary>
     public static Option<int> Between(this Option<int> option, int min, int max, string? why = null)
     {
-        option.CustomParser = r => TryParseWhole(r, option.Name, out int v) ? v : 0;
+        option.CustomParser = r => TryParseWhole(r, option.Name, min, max, out int v) ? v : 0;
         return option.CheckWhole(min, max, why);
     }
 
@@ -55,11 +55,14 @@ internal static class OptionChecks
         return option.Follows(new WholeNumberRule(min, max));
     }
 
-    private static bool TryParseWhole(ArgumentResult r, string name, out int value)
+    private static bool TryParseWhole(ArgumentResult r, string name, int min, int max, out int value)
     {
         var text = Text(r);
         if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value)) return true;
-        r.AddError($"{name} must be a whole number (got '{text}').");
+        // A whole number too large (or small) for an int: its range is what the user needs, not "a whole number".
+        r.AddError(System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
+            ? string.Create(CultureInfo.InvariantCulture, $"{name} must be {min} to {max} (got {text}).")
+            : $"{name} must be a whole number (got '{text}').");
         return false;
     }
 
@@ -239,7 +242,7 @@ internal static class OptionChecks
     {
         string? full;
         try { full = Path.GetDirectoryName(Path.GetFullPath(path)); }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { return $"{flag} '{path}' is not a valid path ({e.Message})."; }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { return $"{flag} '{path}' is not a valid path ({CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)})."; }
         for (; full is not null; full = Path.GetDirectoryName(full))
         {
             if (Directory.Exists(full)) return null;
@@ -265,7 +268,7 @@ internal static class OptionChecks
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UnauthorizedAccessException($"{flag} '{path}' cannot be written: folder '{folder}' does not take new files ({e.Message}).", e);
+            throw new UnauthorizedAccessException($"{flag} '{path}' cannot be written: folder '{folder}' does not take new files ({CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)}).", e);
         }
         if (File.Exists(full) && File.GetAttributes(full).HasFlag(FileAttributes.ReadOnly))
             throw new UnauthorizedAccessException($"{flag} '{path}' is a read-only file; remove it or choose another path.");

@@ -19,7 +19,7 @@ internal static class PredictCommand
             .Existing(ExpectedInput.TrainedModel);
         var inputs = new Argument<string[]>("PATH") { Description = "Images (or, for a video model, videos / frame folders), or folders of them", Arity = ArgumentArity.OneOrMore }
             .BatchInputs("images (or, for a video model, videos / frame folders), or folders of them");
-        var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
+        var skipUnreadable = InputPaths.SkipUnreadableOption();
         var command = new Command("predict", "Classify images or videos with a trained model") { model, inputs, skipUnreadable };
         command.SetAction(parse =>
         {

@@ -40,6 +40,13 @@ internal sealed record ShardSpec(int Index, int Count)
         return (start, stop - start);
     }
 
+    /// <summary>
+    /// The largest batch at which <paramref name="total"/> inputs make at least <see cref="Count"/> batches, so that
+    /// no shard is empty; 0 when there are fewer inputs than shards (no batch size helps).
+    /// </summary>
+    public int LargestBatchFillingEveryShard(int total) =>
+        Count == 1 ? int.MaxValue : total < Count ? 0 : (total - 1) / (Count - 1);
+
     /// <summary>The shard's file in the output folder: names sort in shard order.</summary>
     public string FileName(string extension) => $"part-{Index:D5}-of-{Count:D5}{extension}";
 

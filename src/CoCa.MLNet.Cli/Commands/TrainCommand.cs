@@ -1,4 +1,7 @@
 using CoCa.MLNet.Featurization;
+using CoCa.MLNet.Checkpoints;
+using CoCa.MLNet.Configuration;
+using CoCa.MLNet.Conversion;
 using CoCa.MLNet.IO;
 using System.CommandLine;
 using CoCa.MLNet.Cli.Pooling;
@@ -46,7 +49,7 @@ internal static class TrainCommand
             .OutputFolder("the folder of the feature cache");
         var cacheLimit = new Option<string?>("--cache-limit") { Description = "Most the --cache folder may hold, like 20G or 500M: the least recently used cache files go first (default: no limit)" }
             .Format(text => ByteSize.TryParse(text, out _) ? null : $"--cache-limit must be a size like 20G, 500M or 1.5T (got '{text}').", "20G", "-1G", "lots", "5X");
-        var skipUnreadable = new Option<bool>("--skip-unreadable") { Description = "Skip image files in formats coca cannot read (with a warning naming them) instead of refusing the folder" };
+        var skipUnreadable = InputPaths.SkipUnreadableOption();
         var command = new Command("train", "Train a classifier on a folder-per-class dataset: a new attentional pooler over frozen CoCa tokens (--model), or fine-tuned with the encoder (--checkpoint)")
         {
             model, checkpoint, trainableBlocks, encoderLr, augment, data, features, outFile, epochs, batch, lr, queries, heads, validation, seed, device, video, frames, cache, cacheLimit, skipUnreadable,
@@ -71,6 +74,7 @@ internal static class TrainCommand
             OptionChecks.CheckOutputFile(parse.GetValue(outFile)!, outFile.Name, "classifier.zip");
             if (parse.GetValue(checkpoint) is { } checkpointDir)
                 CoCa.MLNet.Training.Checkpoints.CoCaCheckpointFolder.RequireCheckpointFolder(checkpointDir);
+            CheckAgainstTheEncoder(parse.GetValue(model), parse.GetValue(checkpoint), parse.GetValue(heads), blocks);
             var examples = parse.GetValue(data) is { } folder ? LabeledFolder.Read(folder, isVideo, parse.GetValue(skipUnreadable)) : null;
             // The options both classifiers take (frozen pooler and fine-tuned) the same way.
             void Shared(PoolerClassifierOptions o)
@@ -90,7 +94,7 @@ internal static class TrainCommand
                 var fineTuneMl = new MLContext(parse.GetValue(seed));
                 PrintTrainerLog(fineTuneMl, Console.Out);
                 var classList = ClassFolders.Classes(examples!);
-                Console.WriteLine($"Fine-tuning {fineTuneFrom} on {examples!.Count} {(isVideo ? "videos" : "images")} of {classList.Length} classes ({string.Join(", ", classList)})");
+                Console.WriteLine($"Fine-tuning {fineTuneFrom} on {examples!.Count} {ExampleNoun(examples.Count, isVideo)} of {CountedClasses(classList)}");
                 var fineTuneOptions = new FineTunedCoCaOptions
                 {
                     Checkpoint = fineTuneFrom,
@@ -116,12 +120,12 @@ internal static class TrainCommand
                 var shards = parse.GetValue(features)!;
                 trained = PoolerPipeline.TrainFromShards(ml, parse.GetValue(model)!, shards, isVideo, parse.GetValue(frames), options, out int rows, out var shardClasses,
                     warning => Console.Error.WriteLine($"coca: warning: {warning}"));
-                Console.WriteLine($"Trained on {rows} precomputed {(isVideo ? "videos" : "images")} of {shardClasses.Length} classes ({string.Join(", ", shardClasses)}) from {shards}");
+                Console.WriteLine($"Trained on {rows} precomputed {ExampleNoun(rows, isVideo)} of {CountedClasses(shardClasses)} from {shards}");
             }
             else
             {
                 var classes = ClassFolders.Classes(examples);
-                Console.WriteLine($"Training on {examples.Count} {(isVideo ? "videos" : "images")} of {classes.Length} classes ({string.Join(", ", classes)})");
+                Console.WriteLine($"Training on {examples.Count} {ExampleNoun(examples.Count, isVideo)} of {CountedClasses(classes)}");
                 trained = PoolerPipeline.Train(ml, parse.GetValue(model)!, examples, isVideo, parse.GetValue(frames), options);
             }
             var path = parse.GetValue(outFile)!;
@@ -140,6 +144,32 @@ internal static class TrainCommand
             if (e.Kind == ChannelMessageKind.Info && (e.Source.StartsWith("AttentionalPooler", StringComparison.Ordinal) || e.Source.StartsWith("FineTunedCoCa", StringComparison.Ordinal)))
                 writer.WriteLine(indent + e.RawMessage);
         };
+    }
+
+    /// <summary>"image", "videos": the noun for <paramref name="count"/> examples.</summary>
+    private static string ExampleNoun(int count, bool video) => (video ? "video" : "image") + (count == 1 ? "" : "s");
+
+    /// <summary>"1 class (circle)", "2 classes (circle, square)".</summary>
+    private static string CountedClasses(string[] classes) => $"{classes.Length} class{(classes.Length == 1 ? "" : "es")} ({string.Join(", ", classes)})";
+
+    /// <summary>
+    /// --heads and --trainable-blocks against the encoder's shape, read from its description (not its weights) before
+    /// the data is: what the trainers would refuse later in their own terms.
+    /// </summary>
+    private static void CheckAgainstTheEncoder(string? model, string? checkpoint, int? heads, int? trainableBlocks)
+    {
+        if (heads is null && trainableBlocks is null) return;
+        var (vision, encoder) = checkpoint is not null
+            ? (CoCaConfigs.FromOpenClipConfigFile(Path.Combine(checkpoint, CheckpointLoader.HubConfigFile)).Vision, $"checkpoint '{checkpoint}'")
+            : (ConvertedModel.Open(model!).Config.Vision, $"model '{model}'");
+        int width = vision.Width;
+        if (heads is int h && width % h != 0)
+        {
+            var divisors = Enumerable.Range(1, width).Where(d => width % d == 0).ToList();
+            throw new OptionValueException($"--heads {h} must divide the token width {width} of {encoder} (try {string.Join(", ", divisors.Take(6))}{(divisors.Count > 6 ? ", ..." : "")}).");
+        }
+        if (trainableBlocks > vision.Layers)
+            throw new OptionValueException($"--trainable-blocks {trainableBlocks} is more than the {vision.Layers} blocks of the vision tower of {encoder} (give 0 to {vision.Layers}, or all).");
     }
 
     /// <summary>"all" (or not given: null) or a block count of at least 0.</summary>

@@ -41,7 +41,7 @@ public sealed class FineTunedTrainCliTests : IDisposable
         var model = Path.Combine(_dir, "m.zip");
 
         AssertOneLine(CliProcess.Run("train", "--checkpoint", converted, "--data", data, "--out", model), "converted ONNX model folder", 1);
-        AssertOneLine(CliProcess.Run("train", "--checkpoint", checkpoint, "--data", data, "--out", model, "--trainable-blocks", "3"), "has 2 blocks", 1);
+        AssertOneLine(CliProcess.Run("train", "--checkpoint", checkpoint, "--data", data, "--out", model, "--trainable-blocks", "3"), "--trainable-blocks 3 is more than the 2 blocks of the vision tower", 2);
         AssertOneLine(CliProcess.Run("train", "--checkpoint", checkpoint, "--data", data, "--out", model, "--trainable-blocks", "some"), "--trainable-blocks 'some'", 2);
         AssertOneLine(CliProcess.Run("train", "--checkpoint", checkpoint, "--model", converted, "--data", data, "--out", model), "one of them", 2);
         AssertOneLine(CliProcess.Run("train", "--model", converted, "--data", data, "--out", model, "--trainable-blocks", "1"), "give --checkpoint", 2);

@@ -161,6 +161,7 @@ public sealed class FinetuneCliTests : IDisposable
         var line = Assert.Single(run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"coca: Validation pairs ('{validation}'): 1 bad image(s), so nothing was trained: image '", line);
         Assert.Contains($"broken.png' (line 4 of '{validation}') cannot be read", line);
+        Assert.False(line.EndsWith("..", StringComparison.Ordinal), line);   // the decoder's message ends this one with one period
         // Refused before the first step (it was found after the epoch's training, which it threw away), the output untouched.
         Assert.DoesNotContain("step", run.StdOut);
         Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any());
@@ -184,6 +185,9 @@ public sealed class FinetuneCliTests : IDisposable
         Assert.StartsWith($"coca: Training pairs ('{csv}'): 2 bad image(s), so nothing was trained: image '", line);
         Assert.Contains($"broken.png' (line 10 of '{csv}') cannot be read", line);
         Assert.Contains($"clip.mp4' (line 11 of '{csv}') is a video; CoCa trains on images", line);
+        // The decoder's message is a clause of this one: no ".;" after it, no ".." at the end.
+        Assert.DoesNotContain(".;", line);
+        Assert.False(line.EndsWith("..", StringComparison.Ordinal), line);
         Assert.DoesNotContain("step", run.StdOut);
         Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any());
     }

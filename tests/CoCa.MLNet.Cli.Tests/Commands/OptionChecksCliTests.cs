@@ -18,6 +18,16 @@ public sealed class OptionChecksCliTests : IDisposable
         Assert.Empty(result.StdOut.Trim());
     }
 
+    [Fact]
+    public void WholeNumbersBeyondTheOptionsRange_AreRefusedWithTheRange_NotAsNotWholeNumbers()
+    {
+        IReadOnlyList<string> Errors(params string[] option) => CliRunner.UsageErrors(CliRunner.Parse(CoCa.MLNet.Cli.Commands.CommandCatalog.Root(),
+            ["train", "--model", _dir.FullName, "--data", _dir.FullName, "--out", Path.Combine(_dir.FullName, "m.zip"), .. option]));
+        Assert.Contains("--epochs must be 1 to 2147483647 (got 100000000000).", Errors("--epochs", "100000000000"));
+        Assert.Contains("--seed must be -2147483648 to 2147483647 (got -99999999999).", Errors("--seed", "-99999999999"));
+        Assert.Contains("--epochs must be a whole number (got '1e3').", Errors("--epochs", "1e3"));
+    }
+
     [FixtureFact]
     public void Featurize_RefusesBadBatchSizeThreadsFramesAndOut_BeforeAnyWork()
     {

@@ -182,7 +182,9 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
         Directory.CreateDirectory(Path.Combine(oneClass, "circle"));
         foreach (var (path, _) in fx.Images.Where(i => i.Label == "circle"))
             File.Copy(path, Path.Combine(oneClass, "circle", Path.GetFileName(path)), overwrite: true);
-        AssertOneLineError(CliProcess.Run("train", "--model", fx.ModelDir, "--data", oneClass, "--out", model), "at least two classes");
+        var oneClassRun = CliProcess.Run("train", "--model", fx.ModelDir, "--data", oneClass, "--out", model);
+        AssertOneLineError(oneClassRun, "at least two classes");
+        Assert.Contains("Training on 6 images of 1 class (circle)", oneClassRun.StdOut);   // not "1 classes"
 
         AssertOneLineError(CliProcess.Run("predict", "--model", Path.Combine(fx.Root, "no-such-model.zip"), fx.Images[0].Path), "does not exist", exitCode: 2);
     }
@@ -420,6 +422,34 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
         AssertOneLineError(unwritable, "cannot be written", exitCode: 2);
         Assert.DoesNotContain("Training on", unwritable.StdOut);
         Assert.False(File.Exists(model));
+    }
+
+    [Fact]
+    public void VideoFileAmongImages_IsRefusedByName_OrSkippedWithAWarning_ByTrainEvaluateAndPredict()
+    {
+        var data = TwoClasses("video-among-images");
+        // Refused by its extension before any decode: the bytes need not be a real video.
+        File.WriteAllBytes(Path.Combine(data, "circle", "good.mp4"), [0, 0, 0, 24, (byte)'f', (byte)'t', (byte)'y', (byte)'p']);
+        var model = Path.Combine(fx.Root, "video-among-images.zip");
+        string[] train = ["train", "--model", fx.ModelDir, "--data", data, "--out", model, "--epochs", "1", "--batch-size", "16"];
+        var refused = CliProcess.Run(train);
+        AssertOneLineError(refused, $"'{Path.Combine(data, "circle")}' holds 1 video file(s) among images: good.mp4");
+        Assert.Contains("--video", refused.StdErr);
+        Assert.Contains("--skip-unreadable", refused.StdErr);
+        Assert.False(File.Exists(model));
+
+        var skipped = CliProcess.Run([.. train, "--skip-unreadable"]);
+        Assert.True(skipped.ExitCode == 0, skipped.StdErr);
+        Assert.Contains("warning: skipping 1 video file(s)", skipped.StdErr);
+        Assert.Contains("good.mp4", skipped.StdErr);
+        Assert.Contains("Training on 12 images of 2 classes", skipped.StdOut);
+
+        AssertOneLineError(CliProcess.Run("evaluate", "--model", fx.TrainedModel, "--data", data), "good.mp4");
+        AssertOneLineError(CliProcess.Run("predict", "--model", fx.TrainedModel, Path.Combine(data, "circle")), "good.mp4");
+        var predicted = CliProcess.Run("predict", "--model", fx.TrainedModel, Path.Combine(data, "circle"), "--skip-unreadable");
+        Assert.True(predicted.ExitCode == 0, predicted.StdErr);
+        Assert.Contains("good.mp4", predicted.StdErr);
+        Assert.Equal(6, predicted.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
     [Fact]

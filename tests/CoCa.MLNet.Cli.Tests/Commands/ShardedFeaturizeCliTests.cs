@@ -129,11 +129,16 @@ public class ShardedFeaturizeCliTests
             var outDir = Path.Combine(dir.FullName, "shards");
             var results = Enumerable.Range(0, 3).Select(i => CliProcess.Run("featurize", "--model", TinyModel.Directory, "--images", images, "--output", "embedding", "--batch-size", "4", "--shard", $"{i}/3", "--out", outDir)).ToArray();
             Assert.All(results, r => Assert.Equal(0, Check(r)));
-            Assert.Contains("Shard 0/3 is empty: 6 inputs make 2 batches of 4, fewer than 3 shards", results[0].StdOut);
+            // Every shard says on stderr, in one line, that the set is short and the --batch-size that fills it.
+            Assert.Equal("coca: note: shard 0/3 is empty: 6 inputs make 2 batches of 4, fewer than 3 shards; a --batch-size of 2 or less gives every shard inputs.",
+                Assert.Single(results[0].StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("note:")));
+            Assert.Contains("coca: note: some of the 3 shards are empty: 6 inputs make 2 batches of 4", results[2].StdErr);
+            Assert.Contains("Shard 0/3: no inputs; writing an empty shard file", results[0].StdOut);
             Assert.DoesNotContain("..-1", results[0].StdOut);
             Assert.Contains("Shard 2/3: inputs 4..5 of 6", results[2].StdOut);
             var many = CliProcess.Run("featurize", "--model", TinyModel.Directory, "--images", images, "--format", "parquet", "--shard", "0/5000", "--out", Path.Combine(dir.FullName, "many"));
-            Assert.Contains("Shard 0/5000 is empty: 6 inputs make 1 batch of 32, fewer than 5000 shards", Check(many) == 0 ? many.StdOut : "");
+            Assert.Contains("coca: note: shard 0/5000 is empty: 6 inputs make 1 batch of 32, fewer than 5000 shards; 6 inputs fill at most 6 shards (--shard I/6).",
+                Check(many) == 0 ? many.StdErr : "");
             var counts = Directory.GetFiles(outDir, "*.npy").Order(StringComparer.Ordinal).Select(f => Npy.ReadFloat32(f).Shape[0]).ToArray();
             Assert.Equal([0, 4, 2], counts);
             var all = Directory.GetFiles(outDir, "*.npy").Order(StringComparer.Ordinal).SelectMany(f => Npy.ReadFloat32(f).Data).ToArray();
