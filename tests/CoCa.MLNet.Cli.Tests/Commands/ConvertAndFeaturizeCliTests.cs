@@ -160,7 +160,7 @@ public class ConvertAndFeaturizeCliTests
             var images = Directory.GetFiles(Fixtures.Tiny("images")).Order(StringComparer.Ordinal).Take(2).Append(grey16).ToArray();
             var run = CliProcess.Run(["featurize", "--model", TinyModel.Directory, "--images", .. images, "--out", Path.Combine(dir.FullName, "e.npy"), "--output", "embedding"]);
             Assert.True(run.ExitCode == 0, run.StdErr);
-            var note = Assert.Single(run.StdErr.Split('\n').Where(l => l.StartsWith("coca:", StringComparison.Ordinal)));
+            var note = Assert.Single(run.StdErr.Split('\n'), l => l.StartsWith("coca:", StringComparison.Ordinal));
             Assert.StartsWith($"coca: note: '{grey16}' is a 16-bit greyscale PNG: open_clip's preprocessing (PIL) clips its values", note.Replace("their values", "its values"));
 
             var plain = CliProcess.Run(["featurize", "--model", TinyModel.Directory, "--images", .. images[..2], "--out", Path.Combine(dir.FullName, "p.npy"), "--output", "embedding"]);
