@@ -242,7 +242,7 @@ internal static class OptionChecks
     {
         string? full;
         try { full = Path.GetDirectoryName(Path.GetFullPath(path)); }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { return $"{flag} '{path}' is not a valid path ({CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)})."; }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { return $"{flag} '{path}' is not a valid path ({CoCa.MLNet.IO.ErrorText.AsClause(e.Message)})."; }
         for (; full is not null; full = Path.GetDirectoryName(full))
         {
             if (Directory.Exists(full)) return null;
@@ -268,7 +268,7 @@ internal static class OptionChecks
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UnauthorizedAccessException($"{flag} '{path}' cannot be written: folder '{folder}' does not take new files ({CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)}).", e);
+            throw new UnauthorizedAccessException($"{flag} '{path}' cannot be written: folder '{folder}' does not take new files ({CoCa.MLNet.IO.ErrorText.AsClause(e.Message)}).", e);
         }
         if (File.Exists(full) && File.GetAttributes(full).HasFlag(FileAttributes.ReadOnly))
             throw new UnauthorizedAccessException($"{flag} '{path}' is a read-only file; remove it or choose another path.");

@@ -82,7 +82,7 @@ internal sealed record FineTuneRunState
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
         {
-            throw new InvalidDataException($"Checkpoint state '{path}' is not valid JSON ({CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)}); the checkpoint is damaged.", e);
+            throw new InvalidDataException($"Checkpoint state '{path}' is not valid JSON ({CoCa.MLNet.IO.ErrorText.AsClause(e.Message)}); the checkpoint is damaged.", e);
         }
         try
         {
@@ -107,7 +107,7 @@ internal sealed record FineTuneRunState
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
         {
-            throw new InvalidDataException($"Checkpoint state '{path}' lacks a field or has one of the wrong type ({CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)}); the checkpoint is damaged.", e);
+            throw new InvalidDataException($"Checkpoint state '{path}' lacks a field or has one of the wrong type ({CoCa.MLNet.IO.ErrorText.AsClause(e.Message)}); the checkpoint is damaged.", e);
         }
     }
 

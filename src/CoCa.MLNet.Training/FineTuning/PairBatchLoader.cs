@@ -87,7 +87,7 @@ internal sealed class PairBatchLoader
     private static bool IsUnreadable(Exception e) => e is IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException or ArgumentException;
 
     private static string Unreadable(ImageCaptionPair pair, Exception e) =>
-        $"image '{pair.ImagePath}' ({pair.Origin}) cannot be read: {CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)}";
+        $"image '{pair.ImagePath}' ({pair.Origin}) cannot be read: {CoCa.MLNet.IO.ErrorText.AsClause(e.Message)}";
 
     private static string VideoRefused(ImageCaptionPair pair) =>
         $"'{pair.ImagePath}' ({pair.Origin}) is a video; CoCa trains on images (coca evaluate-pairs evaluates videos, as the mean of their frames' embeddings)";

@@ -31,7 +31,7 @@ internal static class SafetensorsReader
 
         JsonDocument doc;
         try { doc = JsonDocument.Parse(header); }
-        catch (JsonException e) { throw new CheckpointException($"'{source}' is not a safetensors file: its header is not JSON ({CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)}).", e); }
+        catch (JsonException e) { throw new CheckpointException($"'{source}' is not a safetensors file: its header is not JSON ({CoCa.MLNet.IO.ErrorText.AsClause(e.Message)}).", e); }
 
         var entries = new List<(string Name, CheckpointDType DType, long[] Shape, long Begin, long End)>();
         using (doc)
@@ -59,7 +59,7 @@ internal static class SafetensorsReader
                 }
                 catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
                 {
-                    throw new CheckpointException($"'{source}': header entry for tensor '{entry.Name}' is malformed ({CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)}).", e);
+                    throw new CheckpointException($"'{source}': header entry for tensor '{entry.Name}' is malformed ({CoCa.MLNet.IO.ErrorText.AsClause(e.Message)}).", e);
                 }
             }
         }

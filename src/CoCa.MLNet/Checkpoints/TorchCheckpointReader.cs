@@ -42,7 +42,7 @@ internal static class TorchCheckpointReader
         try { zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true); }
         catch (InvalidDataException e)
         {
-            throw new CheckpointException($"'{full}' starts like a zip (torch.save) file but its zip directory cannot be read; the file is truncated or corrupt ({CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)}).", e);
+            throw new CheckpointException($"'{full}' starts like a zip (torch.save) file but its zip directory cannot be read; the file is truncated or corrupt ({CoCa.MLNet.IO.ErrorText.AsClause(e.Message)}).", e);
         }
         using (zip)
         {
@@ -258,7 +258,7 @@ internal static class TorchCheckpointReader
             }
             catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
             {
-                throw new CheckpointException($"'{_path}': storage record '{entryName}' (tensor '{tensorName}') cannot be read; the file is truncated or corrupt ({CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)}).", e);
+                throw new CheckpointException($"'{_path}': storage record '{entryName}' (tensor '{tensorName}') cannot be read; the file is truncated or corrupt ({CoCa.MLNet.IO.ErrorText.AsClause(e.Message)}).", e);
             }
         }
 
@@ -274,7 +274,7 @@ internal static class TorchCheckpointReader
             }
             catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
             {
-                throw new CheckpointException($"'{_path}': record '{entry.FullName}' cannot be read; the file is truncated or corrupt ({CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)}).", e);
+                throw new CheckpointException($"'{_path}': record '{entry.FullName}' cannot be read; the file is truncated or corrupt ({CoCa.MLNet.IO.ErrorText.AsClause(e.Message)}).", e);
             }
             return buffer;
         }

@@ -32,12 +32,6 @@ internal static class InputErrors
         _ => false,
     };
 
-    /// <summary>
-    /// <paramref name="message"/> on one line without its final period, to embed in a sentence that ends with its own
-    /// (a message naming a bad input quoted in a list of them would otherwise end "…or TIFF..").
-    /// </summary>
-    public static string AsClause(string message) => message.ReplaceLineEndings(" ").TrimEnd().TrimEnd('.');
-
     /// <summary>Rethrows the meaningful exception of <paramref name="e"/> (keeping its stack trace) when it is wrapped.</summary>
     public static void RethrowUnwrapped(Exception e)
     {

@@ -111,7 +111,7 @@ internal static class FfprobeVideoProber
         }
         catch (JsonException e)
         {
-            throw new VideoDecodingException(path, $"Cannot read video '{path}': ffprobe's output is not JSON ({CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)}).", e);
+            throw new VideoDecodingException(path, $"Cannot read video '{path}': ffprobe's output is not JSON ({CoCa.MLNet.IO.ErrorText.AsClause(e.Message)}).", e);
         }
     }
 

@@ -53,7 +53,7 @@ internal static class ImageFolderVideo
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
             throw new VideoDecodingException(video.Path,
-                $"Cannot read video folder '{video.Path}': frame {index} '{file}' could not be decoded as an image ({CoCa.MLNet.Transforms.InputErrors.AsClause(e.Message)}).", e);
+                $"Cannot read video folder '{video.Path}': frame {index} '{file}' could not be decoded as an image ({CoCa.MLNet.IO.ErrorText.AsClause(e.Message)}).", e);
         }
     }
 }

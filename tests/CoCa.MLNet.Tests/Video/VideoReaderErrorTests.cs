@@ -94,20 +94,18 @@ public class VideoReaderErrorTests : IDisposable
     }
 
     [Fact]
-    public void TruncatedMp4WithItsIndexFirstIsSampledOverTheFramesThatRemain()
+    public void TruncatedVideoWithItsIndexFirstIsRefusedAsCutShort_NotSampledOverTheFramesThatRemain()
     {
-        // With the index first, a cut file still announces all 40 frames; only those before the cut decode.
+        // With the index first, a cut file still announces all 40 frames; only those before the cut decode. Sampled over
+        // those, its first part would stand for the whole video without a word: it is refused, naming the file.
         string whole = IndexCodedVideo.Write(_temp.Path, "v", 40, VideoOutputFormat.AviMjpeg);
         var bytes = File.ReadAllBytes(whole);
         string truncated = _temp.File("truncated.avi");
         File.WriteAllBytes(truncated, bytes[..(bytes.Length * 6 / 10)]);
 
-        var sampled = _reader.SampleFrames(truncated, 8);
-        int n = sampled.Video.FrameCount;
-        Assert.Equal(FrameCountSource.DecodedFrames, sampled.Video.FrameCountSource);
-        Assert.InRange(n, 12, 26);
-        Assert.Equal(VideoFrameSampler.UniformIndices(n, 8), sampled.SourceIndices);
-        Assert.Equal(sampled.SourceIndices, sampled.Frames.Select(IndexCodedVideo.ReadIndex));
+        var e = Assert.Throws<VideoDecodingException>(() => _reader.SampleFrames(truncated, 8));
+        Assert.Equal(truncated, e.Path);
+        Assert.Matches($"^Cannot read video '{System.Text.RegularExpressions.Regex.Escape(truncated)}': the file is cut short: its header announces 40 frames but it holds (1[2-9]|2[0-6]) ", e.Message);
     }
 
     [Fact]
