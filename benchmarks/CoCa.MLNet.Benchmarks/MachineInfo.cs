@@ -18,11 +18,16 @@ internal static class MachineInfo
     }
 
     /// <summary>Peak resident set size of this process (VmHWM), in MiB.</summary>
-    public static double PeakRssMiB()
+    public static double PeakRssMiB() => StatusMiB("VmHWM:");
+
+    /// <summary>Resident set size of this process now (VmRSS), in MiB.</summary>
+    public static double RssMiB() => StatusMiB("VmRSS:");
+
+    private static double StatusMiB(string field)
     {
         try
         {
-            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field));
             if (line is not null) return long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
         }
         catch (IOException) { }

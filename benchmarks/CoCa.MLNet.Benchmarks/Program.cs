@@ -14,6 +14,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["classifier"] = ClassifierBenchmark.Run,
     ["finetune-recipe"] = RecipeBenchmark.Run,
     ["precision-ops"] = PrecisionOpsBenchmark.Run,
+    ["beam-memory"] = BeamMemoryBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -8,45 +8,26 @@ internal static class InputPaths
     /// <summary>Video containers ffmpeg reads (the library's list, which also tells the video rows of a pairs file).</summary>
     public static readonly string[] VideoExtensions = [.. CoCa.MLNet.Video.VideoFiles.Extensions];
 
-    /// <summary>Image formats PIL (open_clip) may read that coca does not decode: a folder holding them is refused.</summary>
-    public static readonly string[] UnreadableImageExtensions =
-    [
-        ".jp2", ".j2k", ".jpx", ".jpf", ".heic", ".heif", ".avif", ".jxl", ".ico", ".icns", ".cur", ".ppm", ".pgm", ".pbm",
-        ".pnm", ".tga", ".psd", ".dds", ".pcx", ".sgi", ".rgb", ".xbm", ".xpm", ".eps", ".svg", ".dib", ".exr", ".hdr", ".dng", ".cr2", ".nef", ".arw",
-    ];
-
     /// <summary><c>--skip-unreadable</c>, read by <see cref="CheckUnreadableImages"/>.</summary>
     public static System.CommandLine.Option<bool> SkipUnreadableOption() => new("--skip-unreadable")
     {
         Description = "Skip files coca cannot read as images (other image formats, videos) with a warning naming them, instead of refusing the folder",
     };
 
-    /// <summary>
-    /// Refuses folder <paramref name="folder"/> when it holds image files in formats coca cannot read, or video files
-    /// (an image dataset is not read as videos), listing them; with <paramref name="skipUnreadable"/>
-    /// (<c>--skip-unreadable</c>) they are skipped with a warning naming them.
-    /// </summary>
-    public static void CheckUnreadableImages(string folder, bool skipUnreadable)
-    {
-        var files = Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal).ToList();
-        var unreadable = files.Where(f => UnreadableImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).ToList();
-        var videos = files.Where(f => VideoExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).ToList();
-        if (unreadable.Count == 0 && videos.Count == 0) return;
-        var problems = new List<string>();
-        if (unreadable.Count > 0)
-            problems.Add($"Folder '{folder}' holds {unreadable.Count} image file(s) in formats coca cannot read: {Names(unreadable)} (it reads {string.Join(" ", ImageExtensions)}); " +
-                "convert them (e.g. to PNG), or pass --skip-unreadable to leave them out.");
-        if (videos.Count > 0)
-            problems.Add($"Folder '{folder}' holds {videos.Count} video file(s) among images: {Names(videos)}; videos are read only as a video dataset " +
-                "(--video, or a model trained with it): move them out, or pass --skip-unreadable to leave them out.");
-        if (!skipUnreadable) throw new InvalidDataException(string.Join(" ", problems));
-        if (unreadable.Count > 0) Console.Error.WriteLine($"coca: warning: skipping {unreadable.Count} image file(s) in '{folder}' that coca cannot read: {Names(unreadable)}.");
-        if (videos.Count > 0) Console.Error.WriteLine($"coca: warning: skipping {videos.Count} video file(s) in '{folder}', an image folder: {Names(videos)}.");
-    }
+    /// <summary>How the library's folder checks tell a coca user to skip files or read videos.</summary>
+    public static readonly Featurization.ClassFolders.SkipAdvice Advice = new("pass --skip-unreadable to leave them out", "--video, or a model trained with it");
 
-    /// <summary>The first ten file names of <paramref name="paths"/>, and how many in all when there are more.</summary>
-    private static string Names(IReadOnlyList<string> paths) =>
-        string.Join(", ", paths.Take(10).Select(Path.GetFileName)) + (paths.Count > 10 ? $", ... ({paths.Count} in all)" : "");
+    /// <summary>
+    /// Refuses folder <paramref name="folder"/> when it holds image files in formats coca cannot read, or video files,
+    /// listing them; with <paramref name="skipUnreadable"/> (<c>--skip-unreadable</c>) they are skipped with a warning
+    /// naming them (the library's one check, <see cref="Featurization.ClassFolders"/>).
+    /// </summary>
+    public static void CheckUnreadableImages(string folder, bool skipUnreadable) =>
+        Featurization.ClassFolders.CheckImageFolder(folder, Skipped(skipUnreadable), Advice);
+
+    /// <summary>The warning callback of <c>--skip-unreadable</c> (null without it: refuse).</summary>
+    public static Action<string>? Skipped(bool skipUnreadable) =>
+        skipUnreadable ? line => Console.Error.WriteLine($"coca: warning: {line}") : null;
 
     /// <summary>
     /// Video inputs: video files, folders of video files, and folders of frame images (a folder holding no video

@@ -1,4 +1,5 @@
 using CoCa.MLNet.Configuration;
+using CoCa.MLNet.IO;
 using CoCa.MLNet.Onnx.Towers;
 using CoCa.MLNet.Onnx;
 using CoCa.MLNet.Runtime;
@@ -86,6 +87,50 @@ internal sealed class CoCaCaptionDecoder : IDisposable
         if (images < 0 || captionTokens.Length < needed)
             throw new ArgumentException($"{images} images need {needed} caption-token values ([{images}, {CaptionTokenCount}, {EmbedDim}]), got {captionTokens.Length}.", nameof(captionTokens));
         if (images == 0) return [];
+        if (options.Decoding == CaptionDecoding.BeamSearch)
+        {
+            // Every image's beams are a block of rows of their own, so decoding the images a few at a time gives the same
+            // ids in less memory: big --beams on a big batch would otherwise grow until the OS kills the process.
+            long perImage = BeamSearchBytesPerImage(options), budget = BeamSearchMemoryBudget;
+            if (perImage > budget)
+                throw new ArgumentException($"Beam search with {options.Beams} beams of up to {options.MaxTokens} tokens needs about {ByteSize.Format(perImage)} " +
+                    $"for one image with '{Config.Name}', more than the {ByteSize.Format(budget)} it may use (half of this machine's memory); " +
+                    $"use at most {Math.Max(1, budget / (perImage / options.Beams))} beams, or fewer tokens.", nameof(options));
+            int together = (int)Math.Min(images, budget / perImage);
+            if (together < images)
+            {
+                int per = CaptionTokenCount * EmbedDim;
+                var all = new List<long[]>(images);
+                for (int start = 0; start < images; start += together)
+                {
+                    int count = Math.Min(together, images - start);
+                    all.AddRange(Decode(captionTokens.AsSpan(start * per, count * per).ToArray(), count, options, firstImageIndex + start));
+                }
+                return [.. all];
+            }
+        }
+        return Decode(captionTokens, images, options, firstImageIndex);
+    }
+
+    /// <summary>
+    /// About the most memory beam search holds for one image: each of its beams keeps a key/value cache of up to
+    /// <see cref="CaptionGenerationOptions.MaxTokens"/> positions in every cached layer (a step's past and present side
+    /// by side, the reordered copy, and ONNX Runtime's arena rounding up what it holds: 6 caches in all, fitted to peak
+    /// RSS by the <c>beam-memory</c> benchmark, benchmarks/README.md) and rows of logits (ONNX Runtime's, the copy
+    /// read here, the scores).
+    /// </summary>
+    internal long BeamSearchBytesPerImage(CaptionGenerationOptions options)
+    {
+        long cachePerRow = _cache.Sum(c => 2L * c.Heads * c.HeadDim) * options.MaxTokens * sizeof(float);
+        long logitsPerRow = (long)VocabularySize * sizeof(float);
+        return options.Beams * (6 * cachePerRow + 3 * logitsPerRow);
+    }
+
+    /// <summary>What beam search may hold at once: half of the memory this process may use (tests set less).</summary>
+    internal long BeamSearchMemoryBudget { get; set; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+
+    private long[][] Decode(float[] captionTokens, int images, CaptionGenerationOptions options, long firstImageIndex)
+    {
         using ICaptionLogitsSource source = options.UseCache
             ? new CachedLogitsSource(this, captionTokens, images, reordersCache: options.Decoding == CaptionDecoding.BeamSearch)
             : new RecomputingLogitsSource(this, captionTokens, images);

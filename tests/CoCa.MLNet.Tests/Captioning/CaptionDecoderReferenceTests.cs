@@ -132,6 +132,26 @@ public sealed class CaptionDecoderReferenceTests
     }
 
     [Fact]
+    public void BeamSearchBeyondItsMemory_DecodesFewerImagesAtOnce_WithTheSameIds_OrRefusesTheBeams()
+    {
+        var (image, step) = CaptionDecoderOnnx.CreateGraphs(Config, Weights.Value);
+        using var decoder = new CoCaCaptionDecoder(image.ToBytes(), step.ToBytes(), Config, new CoCa.MLNet.Runtime.OnnxExecutionOptions { IntraOpNumThreads = 1 });
+        var tokens = ImageTokens(5);
+        var options = new CaptionGenerationOptions { Decoding = CaptionDecoding.BeamSearch, Beams = 3, MaxTokens = 8, MinTokens = 3, StartTokenId = 1, EndTokenId = 2 };
+        var together = decoder.Generate(tokens, 5, options);
+        long perImage = decoder.BeamSearchBytesPerImage(options);
+        Assert.True(perImage > 3 * 8 * 300 * sizeof(float), $"{perImage} bytes for 3 beams of logits over 300 tokens and their caches");
+
+        decoder.BeamSearchMemoryBudget = 2 * perImage;   // two images at a time: 2 + 2 + 1
+        Assert.Equal(together, decoder.Generate(tokens, 5, options));
+
+        decoder.BeamSearchMemoryBudget = perImage - 1;
+        var refused = Assert.Throws<ArgumentException>(() => decoder.Generate(tokens, 5, options)).Message;
+        Assert.Contains("Beam search with 3 beams of up to 8 tokens needs about", refused);
+        Assert.Contains("use at most 2 beams", refused);
+    }
+
+    [Fact]
     public void ACheckpointWithoutTheDecoderOrWithUnequalWidthsIsRefused()
     {
         var noDecoder = RandomCoCaCheckpoint.Create(Config, seed: 8);

@@ -49,4 +49,34 @@ public sealed class ClassFoldersTests : IDisposable
         Assert.Contains(Path.Combine(_root, "cat"), empty);
         Assert.Contains("holds no images", empty);
     }
+
+    [Fact]
+    public void FilesThatLookLikeExamplesButAreNotRead_AreRefusedByName_OrSkippedWithAWarning()
+    {
+        Touch("cat/a.png"); Touch("cat/clip.mp4"); Touch("cat/photo.heic"); Touch("dog/b.jpg"); Touch("dog/notes.txt");
+        var refused = Assert.Throws<InvalidDataException>(() => ClassFolders.Read(_root)).Message;
+        Assert.Contains($"Folder '{Path.Combine(_root, "cat")}' holds 1 image file(s) in formats CoCa.MLNet cannot read: photo.heic", refused);
+        Assert.Contains("holds 1 video file(s) among images: clip.mp4", refused);
+        Assert.Contains("'skipped' callback", refused);
+
+        var warnings = new List<string>();
+        var read = ClassFolders.Read(_root, skipped: warnings.Add);
+        Assert.Equal(["cat/a.png", "dog/b.jpg"], read.Select(r => Path.GetRelativePath(_root, r.Path).Replace('\\', '/')));
+        Assert.Equal(2, warnings.Count);
+        Assert.Contains("photo.heic", warnings[0]);
+        Assert.Contains("clip.mp4", warnings[1]);
+    }
+
+    [Fact]
+    public void LooseImagesInAVideoClassFolder_AreRefusedByName_OrSkippedWithAWarning()
+    {
+        Touch("left/clip.mp4"); Touch("left/0001.png"); Touch("left/0002.png"); Touch("right/frames/0001.png");
+        var refused = Assert.Throws<InvalidDataException>(() => ClassFolders.Read(_root, videos: true)).Message;
+        Assert.Contains($"Class folder '{Path.Combine(_root, "left")}' holds 2 image file(s) beside its videos: 0001.png, 0002.png", refused);
+
+        var warnings = new List<string>();
+        var read = ClassFolders.Read(_root, videos: true, skipped: warnings.Add);
+        Assert.Equal(["left/clip.mp4", "right/frames"], read.Select(r => Path.GetRelativePath(_root, r.Path).Replace('\\', '/')));
+        Assert.Contains("0001.png, 0002.png", Assert.Single(warnings));
+    }
 }
