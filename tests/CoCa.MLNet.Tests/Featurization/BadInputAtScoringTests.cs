@@ -75,6 +75,22 @@ public sealed class BadInputAtScoringTests : IDisposable
         }
     }
 
+    [FixtureFact]
+    public void PredictionEngine_ThrowsTheDecodersErrorItself()
+    {
+        // A PredictionEngine maps one row at a time (BatchedRowToRowMapper), not through the batched cursor: the same
+        // error, not the parallel decode's AggregateException around it.
+        var ml = new MLContext();
+        var bad = Truncated();
+        var model = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory).Fit(Data(ml, bad));
+        var engine = ml.Model.CreatePredictionEngine<Row, Out>(model);
+        Assert.NotEmpty(engine.Predict(new Row { Image = TinyModel.ImagePaths()[0] }).Embedding);
+        var e = Assert.Throws<InvalidDataException>(() => engine.Predict(new Row { Image = bad }));
+        Assert.Contains(bad, e.Message);
+        var missing = Path.Combine(_dir.FullName, "missing.png");
+        Assert.Contains(missing, Assert.Throws<FileNotFoundException>(() => engine.Predict(new Row { Image = missing })).Message);
+    }
+
     [Fact]
     public void Unwrap_TakesOffAggregateAndMLNetSplitterWrappers()
     {
