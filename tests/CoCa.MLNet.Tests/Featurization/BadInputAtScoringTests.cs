@@ -60,7 +60,7 @@ public sealed class BadInputAtScoringTests : IDisposable
         File.WriteAllBytes(empty, []);
         var data = Data(ml, empty);
         var pipeline = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory, tokensColumnName: null)
-            .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
+            .Append(ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label"))
             .Append(ml.MulticlassClassification.Trainers.CoCaZeroShot(TinyModel.Directory, Fixtures.ClipBpe, ["cat", "dog"]));
         var output = pipeline.Fit(ml.Data.LoadFromEnumerable(new[] { new Row { Image = TinyModel.ImagePaths()[0] } })).Transform(data);
         foreach (var read in new Action[]
