@@ -75,6 +75,15 @@ internal static class OnnxSessions
         {
             throw new InvalidDataException($"ONNX Runtime cannot load {what}: {e.Message}", e);
         }
+        catch (TypeInitializationException e) when (e.InnerException is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            // The application references only the API (as the libraries do), not a native package: otherwise "The type
+            // initializer for 'Microsoft.ML.OnnxRuntime.NativeMethods' threw an exception" around a dozen probed paths.
+            throw new PlatformNotSupportedException(
+                $"Cannot run {what}: ONNX Runtime's native library cannot be loaded. Reference the Microsoft.ML.OnnxRuntime package (CPU) " +
+                "or Microsoft.ML.OnnxRuntime.Gpu (CUDA) in the application: CoCa.MLNet references only its API, Microsoft.ML.OnnxRuntime.Managed. " +
+                $"({e.InnerException.GetType().Name}: {e.InnerException.Message.ReplaceLineEndings(" ").Split(". ")[0]}.)", e);
+        }
         finally
         {
             so?.Dispose();
