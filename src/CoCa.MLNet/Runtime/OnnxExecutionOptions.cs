@@ -91,6 +91,16 @@ internal static class OnnxSessions
     }
 
     /// <summary>
+    /// The error for a model used after it was disposed: its ONNX Runtime session is closed, and running it reads freed
+    /// memory (an error at best, the process killed at worst). The usual cause is ML.NET's PredictionEngine, which disposes
+    /// the model it was made from when it is disposed.
+    /// </summary>
+    internal static ObjectDisposedException Disposed(string what) => new(
+        $"{what} was disposed, so it cannot score any more. A PredictionEngine disposes the model it was created from when it " +
+        "is disposed: create it with new PredictionEngineOptions { OwnsTransformer = false } to keep using the model, or dispose the model last.",
+        innerException: null);
+
+    /// <summary>
     /// Where a session's outputs should live when it runs on CUDA device <paramref name="device"/> (null on the CPU):
     /// on the device (inputs of the next run: no trip through the host) or in pinned host memory (read by .NET: one
     /// direct copy, no pageable staging).
