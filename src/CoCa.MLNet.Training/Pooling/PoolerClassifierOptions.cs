@@ -154,6 +154,7 @@ public abstract class PoolerClassifierOptions
         ArgumentOutOfRangeException Bad(string name, object? value, string why) => new(name, value, $"{type}.{name}: {why}");
         foreach (var (name, value) in new[] { (nameof(LabelColumnName), LabelColumnName), (nameof(ScoreColumnName), ScoreColumnName), (nameof(PredictedLabelColumnName), PredictedLabelColumnName) })
             if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"{type}.{name} must name a column.", type);
+        SchemaShapes.RequireDistinctOutputs(type, nameof(ScoreColumnName), ScoreColumnName, nameof(PredictedLabelColumnName), PredictedLabelColumnName);
         if (NumberOfQueries < 1) throw Bad(nameof(NumberOfQueries), NumberOfQueries, "must be at least 1.");
         if (NumberOfHeads is < 1) throw Bad(nameof(NumberOfHeads), NumberOfHeads, "must be at least 1.");
         if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout)) throw Bad(nameof(Dropout), Dropout, "must be in [0, 1).");

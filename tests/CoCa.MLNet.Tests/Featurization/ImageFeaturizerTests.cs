@@ -67,6 +67,18 @@ public class ImageFeaturizerTests
         public float[] Embedding { get; set; } = [];
     }
 
+    [Fact]
+    public void TwoOutputsOfOneName_AreRefused_NotOneHidingTheOther()
+    {
+        var ml = new MLContext();
+        var image = Assert.Throws<ArgumentException>(() => ml.Transforms.ExtractCoCaImageFeatures("m", tokensColumnName: "X", embeddingColumnName: "X"));
+        Assert.Contains("CoCaImageFeaturizerOptions.TokensColumnName and EmbeddingColumnName are both 'X'", image.Message);
+        var video = Assert.Throws<ArgumentException>(() => ml.Transforms.ExtractCoCaVideoFeatures(new CoCaVideoFeaturizerOptions { ModelPath = "m", TokensColumnName = "X", EmbeddingColumnName = "X" }));
+        Assert.Contains("CoCaVideoFeaturizerOptions.TokensColumnName and EmbeddingColumnName are both 'X'", video.Message);
+        var caption = Assert.Throws<ArgumentException>(() => ml.Transforms.GenerateCoCaCaption(new CoCa.MLNet.Captioning.CoCaCaptionOptions { ModelPath = "m", VocabPath = "v", OutputColumnName = "X", IdsColumnName = "X" }));
+        Assert.Contains("CoCaCaptionOptions.OutputColumnName and IdsColumnName are both 'X'", caption.Message);
+    }
+
     [FixtureFact]
     public void AModelDisposedByItsPredictionEngine_SaysSo_InsteadOfCrashingTheProcess()
     {

@@ -287,5 +287,9 @@ public class TrainerBehaviourTests
         Assert.Throws<ArgumentOutOfRangeException>(() => t.AttentionalPooler(new AttentionalPoolerOptions { LearningRate = double.NaN }));
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => t.AttentionalPooler(new AttentionalPoolerOptions { NumberOfHeads = 5 }).Fit(Data(ml, 20)));
         Assert.Contains("must divide the token width D = 16", e.Message);
+
+        // Two outputs of one name: the later hid the earlier, and Evaluate failed far away ("Schema mismatch for score column").
+        var same = Assert.Throws<ArgumentException>(() => t.AttentionalPooler(new AttentionalPoolerOptions { ScoreColumnName = "Out", PredictedLabelColumnName = "Out" }));
+        Assert.Contains("AttentionalPoolerOptions.ScoreColumnName and PredictedLabelColumnName are both 'Out'", same.Message);
     }
 }
