@@ -91,6 +91,24 @@ public sealed class BadInputAtScoringTests : IDisposable
         Assert.Contains(missing, Assert.Throws<FileNotFoundException>(() => engine.Predict(new Row { Image = missing })).Message);
     }
 
+    [FixtureFact]
+    public void AnMLImageThatMLNetCannotLoad_IsNamedByColumnAndRow()
+    {
+        // ML.NET's LoadImages says only "Invalid input stream contents (Parameter 'imageStream')" for a file it cannot
+        // decode (here an empty one); the featurizer reading that MLImage names the column, the row and what was expected.
+        var ml = new MLContext();
+        var empty = Path.Combine(_dir.FullName, "empty.png");
+        File.WriteAllBytes(empty, []);
+        var data = Data(ml, empty);
+        var pipeline = ml.Transforms.LoadImages("Loaded", imageFolder: null, inputColumnName: "Image")
+            .Append(ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory, inputColumnName: "Loaded", tokensColumnName: null));
+        var output = pipeline.Fit(ml.Data.LoadFromEnumerable(new[] { new Row { Image = TinyModel.ImagePaths()[0] } })).Transform(data);
+        var e = Assert.Throws<InvalidDataException>(() => ml.Data.CreateEnumerable<Out>(output, reuseRowObject: false).ToList());
+        Assert.Contains("Column 'Loaded'", e.Message);
+        Assert.Contains("row 1", e.Message);
+        Assert.Contains("expected PNG, JPEG", e.Message);
+    }
+
     [Fact]
     public void Unwrap_TakesOffAggregateAndMLNetSplitterWrappers()
     {
