@@ -30,6 +30,36 @@ public sealed class SampleStartUpTests(TinyClassifier classifier)
             "Cannot start: MaxUploadBytes must be a positive whole number of bytes, got '-5'.");
     }
 
+    [FixtureFact]
+    public void WithoutOnnxRuntimesNativeLibrary_IsOneLoggedLine_NamingThePackage()
+    {
+        // An application that references CoCa.MLNet (ONNX Runtime's API only) but no native package: a copy of the sample's
+        // output folder (this platform's native libraries only, without libtorch, which it does not use) less ONNX
+        // Runtime's. Before: "The type initializer for 'Microsoft.ML.OnnxRuntime.NativeMethods' threw an exception."
+        var app = Directory.CreateTempSubdirectory("coca-no-ort-").FullName;
+        try
+        {
+            var thisPlatform = Path.Combine("runtimes", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier);
+            foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory, "*", SearchOption.AllDirectories))
+            {
+                var relative = Path.GetRelativePath(AppContext.BaseDirectory, file);
+                var name = Path.GetFileName(file);
+                if (relative.StartsWith("runtimes", StringComparison.Ordinal) && !relative.StartsWith(thisPlatform + Path.DirectorySeparatorChar, StringComparison.Ordinal)) continue;
+                if (name.Contains("onnxruntime", StringComparison.Ordinal) || name.Contains("torch", StringComparison.Ordinal) || name.EndsWith(".dbg", StringComparison.Ordinal)) continue;
+                var copy = Path.Combine(app, relative);
+                Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+                File.Copy(file, copy);
+            }
+            var run = CliProcess.RunApp(Path.Combine(app, "AspNetCore.dll"), TimeSpan.FromMinutes(2), "--Model", classifier.ModelPath, "--urls", "http://127.0.0.1:0");
+            AssertFailsWithOneLine(run, "Cannot start:", "ONNX Runtime's native library cannot be loaded", "Microsoft.ML.OnnxRuntime package");
+            Assert.DoesNotContain("damaged", run.StdOut + run.StdErr);   // the machine lacks a library; the model file is fine
+        }
+        finally
+        {
+            Directory.Delete(app, recursive: true);
+        }
+    }
+
     private static CliProcess.Result Start(params string[] args) =>
         CliProcess.RunApp("AspNetCore.dll", TimeSpan.FromMinutes(2), [.. args, "--urls", "http://127.0.0.1:0"]);
 

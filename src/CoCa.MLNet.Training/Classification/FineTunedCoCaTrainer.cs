@@ -65,6 +65,8 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
         var o = Options;
         var host = _env.Register("FineTunedCoCa");
         using var ch = host.Start("Train");
+        var cancel = o.CancellationCheck(host, "Fine-tuning");
+        cancel();
         var clock = Stopwatch.StartNew();
         CheckInputColumn(input.Schema);
         var label = TrainingDataReader.GetLabel(input.Schema, o.LabelColumnName);
@@ -125,17 +127,17 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
             IExampleBatches batches;
             if (frozen > 0 && !o.Augment)
             {
-                lowerStore = ComputeLowerBlocks(model, pixels, inputs, shape, frozen, weights, ch);
+                lowerStore = ComputeLowerBlocks(model, pixels, inputs, shape, frozen, weights, ch, cancel);
                 batches = new LowerBlockBatches(lowerStore, Math.Max(plan.BatchSize, 2 * plan.BatchSize), device);
             }
             else
             {
-                CheckInputsReadable(pixels, inputs.Count);
+                CheckInputsReadable(pixels, inputs.Count, cancel);
                 batches = pixels;
             }
             CatalogEnvironment.Info(ch, $"Fine-tuned CoCa: inputs read and checked in {clock.Elapsed.TotalSeconds:F1} s.");
 
-            var cancel = CancellationCheck(host);
+            cancel();
             var result = FineTuningLoop.Run(model, batches, labels, trainRows, validationRows, settings, seed, o.ReportTo(ch, "Fine-tuned CoCa "), cancel);
             CatalogEnvironment.Info(ch, $"Fine-tuned CoCa trained in {clock.Elapsed.TotalSeconds:F1} s; kept epoch {result.BestEpoch} of {result.History.Count}.");
 
@@ -203,11 +205,12 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
     }
 
     /// <summary>Decodes every input once before training, so that a bad file stops the Fit before any work with one line naming it.</summary>
-    private static void CheckInputsReadable(PixelBatches pixels, int count)
+    private static void CheckInputsReadable(PixelBatches pixels, int count, Action checkAlive)
     {
         const int chunk = 16;
         for (int start = 0; start < count; start += chunk)
         {
+            checkAlive();
             var rows = Enumerable.Range(start, Math.Min(chunk, count - start)).ToArray();
             try
             {
@@ -225,7 +228,7 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
     /// budget; reused from <see cref="FineTunedCoCaOptions.FeatureCacheDirectory"/> when the checkpoint, the frozen
     /// blocks and every input file match).
     /// </summary>
-    private FeatureStore ComputeLowerBlocks(FineTunedCoCaModule model, PixelBatches pixels, IReadOnlyList<object> inputs, TokenShape shape, int frozen, StateDict weights, IChannel ch)
+    private FeatureStore ComputeLowerBlocks(FineTunedCoCaModule model, PixelBatches pixels, IReadOnlyList<object> inputs, TokenShape shape, int frozen, StateDict weights, IChannel ch, Action checkAlive)
     {
         var o = Options;
         long budget = FeatureStoreBuilder.MemoryBudget(o.MemoryBudgetBytes);
@@ -267,6 +270,7 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
             model.eval();
             for (int start = 0; start < inputs.Count; start += batch)
             {
+                checkAlive();
                 var rows = Enumerable.Range(start, Math.Min(batch, inputs.Count - start)).ToArray();
                 using var scope = NewDisposeScope();
                 Tensor lower;
@@ -287,16 +291,6 @@ public sealed class FineTunedCoCaTrainer : IEstimator<TransformerChain<ITransfor
         var written = writer.Complete(digest, cachePath);
         FeatureCacheFolder.Tidy(o.FeatureCacheDirectory!, cachePath, o.FeatureCacheLimitBytes, ch);
         return written;
-    }
-
-    /// <summary>Training follows MLContext.CancelExecution (the environment's IsCanceled, not public on the interface).</summary>
-    private static Action CancellationCheck(IHost host)
-    {
-        var property = host.GetType().GetProperty("IsCanceled");
-        return () =>
-        {
-            if (property?.GetValue(host) is true) throw new OperationCanceledException("Fine-tuning was canceled (MLContext.CancelExecution).");
-        };
     }
 
     /// <summary>Input plus Tokens (the fine-tuned encoder's), Score and PredictedLabel with ML.NET's scorer annotations.</summary>

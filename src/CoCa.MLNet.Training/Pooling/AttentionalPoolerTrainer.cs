@@ -53,10 +53,12 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
         var o = Options;
         var shape = TrainingDataReader.GetTokenShape(input.Schema, o.FeatureColumnName);
         var label = TrainingDataReader.GetLabel(input.Schema, o.LabelColumnName);
-        var config = CreateConfig(shape, label.Classes);
+        o.Validate(shape);
 
         var host = _env.Register("AttentionalPooler");
         using var ch = host.Start("Train");
+        var cancel = o.CancellationCheck(host, "Attentional pooler training");
+        cancel();
         int seed = o.Seed ?? host.Rand.Next();
         var device = TorchDevices.Parse(o.Device);
         var clock = Stopwatch.StartNew();
@@ -66,8 +68,9 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
         using var features = new FeatureStoreBuilder(input, o, shape, FeatureStoreBuilder.TempDirectory(_env));
         var labels = TrainingDataReader.ReadLabels(input, label, features.IdentityColumns, features.RowHasher);
         var perClass = TrainingDataReader.ExamplesPerClass(labels, label);
+        var config = CreateConfig(shape, label.Classes);
 
-        using var store = features.Build(labels.Length, ch, out bool fromCache);
+        using var store = features.Build(labels.Length, ch, cancel, out bool fromCache);
         if (store.Count != labels.Length)
             throw new InvalidDataException($"The features column '{o.FeatureColumnName}' gave {store.Count} rows but the label column {labels.Length}; the data changed while it was read.");
 
@@ -82,7 +85,6 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
         CatalogEnvironment.Info(ch, $"Attentional pooler plan: {plan}.");
         var precision = BFloat16Support.Resolve(o.Precision, device, line => ch.Warning(MessageSensitivity.None, "{0}", "Attentional pooler: " + line));
         var settings = new PoolerTrainingSettings(o.LearningRate, o.WeightDecay, plan, o.LabelSmoothing, o.Dropout, seed, o.EarlyStoppingMinDelta, device, precision);
-        var cancel = CancellationCheck(host);
         var result = PoolerTrainingLoop.Run(config, store, labels, trainRows, validationRows, settings, o.ReportTo(ch, "Attentional pooler "), cancel);
         CatalogEnvironment.Info(ch, $"Attentional pooler trained in {clock.Elapsed.TotalSeconds:F1} s; kept epoch {result.BestEpoch} of {result.History.Count}.");
 
@@ -105,16 +107,6 @@ public sealed class AttentionalPoolerTrainer : IEstimator<AttentionalPoolerTrans
             Queries = o.NumberOfQueries,
             Classes = classes,
             FrameEmbeddings = o.FrameEmbeddingsFor(shape),
-        };
-    }
-
-    /// <summary>Training follows MLContext.CancelExecution (the environment's IsCanceled, not public on the interface).</summary>
-    private Action CancellationCheck(IHost host)
-    {
-        var property = host.GetType().GetProperty("IsCanceled");
-        return () =>
-        {
-            if (property?.GetValue(host) is true) throw new OperationCanceledException("Attentional pooler training was canceled (MLContext.CancelExecution).");
         };
     }
 

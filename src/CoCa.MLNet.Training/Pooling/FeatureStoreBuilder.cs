@@ -43,8 +43,11 @@ internal sealed class FeatureStoreBuilder : IDisposable
         ? row => _key.CreateRowHasher(row, IdentityColumns, FeatureCacheKey.InputFiles(_input.Schema[_options.FeatureColumnName]))
         : null;
 
-    /// <summary>The float16 features of the <paramref name="count"/> rows (after the label pass); <paramref name="fromCache"/>: a cache file was reused.</summary>
-    public FeatureStore Build(int count, IChannel ch, out bool fromCache)
+    /// <summary>
+    /// The float16 features of the <paramref name="count"/> rows (after the label pass); <paramref name="fromCache"/>: a cache
+    /// file was reused. <paramref name="checkAlive"/> runs before each row is read (it throws to stop).
+    /// </summary>
+    public FeatureStore Build(int count, IChannel ch, Action checkAlive, out bool fromCache)
     {
         var o = _options;
         fromCache = false;
@@ -64,7 +67,11 @@ internal sealed class FeatureStoreBuilder : IDisposable
                 return cached;
             }
             using var writer = new FeatureStoreWriter(_shape, o.FeatureColumnName, budget, _tempDirectory, o.FeatureCacheDirectory);
-            TrainingDataReader.ReadFeatures(_input, o.FeatureColumnName, _shape, count, writer.Append);
+            TrainingDataReader.ReadFeatures(_input, o.FeatureColumnName, _shape, count, (row, index) =>
+            {
+                checkAlive();
+                writer.Append(row, index);
+            });
             var written = writer.Complete(digest, cachePath);
             FeatureCacheFolder.Tidy(o.FeatureCacheDirectory, cachePath, o.FeatureCacheLimitBytes, ch);
             return written;
@@ -76,6 +83,7 @@ internal sealed class FeatureStoreBuilder : IDisposable
             using var writer = new FeatureStoreWriter(_shape, o.FeatureColumnName, budget, _tempDirectory, o.FeatureCacheDirectory);
             TrainingDataReader.ReadFeatures(_input, o.FeatureColumnName, _shape, count, (row, index) =>
             {
+                checkAlive();
                 writer.Append(row, index);
                 _key.AddFloats(row);
             });
@@ -87,7 +95,11 @@ internal sealed class FeatureStoreBuilder : IDisposable
         }
         using (var writer = new FeatureStoreWriter(_shape, o.FeatureColumnName, budget, _tempDirectory, cacheDirectory: null, expectedRows: count))
         {
-            TrainingDataReader.ReadFeatures(_input, o.FeatureColumnName, _shape, count, writer.Append);
+            TrainingDataReader.ReadFeatures(_input, o.FeatureColumnName, _shape, count, (row, index) =>
+            {
+                checkAlive();
+                writer.Append(row, index);
+            });
             return writer.Complete([]);
         }
     }

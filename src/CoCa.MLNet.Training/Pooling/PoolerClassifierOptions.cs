@@ -111,6 +111,13 @@ public abstract class PoolerClassifierOptions
     public IProgress<AttentionalPoolerProgress>? Progress { get; set; }
 
     /// <summary>
+    /// Stops Fit with an <see cref="OperationCanceledException"/>: before the features are read, at the next row while they
+    /// are read, or at the next optimizer step. ML.NET 5 keeps <c>MLContext.CancelExecution</c> internal, so this is how an
+    /// application cancels a long Fit (e.g. when it shuts down); nothing is returned or saved.
+    /// </summary>
+    public CancellationToken Cancellation { get; set; }
+
+    /// <summary>
     /// <see cref="TrainingPrecision.BFloat16"/>: the trained modules' matrix products and activations in bfloat16 on
     /// float32 weights (autocast's mixed precision; softmax, LayerNorm and the loss stay float32; the trained weights and
     /// the ONNX models are float32). Validation, and cached features or frozen-block outputs, are float32. On a device
@@ -147,6 +154,7 @@ public abstract class PoolerClassifierOptions
         ArgumentOutOfRangeException Bad(string name, object? value, string why) => new(name, value, $"{type}.{name}: {why}");
         foreach (var (name, value) in new[] { (nameof(LabelColumnName), LabelColumnName), (nameof(ScoreColumnName), ScoreColumnName), (nameof(PredictedLabelColumnName), PredictedLabelColumnName) })
             if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"{type}.{name} must name a column.", type);
+        SchemaShapes.RequireDistinctOutputs(type, nameof(ScoreColumnName), ScoreColumnName, nameof(PredictedLabelColumnName), PredictedLabelColumnName);
         if (NumberOfQueries < 1) throw Bad(nameof(NumberOfQueries), NumberOfQueries, "must be at least 1.");
         if (NumberOfHeads is < 1) throw Bad(nameof(NumberOfHeads), NumberOfHeads, "must be at least 1.");
         if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout)) throw Bad(nameof(Dropout), Dropout, "must be in [0, 1).");
@@ -184,6 +192,22 @@ public abstract class PoolerClassifierOptions
         CatalogEnvironment.Info(channel, prefix + p);
         Progress?.Report(p);
     };
+
+    /// <summary>
+    /// Throws <see cref="OperationCanceledException"/> once <see cref="Cancellation"/> is canceled, or
+    /// <c>MLContext.CancelExecution</c> was called (the environment's IsCanceled, not public on the interface).
+    /// </summary>
+    internal Action CancellationCheck(IHost host, string what)
+    {
+        var property = host.GetType().GetProperty("IsCanceled");
+        var token = Cancellation;
+        return () =>
+        {
+            if (token.IsCancellationRequested)
+                throw new OperationCanceledException($"{what} was canceled ({GetType().Name}.Cancellation).", token);
+            if (property?.GetValue(host) is true) throw new OperationCanceledException($"{what} was canceled (MLContext.CancelExecution).");
+        };
+    }
 
     /// <summary>The attention heads for tokens of <paramref name="shape"/>: <see cref="NumberOfHeads"/>, or the default for their width.</summary>
     internal int HeadsFor(TokenShape shape) => NumberOfHeads ?? AttentionalPoolerConfig.DefaultHeads(shape.Dim);

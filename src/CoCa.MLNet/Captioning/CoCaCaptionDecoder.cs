@@ -142,6 +142,7 @@ internal sealed class CoCaCaptionDecoder : IDisposable
     /// <summary>The image side: cross-attention keys/values of <paramref name="images"/> images (caller disposes).</summary>
     internal IDisposableReadOnlyCollection<OrtValue> RunImageSide(float[] captionTokens, int images)
     {
+        if (_disposed) throw OnnxSessions.Disposed($"the CoCa caption decoder of '{Config.Name}'");
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
             captionTokens.AsMemory(0, images * CaptionTokenCount * EmbedDim), [images, CaptionTokenCount, EmbedDim]);
         using var runOptions = new RunOptions();
@@ -169,6 +170,7 @@ internal sealed class CoCaCaptionDecoder : IDisposable
     internal (float[] Logits, IDisposableReadOnlyCollection<OrtValue> Outputs) RunStep(long[] ids, int rows, int newTokens,
         IReadOnlyList<OrtValue> past, IReadOnlyList<OrtValue> cross, bool presentOnHost = true)
     {
+        if (_disposed) throw OnnxSessions.Disposed($"the CoCa caption decoder of '{Config.Name}'");
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ids.AsMemory(0, rows * newTokens), [rows, newTokens]);
         var inputs = new List<OrtValue>(_stepInputNames.Length) { input };
         inputs.AddRange(past);
@@ -197,8 +199,11 @@ internal sealed class CoCaCaptionDecoder : IDisposable
     /// <summary>Number of cache tensors (key and value per self-attention layer).</summary>
     internal int CacheTensorCount => 2 * _cache.Count;
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        _disposed = true;
         _image?.Dispose();
         _step?.Dispose();
         _device?.Dispose();

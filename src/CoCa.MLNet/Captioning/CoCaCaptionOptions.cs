@@ -1,3 +1,4 @@
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Runtime;
 
 namespace CoCa.MLNet.Captioning;
@@ -48,6 +49,7 @@ public sealed class CoCaCaptionOptions
             throw new ArgumentException("CoCaCaptionOptions.VocabPath must name the CLIP vocabulary (bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt).");
         if (string.IsNullOrWhiteSpace(InputColumnName) || string.IsNullOrWhiteSpace(OutputColumnName))
             throw new ArgumentException("CoCaCaptionOptions needs input and output column names.");
+        SchemaShapes.RequireDistinctOutputs(nameof(CoCaCaptionOptions), nameof(OutputColumnName), OutputColumnName, nameof(IdsColumnName), IdsColumnName);
         if (BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "CoCaCaptionOptions.BatchSize must be at least 1.");
         ArgumentNullException.ThrowIfNull(Generation);

@@ -1,3 +1,4 @@
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Runtime;
 
 namespace CoCa.MLNet.Featurization;
@@ -33,6 +34,7 @@ public sealed class CoCaImageFeaturizerOptions
             throw new ArgumentException("CoCaImageFeaturizerOptions.ModelPath must name a converted model folder (from `coca convert`).");
         if (TokensColumnName is null && EmbeddingColumnName is null)
             throw new ArgumentException("CoCaImageFeaturizerOptions: nothing to extract; set TokensColumnName and/or EmbeddingColumnName.");
+        SchemaShapes.RequireDistinctOutputs(nameof(CoCaImageFeaturizerOptions), nameof(TokensColumnName), TokensColumnName, nameof(EmbeddingColumnName), EmbeddingColumnName);
         if (BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "CoCaImageFeaturizerOptions.BatchSize must be at least 1.");
     }

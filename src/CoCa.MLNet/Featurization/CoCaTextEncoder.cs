@@ -17,13 +17,16 @@ internal sealed class CoCaTextEncoder : IDisposable
     public const string EmbeddingOutput = TextTowerOnnx.TextEmbedding;
 
     private readonly InferenceSession _session;
+    private readonly string _what;
+    private bool _disposed;
 
     public CoCaTextEncoder(byte[] onnxModel, CoCaModelConfig config, OnnxExecutionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(onnxModel);
         Config = config ?? throw new ArgumentNullException(nameof(config));
         OnnxModel = onnxModel;
-        _session = OnnxSessions.Create(onnxModel, options, $"the CoCa text model '{config.Name}'");
+        _what = $"the CoCa text model '{config.Name}'";
+        _session = OnnxSessions.Create(onnxModel, options, _what);
         if (!_session.InputMetadata.TryGetValue(InputIdsInput, out var input) || input.ElementType != typeof(long)
             || !_session.OutputMetadata.ContainsKey(EmbeddingOutput))
         {
@@ -69,9 +72,14 @@ internal sealed class CoCaTextEncoder : IDisposable
                 throw new ArgumentException($"Token id {ids[i]} (text {i / ContextLength}, position {i % ContextLength}) is outside the model's vocabulary [0, {vocab}).", nameof(ids));
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ids.AsMemory(0, (int)needed), [count, ContextLength]);
         using var runOptions = new RunOptions();
+        if (_disposed) throw OnnxSessions.Disposed(_what);
         using var outputs = _session.Run(runOptions, [InputIdsInput], [input], [EmbeddingOutput]);
         return FiniteOutputs.Require(outputs[0].GetTensorDataAsSpan<float>().ToArray(), $"the CoCa text model '{Config.Name}'", "text embedding", Config.EmbedDim);
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        _session.Dispose();
+    }
 }

@@ -1,3 +1,4 @@
+using CoCa.MLNet.Transforms;
 using CoCa.MLNet.Runtime;
 
 namespace CoCa.MLNet.Featurization;
@@ -40,6 +41,7 @@ public sealed class CoCaVideoFeaturizerOptions
             throw new ArgumentException("CoCaVideoFeaturizerOptions.ModelPath must name a converted model folder (from `coca convert`).");
         if (TokensColumnName is null && EmbeddingColumnName is null)
             throw new ArgumentException("CoCaVideoFeaturizerOptions: nothing to extract; set TokensColumnName and/or EmbeddingColumnName.");
+        SchemaShapes.RequireDistinctOutputs(nameof(CoCaVideoFeaturizerOptions), nameof(TokensColumnName), TokensColumnName, nameof(EmbeddingColumnName), EmbeddingColumnName);
         if (FrameCount < 1)
             throw new ArgumentOutOfRangeException(nameof(FrameCount), FrameCount, "CoCaVideoFeaturizerOptions.FrameCount must be at least 1.");
         if (FrameBatchSize < 1)

@@ -98,6 +98,7 @@ internal sealed class CoCaVisionEncoder : IDisposable
 
     private IDisposableReadOnlyCollection<OrtValue> RunSession(OrtValue pixels, IReadOnlyList<string> outputNames)
     {
+        if (_disposed) throw OnnxSessions.Disposed(ModelInWords);
         using var runOptions = new RunOptions();
         if (_pinnedOutputs is null) return _session.Run(runOptions, [PixelsInput], [pixels], outputNames);
         using var binding = _session.CreateIoBinding();
@@ -108,8 +109,11 @@ internal sealed class CoCaVisionEncoder : IDisposable
         return binding.GetOutputValues();
     }
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        _disposed = true;
         _session.Dispose();
         _pinnedOutputs?.Dispose();
     }

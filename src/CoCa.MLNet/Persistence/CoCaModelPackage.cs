@@ -112,6 +112,8 @@ internal static class CoCaModelPackage
     /// <summary>
     /// Runs <paramref name="load"/>; a damaged entry's error (a JSON parser's position, ONNX Runtime's protobuf code,
     /// ML.NET's "Failed to open a zip archive") gets the package and the part it came from, unless it names the package already.
+    /// A machine that cannot run the part (<see cref="PlatformNotSupportedException"/>: no ONNX Runtime native library) is
+    /// not a damaged package: that error passes as it is.
     /// </summary>
     private static T NamingThePackage<T>(string path, string part, Func<T> load)
     {
@@ -119,7 +121,7 @@ internal static class CoCaModelPackage
         {
             return load();
         }
-        catch (Exception e) when (e is not OutOfMemoryException && !e.Message.Contains(path, StringComparison.Ordinal))
+        catch (Exception e) when (e is not OutOfMemoryException and not PlatformNotSupportedException && !e.Message.Contains(path, StringComparison.Ordinal))
         {
             throw new InvalidDataException($"Model package '{path}' is damaged: {part} cannot be loaded: {e.Message.ReplaceLineEndings(" ")}", e);
         }

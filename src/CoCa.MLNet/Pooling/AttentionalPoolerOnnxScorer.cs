@@ -14,6 +14,7 @@ internal sealed class AttentionalPoolerOnnxScorer : IDisposable
     public const string ProbabilitiesOutput = AttentionalPoolerOnnx.ProbabilitiesOutput;
 
     private readonly InferenceSession _session;
+    private bool _disposed;
 
     public AttentionalPoolerOnnxScorer(byte[] onnxModel, AttentionalPoolerConfig config, OnnxExecutionOptions? options = null)
     {
@@ -43,9 +44,14 @@ internal sealed class AttentionalPoolerOnnxScorer : IDisposable
             throw new ArgumentException($"{count} examples of {Config.Tokens}×{Config.Dim} tokens need {(long)count * RowLength} values, got {tokens.LongLength}.", nameof(tokens));
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, tokens.AsMemory(0, count * RowLength), [count, Config.Tokens, Config.Dim]);
         using var runOptions = new RunOptions();
+        if (_disposed) throw OnnxSessions.Disposed("the attentional pooler");
         using var outputs = _session.Run(runOptions, [FeaturesInput], [input], [ProbabilitiesOutput]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        _session.Dispose();
+    }
 }

@@ -75,11 +75,30 @@ internal static class OnnxSessions
         {
             throw new InvalidDataException($"ONNX Runtime cannot load {what}: {e.Message}", e);
         }
+        catch (TypeInitializationException e) when (e.InnerException is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            // The application references only the API (as the libraries do), not a native package: otherwise "The type
+            // initializer for 'Microsoft.ML.OnnxRuntime.NativeMethods' threw an exception" around a dozen probed paths.
+            throw new PlatformNotSupportedException(
+                $"Cannot run {what}: ONNX Runtime's native library cannot be loaded. Reference the Microsoft.ML.OnnxRuntime package (CPU) " +
+                "or Microsoft.ML.OnnxRuntime.Gpu (CUDA) in the application: CoCa.MLNet references only its API, Microsoft.ML.OnnxRuntime.Managed. " +
+                $"({e.InnerException.GetType().Name}: {e.InnerException.Message.ReplaceLineEndings(" ").Split(". ")[0]}.)", e);
+        }
         finally
         {
             so?.Dispose();
         }
     }
+
+    /// <summary>
+    /// The error for a model used after it was disposed: its ONNX Runtime session is closed, and running it reads freed
+    /// memory (an error at best, the process killed at worst). The usual cause is ML.NET's PredictionEngine, which disposes
+    /// the model it was made from when it is disposed.
+    /// </summary>
+    internal static ObjectDisposedException Disposed(string what) => new(
+        $"{what} was disposed, so it cannot score any more. A PredictionEngine disposes the model it was created from when it " +
+        "is disposed: create it with new PredictionEngineOptions { OwnsTransformer = false } to keep using the model, or dispose the model last.",
+        innerException: null);
 
     /// <summary>
     /// Where a session's outputs should live when it runs on CUDA device <paramref name="device"/> (null on the CPU):

@@ -25,7 +25,7 @@ public static class CoCaRetrieval
         ArgumentNullException.ThrowIfNull(gallery);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         if (gallery.Count == 0) return queries.Select(_ => Array.Empty<RetrievalMatch>()).ToArray();
-        int dim = gallery[0].Length;
+        int dim = gallery[0]?.Length ?? 0;   // a null first embedding is named by Checked
         var g = gallery.Select((x, i) => EmbeddingMath.Normalized(Checked(x, dim, $"gallery embedding {i}"))).ToArray();
         int take = Math.Min(k, g.Length);
         var units = queries.Select((x, q) => EmbeddingMath.Normalized(Checked(x, dim, $"query embedding {q}"))).ToArray();
@@ -54,7 +54,7 @@ public static class CoCaRetrieval
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(gallery);
         if (gallery.Count == 0 || queries.Count == 0) return [];
-        int dim = gallery[0].Length;
+        int dim = gallery[0]?.Length ?? 0;   // a null first embedding is named by Checked
         var g = gallery.Select((x, i) => EmbeddingMath.Normalized(Checked(x, dim, $"gallery embedding {i}"))).ToArray();
         var result = new float[queries.Count * g.Length];
         for (int q = 0; q < queries.Count; q++)

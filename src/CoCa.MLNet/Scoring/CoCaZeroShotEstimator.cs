@@ -39,8 +39,10 @@ public sealed class CoCaZeroShotEstimator : IEstimator<CoCaZeroShotTransformer>
         }
         using var ch = _env.Start(nameof(CoCaZeroShotEstimator));
         CatalogEnvironment.Info(ch, $"CoCa zero-shot classifier: {_options.ClassNames.Count} classes x {_options.Templates.Count} templates, embedding dim {embedDim}.");
-        return new CoCaZeroShotTransformer(_options.ClassNames, _options.Templates, classEmbeddings, _options.LogitScale,
-            _options.FeatureColumnName, _options.ScoreColumnName, _options.PredictedLabelColumnName);
+        var transformer = new CoCaZeroShotTransformer(_options.ClassNames, _options.Templates, classEmbeddings, _options.LogitScale,
+            _options.FeatureColumnName, _options.ScoreColumnName, _options.PredictedLabelColumnName, _options.LabelColumnName);
+        transformer.CheckLabelColumn(input.Schema);
+        return transformer;
     }
 
     /// <summary>

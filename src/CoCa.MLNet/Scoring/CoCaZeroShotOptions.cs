@@ -26,6 +26,13 @@ public sealed class CoCaZeroShotOptions
     /// <summary>Output: the most probable class, a key with the class names as key values.</summary>
     public string PredictedLabelColumnName { get; set; } = CoCaColumnNames.PredictedLabel;
 
+    /// <summary>
+    /// Checked, not read: a key column of this name in the data scored (the label for <c>Evaluate</c>) must have the class
+    /// names as key values in <see cref="ClassNames"/> order (<c>MapValueToKey</c> with <c>keyData</c> over them), else
+    /// scoring refuses it, since Evaluate compares keys by position.
+    /// </summary>
+    public string LabelColumnName { get; set; } = CoCaColumnNames.Label;
+
     /// <summary>Multiplies the cosine similarities before the softmax (open_clip's zero-shot evaluation uses 100).</summary>
     public float LogitScale { get; set; } = 100f;
 
@@ -44,6 +51,8 @@ public sealed class CoCaZeroShotOptions
             throw new ArgumentException("CoCaZeroShotOptions.VocabPath must name the CLIP vocabulary (bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt).");
         CoCaZeroShotEstimator.ValidateClasses(ClassNames, Templates);
         CoCaZeroShotTransformer.ValidateColumns(FeatureColumnName, ScoreColumnName, PredictedLabelColumnName);
+        if (string.IsNullOrWhiteSpace(LabelColumnName))
+            throw new ArgumentException("CoCaZeroShotOptions.LabelColumnName must name a column (the label checked against the class names).");
         if (!float.IsFinite(LogitScale) || LogitScale <= 0)
             throw new ArgumentOutOfRangeException(nameof(LogitScale), LogitScale, "CoCaZeroShotOptions.LogitScale must be a positive number.");
         if (BatchSize < 1)

@@ -24,7 +24,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
     private readonly float[] _classEmbeddings;
 
     internal CoCaZeroShotTransformer(IReadOnlyList<string> classNames, IReadOnlyList<string> templates, float[] classEmbeddings,
-        float logitScale, string featureColumnName, string scoreColumnName, string predictedLabelColumnName)
+        float logitScale, string featureColumnName, string scoreColumnName, string predictedLabelColumnName, string labelColumnName = CoCaColumnNames.Label)
     {
         ValidateClassNames(classNames);
         ValidateColumns(featureColumnName, scoreColumnName, predictedLabelColumnName);
@@ -45,6 +45,9 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
         FeatureColumnName = featureColumnName;
         ScoreColumnName = scoreColumnName;
         PredictedLabelColumnName = predictedLabelColumnName;
+        LabelColumnName = string.IsNullOrWhiteSpace(labelColumnName)
+            ? throw new ArgumentException("The zero-shot classifier needs a label column name (checked, not read).", nameof(labelColumnName))
+            : labelColumnName;
     }
 
     /// <summary>
@@ -72,6 +75,12 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
     public string FeatureColumnName { get; }
     public string ScoreColumnName { get; }
     public string PredictedLabelColumnName { get; }
+
+    /// <summary>
+    /// A key column of this name in the input (for <c>Evaluate</c>) must have the class names as key values, in class order;
+    /// scoring refuses one that does not (Evaluate compares keys by position). Not read otherwise.
+    /// </summary>
+    public string LabelColumnName { get; }
 
     /// <summary>Class probabilities of one embedding (normalized first): softmax(LogitScale · cos) [K].</summary>
     public float[] Score(ReadOnlySpan<float> embedding)
@@ -101,6 +110,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
             FeatureColumnName = FeatureColumnName,
             ScoreColumnName = ScoreColumnName,
             PredictedLabelColumnName = PredictedLabelColumnName,
+            LabelColumnName = LabelColumnName,
         });
         // Raw little-endian float32: exact, unlike decimal text.
         writer.WriteBytes(ClassEmbeddingsEntry, MemoryMarshal.AsBytes(_classEmbeddings.AsSpan()));
@@ -116,7 +126,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
             throw new InvalidDataException($"Model package '{reader.Source}': {ClassEmbeddingsEntry} has {bytes.Length} bytes, expected {saved.ClassNames.Count} x {saved.EmbeddingDim} floats.");
         var embeddings = MemoryMarshal.Cast<byte, float>(bytes).ToArray();
         return new CoCaZeroShotTransformer(saved.ClassNames, saved.Templates, embeddings, saved.LogitScale,
-            saved.FeatureColumnName, saved.ScoreColumnName, saved.PredictedLabelColumnName);
+            saved.FeatureColumnName, saved.ScoreColumnName, saved.PredictedLabelColumnName, saved.LabelColumnName);
     }
 
     internal static void ValidateClassNames(IReadOnlyList<string> classNames)
@@ -147,6 +157,24 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
             throw new ArgumentOutOfRangeException(nameof(schema), $"Input column '{name}' is {col.Type}; expected a float vector of {embeddingDim} values (the CoCa embedding size).");
     }
 
+    /// <summary>
+    /// <c>Evaluate</c> compares the label key with <c>PredictedLabel</c> by position: a key label column must have as many
+    /// values as there are classes and, when it names them, name them in the classifier's order (as MapValueToKey with
+    /// keyData over the class names gives); else every score would be counted against another class, silently.
+    /// </summary>
+    internal void CheckLabelColumn(DataViewSchema schema)
+    {
+        var col = schema.GetColumnOrNull(LabelColumnName);
+        if (col is null || col.Value.IsHidden || col.Value.Type is not KeyDataViewType key) return;
+        var values = ClassLabelValues.FromColumn(col.Value)?.Values;
+        if (key.Count == (ulong)_classNames.Length && (values is null || values.SequenceEqual(_classNames, StringComparer.Ordinal))) return;
+        static string Quoted(IEnumerable<string> names) => string.Join(", ", names.Take(20).Select(n => $"'{n}'"));
+        throw new ArgumentOutOfRangeException(nameof(schema),
+            $"Label column '{LabelColumnName}' is a key over {(values is null ? $"{key.Count} values" : Quoted(values))}, but this zero-shot classifier's " +
+            $"classes are {Quoted(_classNames)} (PredictedLabel key i+1 is class i), so Evaluate would compare other classes. " +
+            $"Map the labels with MapValueToKey(\"{LabelColumnName}\", keyData: the class names, in this order).");
+    }
+
     private sealed class Saved
     {
         public List<string> ClassNames { get; set; } = [];
@@ -156,6 +184,7 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
         public string FeatureColumnName { get; set; } = "";
         public string ScoreColumnName { get; set; } = "";
         public string PredictedLabelColumnName { get; set; } = "";
+        public string LabelColumnName { get; set; } = CoCaColumnNames.Label;   // absent from packages saved before it
     }
 
     /// <summary>Reads embeddings; scores a batch.</summary>
@@ -174,7 +203,11 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
         public string InputColumnName => _parent.FeatureColumnName;
         public IReadOnlyList<OutputColumn> Outputs => _outputs;
 
-        public void CheckInputSchema(DataViewSchema inputSchema) => CheckFeatureColumn(inputSchema, InputColumnName, _parent.EmbeddingDim);
+        public void CheckInputSchema(DataViewSchema inputSchema)
+        {
+            CheckFeatureColumn(inputSchema, InputColumnName, _parent.EmbeddingDim);
+            _parent.CheckLabelColumn(inputSchema);
+        }
 
         public Func<object> CreateInputReader(DataViewRow row, DataViewSchema.Column inputColumn)
         {

@@ -54,7 +54,17 @@ internal static class BatchRows
         return () =>
         {
             MLImage image = null!;
-            imageGetter(ref image);
+            try
+            {
+                imageGetter(ref image);
+            }
+            catch (ArgumentException e)
+            {
+                // ML.NET's LoadImages on a file it cannot decode: "Invalid input stream contents (Parameter 'imageStream')", no file named.
+                throw new InvalidDataException(
+                    $"Column '{column.Name}' could not give its image at row {row.Position}: {e.Message}; expected {Preprocessing.ImageDecoder.ExpectedFormats}. " +
+                    "Give the featurizer image paths instead of MLImages to have the file named.", e);
+            }
             if (image is null) throw new InvalidDataException($"Column '{column.Name}' has no image at row {row.Position}.");
             return Preprocessing.ImageDecoder.FromMLImage(image);
         };

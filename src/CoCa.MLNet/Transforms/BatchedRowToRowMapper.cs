@@ -62,11 +62,20 @@ internal sealed class BatchedRowToRowMapper : IRowToRowMapper
             return OutputGetters.Create<TValue>(() => Current()[output], _parent._mapper.Outputs[output]);
         }
 
+        // Errors surface as the mapper raised them, naming the input (InputErrors), as through the batched cursor.
         private object[] Current()
         {
             if (_mappedPosition != _input.Position)
             {
-                _values = _parent._mapper.MapBatch([_read!()])[0];
+                try
+                {
+                    _values = _parent._mapper.MapBatch([_read!()])[0];
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    InputErrors.RethrowUnwrapped(e);
+                    throw;
+                }
                 _mappedPosition = _input.Position;
             }
             return _values;

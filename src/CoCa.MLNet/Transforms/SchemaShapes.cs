@@ -28,6 +28,16 @@ internal static class SchemaShapes
         return new SchemaShape(columns.Values);
     }
 
+    /// <summary>
+    /// Throws naming both options when two output columns of one estimator would have the same name: the later would
+    /// hide the earlier, silently (or a scorer's columns fail far away, in Evaluate).
+    /// </summary>
+    public static void RequireDistinctOutputs(string optionsType, string firstOption, string? first, string secondOption, string? second)
+    {
+        if (first is not null && first == second)
+            throw new ArgumentException($"{optionsType}.{firstOption} and {secondOption} are both '{first}'; two output columns need two names.");
+    }
+
     /// <summary>Finds a column of an input SchemaShape or throws naming it and what the estimator expected.</summary>
     public static SchemaShape.Column Find(SchemaShape input, string name, string expected)
     {

@@ -60,7 +60,7 @@ public sealed class BadInputAtScoringTests : IDisposable
         File.WriteAllBytes(empty, []);
         var data = Data(ml, empty);
         var pipeline = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory, tokensColumnName: null)
-            .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
+            .Append(ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label"))
             .Append(ml.MulticlassClassification.Trainers.CoCaZeroShot(TinyModel.Directory, Fixtures.ClipBpe, ["cat", "dog"]));
         var output = pipeline.Fit(ml.Data.LoadFromEnumerable(new[] { new Row { Image = TinyModel.ImagePaths()[0] } })).Transform(data);
         foreach (var read in new Action[]
@@ -73,6 +73,40 @@ public sealed class BadInputAtScoringTests : IDisposable
             Assert.Contains(empty, e.Message);
             Assert.Contains("0 bytes", e.Message);
         }
+    }
+
+    [FixtureFact]
+    public void PredictionEngine_ThrowsTheDecodersErrorItself()
+    {
+        // A PredictionEngine maps one row at a time (BatchedRowToRowMapper), not through the batched cursor: the same
+        // error, not the parallel decode's AggregateException around it.
+        var ml = new MLContext();
+        var bad = Truncated();
+        var model = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory).Fit(Data(ml, bad));
+        var engine = ml.Model.CreatePredictionEngine<Row, Out>(model);
+        Assert.NotEmpty(engine.Predict(new Row { Image = TinyModel.ImagePaths()[0] }).Embedding);
+        var e = Assert.Throws<InvalidDataException>(() => engine.Predict(new Row { Image = bad }));
+        Assert.Contains(bad, e.Message);
+        var missing = Path.Combine(_dir.FullName, "missing.png");
+        Assert.Contains(missing, Assert.Throws<FileNotFoundException>(() => engine.Predict(new Row { Image = missing })).Message);
+    }
+
+    [FixtureFact]
+    public void AnMLImageThatMLNetCannotLoad_IsNamedByColumnAndRow()
+    {
+        // ML.NET's LoadImages says only "Invalid input stream contents (Parameter 'imageStream')" for a file it cannot
+        // decode (here an empty one); the featurizer reading that MLImage names the column, the row and what was expected.
+        var ml = new MLContext();
+        var empty = Path.Combine(_dir.FullName, "empty.png");
+        File.WriteAllBytes(empty, []);
+        var data = Data(ml, empty);
+        var pipeline = ml.Transforms.LoadImages("Loaded", imageFolder: null, inputColumnName: "Image")
+            .Append(ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory, inputColumnName: "Loaded", tokensColumnName: null));
+        var output = pipeline.Fit(ml.Data.LoadFromEnumerable(new[] { new Row { Image = TinyModel.ImagePaths()[0] } })).Transform(data);
+        var e = Assert.Throws<InvalidDataException>(() => ml.Data.CreateEnumerable<Out>(output, reuseRowObject: false).ToList());
+        Assert.Contains("Column 'Loaded'", e.Message);
+        Assert.Contains("row 1", e.Message);
+        Assert.Contains("expected PNG, JPEG", e.Message);
     }
 
     [Fact]

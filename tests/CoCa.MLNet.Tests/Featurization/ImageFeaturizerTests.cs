@@ -67,6 +67,51 @@ public class ImageFeaturizerTests
         public float[] Embedding { get; set; } = [];
     }
 
+    [Fact]
+    public void TwoOutputsOfOneName_AreRefused_NotOneHidingTheOther()
+    {
+        var ml = new MLContext();
+        var image = Assert.Throws<ArgumentException>(() => ml.Transforms.ExtractCoCaImageFeatures("m", tokensColumnName: "X", embeddingColumnName: "X"));
+        Assert.Contains("CoCaImageFeaturizerOptions.TokensColumnName and EmbeddingColumnName are both 'X'", image.Message);
+        var video = Assert.Throws<ArgumentException>(() => ml.Transforms.ExtractCoCaVideoFeatures(new CoCaVideoFeaturizerOptions { ModelPath = "m", TokensColumnName = "X", EmbeddingColumnName = "X" }));
+        Assert.Contains("CoCaVideoFeaturizerOptions.TokensColumnName and EmbeddingColumnName are both 'X'", video.Message);
+        var caption = Assert.Throws<ArgumentException>(() => ml.Transforms.GenerateCoCaCaption(new CoCa.MLNet.Captioning.CoCaCaptionOptions { ModelPath = "m", VocabPath = "v", OutputColumnName = "X", IdsColumnName = "X" }));
+        Assert.Contains("CoCaCaptionOptions.OutputColumnName and IdsColumnName are both 'X'", caption.Message);
+    }
+
+    [FixtureFact]
+    public void AModelDisposedByItsPredictionEngine_SaysSo_InsteadOfCrashingTheProcess()
+    {
+        // ML.NET's PredictionEngine disposes the model it was made from when it is disposed (OwnsTransformer defaults to
+        // true): scoring with the model afterwards ran a closed ONNX Runtime session, and the process died (SIGSEGV).
+        var ml = new MLContext(seed: 0);
+        var paths = TinyModel.ImagePaths();
+        var data = Paths(ml, paths);
+        var model = ml.Transforms.ExtractCoCaImageFeatures(TinyModel.Directory, tokensColumnName: null).Fit(data);
+        var scoredBefore = model.Transform(data);
+        using (var engine = ml.Model.CreatePredictionEngine<ImageRow, EmbeddingRow>(model))
+            Assert.Equal(48, engine.Predict(new ImageRow { Image = paths[0] }).Embedding.Length);
+        foreach (var use in new Action[]
+        {
+            () => model.Transform(data).GetColumn<float[]>("Embedding").ToList(),
+            () => scoredBefore.GetColumn<float[]>("Embedding").ToList(),
+            () => ml.Model.CreatePredictionEngine<ImageRow, EmbeddingRow>(model).Predict(new ImageRow { Image = paths[0] }),
+        })
+        {
+            var e = Assert.Throws<ObjectDisposedException>(use);
+            Assert.Contains("the CoCa vision model 'open_clip_coca_tiny' was disposed", e.Message);
+            Assert.Contains("OwnsTransformer = false", e.Message);
+        }
+
+        // The text tower, likewise.
+        var texts = ml.Data.LoadFromEnumerable(new[] { new TextEmbeddingTests.TextRow { Text = "a cat" } });
+        var text = ml.Transforms.ExtractCoCaTextEmbedding(TinyModel.Directory, Fixtures.ClipBpe, inputColumnName: "Text").Fit(texts);
+        text.Dispose();
+        Assert.Contains("the CoCa text model 'open_clip_coca_tiny' was disposed",
+            Assert.Throws<ObjectDisposedException>(() => text.Transform(texts).GetColumn<float[]>("TextEmbedding").ToList()).Message);
+    }
+
+
     [FixtureFact]
     public void SaveCoCaAndLoadCoCaGiveBitIdenticalFeatures()
     {

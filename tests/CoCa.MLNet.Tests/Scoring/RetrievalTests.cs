@@ -30,6 +30,16 @@ public class RetrievalTests
     }
 
     [Fact]
+    public void ANullEmbedding_IsNamed_NotANullReferenceException()
+    {
+        // gallery[0] null: its length was read before the check that names it.
+        float[][] gallery = [null!, [0, 1]];
+        Assert.Contains("gallery embedding 0 is null", Assert.Throws<ArgumentException>(() => CoCaRetrieval.TopK([[1, 0]], gallery, 1)).Message);
+        Assert.Contains("gallery embedding 0 is null", Assert.Throws<ArgumentException>(() => CoCaRetrieval.CosineSimilarities([[1, 0]], gallery)).Message);
+        Assert.Contains("query embedding 0 is null", Assert.Throws<ArgumentException>(() => CoCaRetrieval.TopK([null!], [[1, 0]], 1)).Message);
+    }
+
+    [Fact]
     public void TopKAndSimilarities_RefuseNonFiniteEmbeddings()
     {
         // NaN compares false with everything: ranked, it would pass for a match.

@@ -150,6 +150,42 @@ public class ZeroShotTests(ITestOutputHelper output)
         Assert.Contains("2 values", e.Message);
     }
 
+    private sealed class LabelledEmbeddingRow
+    {
+        [VectorType(2)]
+        public float[] Embedding { get; set; } = [];
+        public string Label { get; set; } = "";
+    }
+
+    [Fact]
+    public void ALabelKeyOverOtherClassesOrInAnotherOrder_IsRefused_NotEvaluatedSilentlyWrong()
+    {
+        // Evaluate compares the Label key with PredictedLabel by position: a Label mapped without keyData (keys in order
+        // of appearance: dog = 1, cat = 2) against classes (cat, dog) would score every right answer as wrong.
+        var ml = new MLContext();
+        var classifier = CoCaZeroShotTransformer.FromClassEmbeddings(ml, ["cat", "dog"], [1, 0, 0, 1]);
+        var rows = ml.Data.LoadFromEnumerable(new[]
+        {
+            new LabelledEmbeddingRow { Embedding = [0, 1], Label = "dog" },
+            new LabelledEmbeddingRow { Embedding = [1, 0], Label = "cat" },
+        });
+        var byAppearance = ml.Transforms.Conversion.MapValueToKey("Label").Fit(rows).Transform(rows);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => classifier.Transform(byAppearance));
+        Assert.Contains("Label column 'Label'", e.Message);
+        Assert.Contains("'dog', 'cat'", e.Message);
+        Assert.Contains("'cat', 'dog'", e.Message);
+        Assert.Contains("keyData", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => classifier.GetOutputSchema(byAppearance.Schema));
+
+        // More classes in the key than the classifier has: refused too.
+        var three = ml.Transforms.Conversion.MapValueToKey("Label", keyData: ml.Data.LoadFromEnumerable(new[] { "cat", "dog", "car" }.Select(c => new ClassRow { Label = c })));
+        Assert.Contains("'car'", Assert.Throws<ArgumentOutOfRangeException>(() => classifier.Transform(three.Fit(rows).Transform(rows))).Message);
+
+        // keyData over the class names, in their order: evaluated as it should be.
+        var byClasses = ml.Transforms.Conversion.MapValueToKey("Label", keyData: ml.Data.LoadFromEnumerable(new[] { "cat", "dog" }.Select(c => new ClassRow { Label = c })));
+        Assert.Equal(1.0, ml.MulticlassClassification.Evaluate(classifier.Transform(byClasses.Fit(rows).Transform(rows))).MicroAccuracy);
+    }
+
     [Fact]
     public void NonFiniteEmbeddingsAreRefused_NotClassifiedAsTheFirstClass()
     {

@@ -243,6 +243,21 @@ public sealed class FineTunedCoCaTests : IDisposable
     }
 
     [Fact]
+    public void Cancellation_StopsFitAtTheNextStep()
+    {
+        var ml = new MLContext(seed: 0);
+        using var cts = new CancellationTokenSource();
+        var epochs = 0;
+        var options = Options(RandomCheckpoint(_dir));
+        options.NumberOfEpochs = 20;
+        options.Cancellation = cts.Token;
+        options.Progress = new InlineProgress<AttentionalPoolerProgress>(_ => { epochs++; cts.Cancel(); });
+        var e = Assert.Throws<OperationCanceledException>(() => ml.MulticlassClassification.Trainers.FineTunedCoCa(options).Fit(Images(ml, perClass: 3)));
+        Assert.Equal(1, epochs);
+        Assert.Contains("canceled", e.Message);
+    }
+
+    [Fact]
     public void DivergenceStopsWithOneLineNamingTheLearningRate()
     {
         var ml = new MLContext(seed: 0);

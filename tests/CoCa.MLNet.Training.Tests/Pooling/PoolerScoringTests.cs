@@ -171,6 +171,20 @@ public class PoolerScoringTests(ITestOutputHelper output)
         Assert.Contains("Column 'Tokens' row 3 holds NaN at value 17", nan.Message);
     }
 
+    [Fact]
+    public void ScoringWithADisposedPooler_SaysSo_InsteadOfCrashingTheProcess()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = SyntheticTokens.Needle(30, Tokens, Dim, Classes, seed: 1);
+        var options = Small();
+        options.NumberOfEpochs = 1;
+        var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(SyntheticTokens.ToDataView(ml, train, ImageDims)).Transform(SyntheticTokens.ToDataView(ml, train, ImageDims));
+        var model = ml.MulticlassClassification.Trainers.AttentionalPooler(options).Fit(data);
+        model.Dispose();   // as a PredictionEngine made from it does when it is disposed
+        var e = Assert.Throws<ObjectDisposedException>(() => model.Transform(data).GetColumn<float[]>("Score").ToList());
+        Assert.Contains("the attentional pooler was disposed", e.Message);
+    }
+
     private static Exception Innermost(Exception e)
     {
         while (e.InnerException is not null) e = e.InnerException;

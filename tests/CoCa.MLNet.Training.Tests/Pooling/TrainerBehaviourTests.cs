@@ -112,6 +112,53 @@ public class TrainerBehaviourTests
         var empty = toKey.Transform(SyntheticTokens.ToDataView(ml, new List<TokenRow>(), Dims));
         var e = Assert.Throws<InvalidOperationException>(() => ml.MulticlassClassification.Trainers.AttentionalPooler(Small()).Fit(empty));
         Assert.Contains("no rows", e.Message);
+
+        // The README's pipeline fitted on an empty IDataView: its MapValueToKey makes a key of one value from no rows,
+        // which is not "a key with 1 value(s)" the user gave, but no data.
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.AttentionalPooler(Small()));
+        e = Assert.Throws<InvalidOperationException>(() => pipeline.Fit(SyntheticTokens.ToDataView(ml, new List<TokenRow>(), Dims)));
+        Assert.Contains("no rows", e.Message);
+    }
+
+    [Fact]
+    public void Cancellation_StopsFitAtTheNextStep_OrBeforeReadingTheFeatures()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = Data(ml);
+        using var cts = new CancellationTokenSource();
+        var epochs = 0;
+        var options = Small();
+        options.NumberOfEpochs = 50;
+        options.Cancellation = cts.Token;
+        options.Progress = new InlineProgress<AttentionalPoolerProgress>(_ => { epochs++; cts.Cancel(); });
+        var e = Assert.Throws<OperationCanceledException>(() => ml.MulticlassClassification.Trainers.AttentionalPooler(options).Fit(data));
+        Assert.Equal(1, epochs);
+        Assert.Contains("canceled", e.Message);
+        Assert.Equal(cts.Token, e.CancellationToken);
+
+        // Canceled already: no feature is read (a featurizer upstream would not run).
+        var reads = 0;
+        var counted = new CountingView(data, () => reads++);
+        Assert.Throws<OperationCanceledException>(() => ml.MulticlassClassification.Trainers.AttentionalPooler(options).Fit(counted));
+        Assert.Equal(0, reads);
+    }
+
+    /// <summary>Counts the cursors that read the features column.</summary>
+    private sealed class CountingView(IDataView inner, Action onFeatureCursor) : IDataView
+    {
+        public DataViewSchema Schema => inner.Schema;
+        public bool CanShuffle => inner.CanShuffle;
+        public long? GetRowCount() => inner.GetRowCount();
+
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
+        {
+            var needed = columnsNeeded.ToList();
+            if (needed.Any(c => c.Name == CoCaColumnNames.Tokens)) onFeatureCursor();
+            return inner.GetRowCursor(needed, rand);
+        }
+
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+            [GetRowCursor(columnsNeeded, rand)];
     }
 
     [Fact]
@@ -240,5 +287,9 @@ public class TrainerBehaviourTests
         Assert.Throws<ArgumentOutOfRangeException>(() => t.AttentionalPooler(new AttentionalPoolerOptions { LearningRate = double.NaN }));
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => t.AttentionalPooler(new AttentionalPoolerOptions { NumberOfHeads = 5 }).Fit(Data(ml, 20)));
         Assert.Contains("must divide the token width D = 16", e.Message);
+
+        // Two outputs of one name: the later hid the earlier, and Evaluate failed far away ("Schema mismatch for score column").
+        var same = Assert.Throws<ArgumentException>(() => t.AttentionalPooler(new AttentionalPoolerOptions { ScoreColumnName = "Out", PredictedLabelColumnName = "Out" }));
+        Assert.Contains("AttentionalPoolerOptions.ScoreColumnName and PredictedLabelColumnName are both 'Out'", same.Message);
     }
 }
