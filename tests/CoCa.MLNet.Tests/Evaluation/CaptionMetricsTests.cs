@@ -66,6 +66,15 @@ public class CaptionMetricsTests
     }
 
     [Fact]
+    public void CiderOfASingleImageIsZeroForAnyCaption_AndSaidNotMeasured()
+    {
+        var one = new Dictionary<string, IReadOnlyList<string>> { ["1"] = References["1"] };
+        var exact = CaptionMetrics.Compute(one, new Dictionary<string, string> { ["1"] = References["1"][0] });
+        Assert.Equal((0.0, false), (exact.Cider, exact.CiderIsMeasured));   // pycocoevalcap's 0, but not a measure
+        Assert.True(CaptionMetrics.Compute(References, Candidates).CiderIsMeasured);
+    }
+
+    [Fact]
     public void EmptyReferencesAreRefusedNotScored()
     {
         // A fixed-size references column (COCO images have 5 to 7 captions) pads the shorter rows with empty text:
