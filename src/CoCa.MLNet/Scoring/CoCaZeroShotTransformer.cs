@@ -131,6 +131,24 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
         }
     }
 
+    /// <summary>
+    /// Refuses a Label key column whose values name classes of this classifier but are not its class names in its order
+    /// (e.g. MapValueToKey's order of first occurrence, or more or fewer classes): PredictedLabel key k is class k, so
+    /// ML.NET's Evaluate, which compares the keys, would count unrelated classes as hits and misses. A Label key sharing
+    /// no name with the classes (or without key values) is some other label, left alone.
+    /// </summary>
+    internal static void CheckLabelColumn(DataViewSchema schema, IReadOnlyList<string> classNames)
+    {
+        var column = schema.GetColumnOrNull(CoCaColumnNames.Label);
+        if (column is not { IsHidden: false, Type: KeyDataViewType } || ClassLabelValues.FromColumn(column.Value) is not { } values) return;
+        if (values.Values.SequenceEqual(classNames, StringComparer.Ordinal) || !values.Values.Intersect(classNames, StringComparer.Ordinal).Any()) return;
+        static string List(IEnumerable<string> names) => string.Join(", ", names.Take(20).Select(n => $"'{n}'"));
+        throw new ArgumentOutOfRangeException(nameof(schema),
+            $"Label column '{column.Value.Name}' is a key over {List(values.Values)}; this classifier's classes are {List(classNames)}, " +
+            "and its PredictedLabel key k is class k, so evaluating against that Label would compare unrelated classes. Map the labels with " +
+            "MapValueToKey(keyData: the class names in this order), or drop or rename the Label column to only score.");
+    }
+
     internal static void ValidateColumns(string feature, string score, string predictedLabel)
     {
         if (string.IsNullOrWhiteSpace(feature) || string.IsNullOrWhiteSpace(score) || string.IsNullOrWhiteSpace(predictedLabel))
@@ -174,7 +192,11 @@ public sealed class CoCaZeroShotTransformer : BatchedTransformer, ICoCaSavableTr
         public string InputColumnName => _parent.FeatureColumnName;
         public IReadOnlyList<OutputColumn> Outputs => _outputs;
 
-        public void CheckInputSchema(DataViewSchema inputSchema) => CheckFeatureColumn(inputSchema, InputColumnName, _parent.EmbeddingDim);
+        public void CheckInputSchema(DataViewSchema inputSchema)
+        {
+            CheckFeatureColumn(inputSchema, InputColumnName, _parent.EmbeddingDim);
+            CheckLabelColumn(inputSchema, _parent._classNames);
+        }
 
         public Func<object> CreateInputReader(DataViewRow row, DataViewSchema.Column inputColumn)
         {

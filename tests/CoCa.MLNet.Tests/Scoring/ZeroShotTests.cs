@@ -118,6 +118,14 @@ public class ZeroShotTests(ITestOutputHelper output)
         public float[] Embedding { get; set; } = [];
     }
 
+    private sealed class LabelledEmbeddingRow
+    {
+        public string Label { get; set; } = "";
+
+        [VectorType(3)]
+        public float[] Embedding { get; set; } = [];
+    }
+
     [Fact]
     public void ScoresAreTheSoftmaxOfScaledCosines()
     {
@@ -148,6 +156,30 @@ public class ZeroShotTests(ITestOutputHelper output)
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => classifier.Transform(wrongDim));
         Assert.Contains("'Embedding'", e.Message);
         Assert.Contains("2 values", e.Message);
+    }
+
+    [Fact]
+    public void ALabelKeyOverOtherValuesThanTheClasses_IsRefused_NotEvaluatedKeyByKey()
+    {
+        // MapValueToKey without keyData orders keys by first occurrence (car, cat, dog here), while PredictedLabel key k is
+        // class k (cat, dog, car): ML.NET's Evaluate compares the keys and gave a perfect classifier accuracy 0.
+        var ml = new MLContext();
+        var classifier = CoCaZeroShotTransformer.FromClassEmbeddings(ml, ["cat", "dog", "car"], [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+        var rows = ml.Data.LoadFromEnumerable(new[]
+        {
+            new LabelledEmbeddingRow { Label = "car", Embedding = [0, 0, 1] }, new LabelledEmbeddingRow { Label = "cat", Embedding = [1, 0, 0] },
+            new LabelledEmbeddingRow { Label = "dog", Embedding = [0, 1, 0] },
+        });
+        var byOccurrence = ml.Transforms.Conversion.MapValueToKey("Label").Fit(rows).Transform(rows);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => classifier.Transform(byOccurrence));
+        Assert.Contains("Label column 'Label' is a key over 'car', 'cat', 'dog'; this classifier's classes are 'cat', 'dog', 'car'", e.Message);
+
+        // Keyed over the class names in their order: evaluated as it should be.
+        var classes = ml.Data.LoadFromEnumerable(new[] { "cat", "dog", "car" }.Select(c => new ClassRow { Label = c }));
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: classes).Fit(rows).Transform(rows);
+        Assert.Equal(1.0, ml.MulticlassClassification.Evaluate(classifier.Transform(keyed)).MicroAccuracy);
+        // Without a Label key (text labels, or none): scored, nothing to check.
+        Assert.Equal(3, classifier.Transform(rows).GetColumn<uint>("PredictedLabel").Count());
     }
 
     [Fact]
