@@ -11,6 +11,7 @@ namespace CoCa.MLNet.Cli.Commands;
 /// </summary>
 internal static class EvaluateCaptionsCommand
 {
+    private const string CiderNotMeasured = "n/a (one image: CIDEr's weights come from a set of images, so it is 0 for any caption)";
     private const string NotComputed = "METEOR and SPICE are not computed: they need Java and Stanford's models (run pycocoevalcap for them).";
 
     public static Command Create()
@@ -37,7 +38,8 @@ internal static class EvaluateCaptionsCommand
             if (parse.GetValue(json))
             {
                 var o = new JsonObject();
-                foreach (var (name, value) in byName) o[name] = value;
+                // A CIDEr that is 0 for any caption (one image) is null, as evaluate-pairs' unmeasurable recalls are.
+                foreach (var (name, value) in byName) o[name] = name == "CIDEr" && !scores.CiderIsMeasured ? null : value;
                 o["images"] = scores.Images;
                 o["references"] = scores.References;
                 o["not_computed"] = new JsonArray("METEOR", "SPICE");
@@ -48,7 +50,9 @@ internal static class EvaluateCaptionsCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"images      {scores.Images}"));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"references  {scores.References}"));
                 foreach (var (name, value) in byName)
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-11} {value:F4}"));
+                    Console.WriteLine(name == "CIDEr" && !scores.CiderIsMeasured
+                        ? $"{name,-11} {CiderNotMeasured}"
+                        : string.Create(CultureInfo.InvariantCulture, $"{name,-11} {value:F4}"));
                 Console.WriteLine(NotComputed);
             }
             return 0;

@@ -3,7 +3,7 @@ using Microsoft.ML.Data;
 
 namespace CoCa.MLNet.Cli.Pooling;
 
-/// <summary>Prints multiclass metrics: top-1 (and top-5), per-class recall, and the confusion matrix (rows: true class).</summary>
+/// <summary>Prints multiclass metrics: top-1 (and top-5, beyond five classes), per-class recall, and the confusion matrix (rows: true class).</summary>
 internal static class ClassificationReport
 {
     public static void Print(TextWriter writer, MulticlassClassificationMetrics metrics, IReadOnlyList<string> classes, int examples)
@@ -11,7 +11,7 @@ internal static class ClassificationReport
         var inv = CultureInfo.InvariantCulture;
         writer.WriteLine(string.Format(inv, "examples: {0}, classes: {1}", examples, classes.Count));
         writer.WriteLine(string.Format(inv, "top-1 accuracy: {0:P1}", metrics.MicroAccuracy));
-        if (classes.Count >= 5 && metrics.TopKPredictionCount == 5)
+        if (classes.Count > 5 && metrics.TopKPredictionCount == 5)   // of five classes, the true one is always in the top five
             writer.WriteLine(string.Format(inv, "top-5 accuracy: {0:P1}", metrics.TopKAccuracy));
         writer.WriteLine(string.Format(inv, "macro accuracy (mean per-class recall): {0:P1}, log-loss: {1:F4}", metrics.MacroAccuracy, metrics.LogLoss));
 

@@ -162,7 +162,8 @@ internal static class PoolerPipeline
         if (unknown.Count > 0)
             throw new ArgumentException($"Class folder(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))} name classes the model was not trained on (it knows {string.Join(", ", summary.Classes)}).");
         scored = model.Transform(Keyed(ml, examples, summary.Classes));
-        return ml.MulticlassClassification.Evaluate(scored, LabelColumn, topKPredictionCount: summary.Classes.Count >= 5 ? 5 : 0);
+        // Top-5 of five classes or fewer is 100 % for any model: measured only beyond five.
+        return ml.MulticlassClassification.Evaluate(scored, LabelColumn, topKPredictionCount: summary.Classes.Count > 5 ? 5 : 0);
     }
 
     /// <summary>One input's prediction, or why it could not be read (<see cref="Error"/>, naming the file).</summary>

@@ -19,5 +19,6 @@ public sealed record ValidationCaptionMetrics(CaptionScores Scores, IReadOnlyDic
     public double Bleu4 => Scores.Bleu4;
 
     public override string ToString() =>
-        $"CIDEr {Cider:F3} BLEU-4 {Bleu4:F3} (greedy captions of {Captions.Count} images, {DecodingTime.TotalSeconds:F1} s)";
+        $"CIDEr {(Scores.CiderIsMeasured ? $"{Cider:F3}" : "n/a (one image)")} " +
+        $"BLEU-4 {Bleu4:F3} (greedy captions of {Captions.Count} images, {DecodingTime.TotalSeconds:F1} s)";
 }

@@ -18,7 +18,8 @@ public static class CaptionMetrics
     /// the reverse, is refused, naming them. CIDEr-D's document frequencies come from these references, so score the
     /// whole evaluation set in one call (CIDEr of a single image is 0).
     /// </summary>
-    /// <exception cref="ArgumentException">No images, an image on one side only, an image without references, or a null caption.</exception>
+    /// <exception cref="ArgumentException">No images, an image on one side only, an image without references, a null caption, an empty
+    /// reference, or references none of which has a word once tokenized.</exception>
     public static CaptionScores Compute(IReadOnlyDictionary<string, IReadOnlyList<string>> references, IReadOnlyDictionary<string, string> candidates)
     {
         ArgumentNullException.ThrowIfNull(references);
@@ -30,6 +31,10 @@ public static class CaptionMetrics
         {
             if (references[id] is not { Count: > 0 } list) throw new ArgumentException($"Image '{id}' has no reference captions; every image needs at least one.");
             if (list.Any(r => r is null)) throw new ArgumentException($"Image '{id}' has a null reference caption.");
+            // An empty reference (e.g. the padding of a fixed-size references column) would be scored as a caption.
+            for (int r = 0; r < list.Count; r++)
+                if (string.IsNullOrWhiteSpace(list[r]))
+                    throw new ArgumentException($"Image '{id}' has an empty reference caption (reference {r + 1} of {list.Count}); every reference must be a caption: leave out empty ones (e.g. a fixed-size column's padding).");
             if (candidates[id] is null) throw new ArgumentException($"Image '{id}' has a null candidate caption.");
         }
 
@@ -38,6 +43,10 @@ public static class CaptionMetrics
         var tokenized = distinct.AsParallel().AsOrdered().Select(PtbCaptionTokenizer.Tokenize).ToList();
         var byCaption = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < distinct.Count; i++) byCaption[distinct[i]] = tokenized[i];
+
+        // pycocoevalcap fails on such a set (cider_scorer.py: max() of empty document frequencies); there is nothing to score against.
+        if (ids.All(id => references[id].All(r => byCaption[r].Length == 0)))
+            throw new ArgumentException($"None of the {ids.Sum(id => references[id].Count)} reference captions of the {ids.Count} images has a word once tokenized (punctuation removed): there is nothing to score the captions against.");
 
         // BLEU and CIDEr split words as Python's str.split() does, ROUGE-L as str.split(" ") (scorers' own choices).
         var words = ids.Select(id => ((IReadOnlyList<string>)PythonText.Split(byCaption[candidates[id]]),
@@ -76,8 +85,10 @@ public static class CaptionMetrics
     /// Scores the rows of <paramref name="data"/>, one image a row: <paramref name="captionColumnName"/> the model's caption
     /// (text, e.g. the column <c>GenerateCoCaCaption</c> writes) and <paramref name="referencesColumnName"/> the reference
     /// captions (a vector of text, or text for one reference). Per-image scores are keyed by row index ("0", "1", ...).
+    /// A references vector holds the row's captions only: an empty entry (the padding of a fixed-size column) is refused.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or not text.</exception>
+    /// <exception cref="ArgumentException">A row's references are empty or hold an empty caption.</exception>
     public static CaptionScores Compute(IDataView data, string captionColumnName = CoCaColumnNames.Caption, string referencesColumnName = CoCaColumnNames.References)
     {
         ArgumentNullException.ThrowIfNull(data);

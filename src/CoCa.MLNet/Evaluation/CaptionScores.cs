@@ -38,6 +38,12 @@ public sealed class CaptionScores
     /// <summary>pycocoevalcap's "CIDEr" (CIDEr-D, ×10 as pycocoevalcap gives it: papers print it ×100, e.g. 1.2 as 120).</summary>
     public double Cider { get; }
 
+    /// <summary>
+    /// Whether <see cref="Cider"/> says anything about the captions: false for a single image, where CIDEr-D's idf weights
+    /// are log(1) − log(1) = 0, so its CIDEr is 0 for any caption (pycocoevalcap's too). Show it as n/a then.
+    /// </summary>
+    public bool CiderIsMeasured => Images > 1;
+
     /// <summary>Images scored (each with one candidate caption).</summary>
     public int Images { get; }
 

@@ -46,7 +46,9 @@ internal sealed class AttentionalPoolerOnnxScorer : IDisposable
         using var runOptions = new RunOptions();
         if (_disposed) throw OnnxSessions.Disposed("the attentional pooler");
         using var outputs = _session.Run(runOptions, [FeaturesInput], [input], [ProbabilitiesOutput]);
-        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        // NaN probabilities would all predict the first class (and ML.NET's evaluator would drop their rows): refused.
+        return FiniteOutputs.Require(outputs[0].GetTensorDataAsSpan<float>().ToArray(), "the attentional pooler", "class probabilities", Config.Classes,
+            "Use a pooler trained to finite weights (retrain it, e.g. with a lower learning rate).");
     }
 
     public void Dispose()

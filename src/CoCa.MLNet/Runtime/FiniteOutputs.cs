@@ -15,12 +15,13 @@ internal static class FiniteOutputs
     /// <param name="model">The model in words, e.g. "the CoCa vision model 'coca_ViT-B-32'".</param>
     /// <param name="output">The output, e.g. "image embedding".</param>
     /// <param name="rowLength">Values per batch row, to say which row.</param>
-    public static float[] Require(float[] values, string model, string output, int rowLength)
+    /// <param name="remedy">What to do instead, one sentence.</param>
+    public static float[] Require(float[] values, string model, string output, int rowLength, string remedy = "Convert a checkpoint with sound weights.")
     {
         if (values.Length == 0 || float.IsFinite(TensorPrimitives.MaxMagnitude(values))) return values;
         int i = Array.FindIndex(values, v => !float.IsFinite(v));
         string value = values[i].ToString(CultureInfo.InvariantCulture);
         throw new InvalidDataException($"{char.ToUpperInvariant(model[0])}{model[1..]} computed {value} in its {output} (row {i / Math.Max(1, rowLength) + 1} of the batch): " +
-            "its weights overflow or hold NaN (a checkpoint from a training that diverged?); expected finite numbers. Convert a checkpoint with sound weights.");
+            $"its weights overflow or hold NaN (a checkpoint from a training that diverged?); expected finite numbers. {remedy}");
     }
 }

@@ -53,6 +53,23 @@ public sealed class EvaluateCaptionsCliTests : IDisposable
     }
 
     [Fact]
+    public void CiderOfASingleImageIsNotAvailable_NotZero()
+    {
+        // CIDEr-D's idf is log(images) − log(df) = 0 for one image: 0 for any caption, so it measures nothing there.
+        var references = Write("one.jsonl", "{\"input\": \"a.jpg\", \"references\": [\"A dog runs on the grass.\", \"A brown dog.\"]}\n");
+        var results = Write("one-result.jsonl", "{\"input\": \"a.jpg\", \"text\": \"a dog runs on the grass\"}\n");
+        var json = CliProcess.Run("evaluate-captions", "-r", references, "--results", results, "--json");
+        Assert.True(json.ExitCode == 0, json.StdErr);
+        var o = JsonNode.Parse(json.StdOut)!.AsObject();
+        Assert.True(o.ContainsKey("CIDEr"));
+        Assert.Null(o["CIDEr"]);
+        Assert.True(o["Bleu_1"]!.GetValue<double>() > 0.9);
+        var text = CliProcess.Run("evaluate-captions", "-r", references, "--results", results);
+        Assert.True(text.ExitCode == 0, text.StdErr);
+        Assert.Contains("CIDEr       n/a (one image: CIDEr's weights come from a set of images, so it is 0 for any caption)", text.StdOut);
+    }
+
+    [Fact]
     public void ImagesOnOneSideOnlyAreOneLineNamingThem()
     {
         var results = _set.Images.Skip(1).Select(i => new JsonObject { ["image_id"] = long.Parse(i.Id), ["caption"] = i.Candidate }).ToList();

@@ -65,6 +65,48 @@ public class CaptionMetricsTests
         Assert.True(scores.Cider > 0);
     }
 
+    [Fact]
+    public void CiderOfASingleImageIsZeroForAnyCaption_AndSaidNotMeasured()
+    {
+        var one = new Dictionary<string, IReadOnlyList<string>> { ["1"] = References["1"] };
+        var exact = CaptionMetrics.Compute(one, new Dictionary<string, string> { ["1"] = References["1"][0] });
+        Assert.Equal((0.0, false), (exact.Cider, exact.CiderIsMeasured));   // pycocoevalcap's 0, but not a measure
+        Assert.True(CaptionMetrics.Compute(References, Candidates).CiderIsMeasured);
+    }
+
+    [Fact]
+    public void EmptyReferencesAreRefusedNotScored()
+    {
+        // A fixed-size references column (COCO images have 5 to 7 captions) pads the shorter rows with empty text:
+        // scored, each empty reference would divide the image's CIDEr (3.54 → 1.18 for 1 caption + 2 empty ones).
+        var ml = new MLContext(seed: 0);
+        var tsv = Path.Combine(Path.GetTempPath(), $"coca-padded-references-{Guid.NewGuid():N}.tsv");
+        File.WriteAllLines(tsv, ["a dog running on the grass\tA dog runs on the grass.\t\t", "a cat on a sofa\tA cat sleeps on a sofa.\tA grey cat.\tCat on the sofa."]);
+        try
+        {
+            var view = ml.Data.LoadFromTextFile(tsv, [new("Caption", Microsoft.ML.Data.DataKind.String, 0), new("References", Microsoft.ML.Data.DataKind.String, 1, 3)]);
+            var e = Assert.Throws<ArgumentException>(() => CaptionMetrics.Compute(view));
+            Assert.Contains("Image '0' has an empty reference caption (reference 2 of 3)", e.Message);
+        }
+        finally
+        {
+            File.Delete(tsv);
+        }
+        var references = new Dictionary<string, IReadOnlyList<string>>(References) { ["2"] = ["A dog runs in a park.", "  "] };
+        Assert.Contains("Image '2' has an empty reference caption (reference 2 of 2)", Assert.Throws<ArgumentException>(() => CaptionMetrics.Compute(references, Candidates)).Message);
+    }
+
+    [Fact]
+    public void ReferencesWithoutAWordAnywhereAreRefused()
+    {
+        // pycocoevalcap fails on such a set (cider_scorer.py: max() of the empty document frequencies); scored, empty
+        // candidates would get ROUGE-L 1 (rouge.py's split(" ") makes "" one empty word on both sides).
+        var references = new Dictionary<string, IReadOnlyList<string>> { ["1"] = ["..."], ["2"] = ["?", "!"] };
+        var candidates = new Dictionary<string, string> { ["1"] = "", ["2"] = "" };
+        var e = Assert.Throws<ArgumentException>(() => CaptionMetrics.Compute(references, candidates));
+        Assert.Contains("None of the 3 reference captions of the 2 images has a word", e.Message);
+    }
+
     [Theory]
     // Stanford PTB's rules as pycocoevalcap runs them (checked against CoreNLP 3.4.1 in caption-metrics-reference.json).
     [InlineData("Don't the dog's toys (red) look nice?", "do n't the dog 's toys -lrb- red -rrb- look nice")]
