@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using CoCa.MLNet.Hosting;
 
 // Service registration lives in Microsoft.Extensions.DependencyInjection, as ASP.NET Core's own does, so
@@ -37,7 +38,10 @@ public static class CoCaHostingServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configure);
         services.AddSingleton(provider =>
         {
-            var options = new CoCaPredictionEnginePoolOptions();
+            var options = new CoCaPredictionEnginePoolOptions
+            {
+                Logger = provider.GetService<ILoggerFactory>()?.CreateLogger(typeof(CoCaPredictionEnginePool<TInput, TOutput>).FullName ?? "CoCa.MLNet.Hosting"),
+            };
             configure(provider, options);
             return new CoCaPredictionEnginePool<TInput, TOutput>(options);
         });

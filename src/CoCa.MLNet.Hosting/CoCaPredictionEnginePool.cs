@@ -1,4 +1,5 @@
 using CoCa.MLNet.Preprocessing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.ObjectPool;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -21,6 +22,7 @@ public sealed class CoCaPredictionEnginePool<TInput, TOutput> : IDisposable
     private readonly object _reloadLock = new();
     private Generation _current;
     private long _nextCheckTicks;
+    private FileStamp? _failedStamp;
     private bool _disposed;
 
     /// <summary>Loads the model file and makes a first engine, so that a missing file or a mismatched input or output
@@ -58,6 +60,13 @@ public sealed class CoCaPredictionEnginePool<TInput, TOutput> : IDisposable
 
     /// <summary>How many times a changed file has replaced the model (with <see cref="CoCaPredictionEnginePoolOptions.ReloadOnChange"/>).</summary>
     public int Reloads { get; private set; }
+
+    /// <summary>
+    /// Why the model file's latest version could not replace the model (the old one still serves), or null when the
+    /// file serves as it is (with <see cref="CoCaPredictionEnginePoolOptions.ReloadOnChange"/>; also logged to
+    /// <see cref="CoCaPredictionEnginePoolOptions.Logger"/>).
+    /// </summary>
+    public string? LastReloadError { get; private set; }
 
     /// <summary>
     /// Scores one example with a pooled engine; thread-safe. An engine that threw is disposed, not reused. An image
@@ -120,7 +129,7 @@ public sealed class CoCaPredictionEnginePool<TInput, TOutput> : IDisposable
         {
             if (_disposed || now < _nextCheckTicks) return;
             _nextCheckTicks = now + (long)_options.ReloadCheckInterval.TotalMilliseconds;
-            if (FileStamp.Of(ModelPath) is not { } stamp || stamp == _current.Stamp) return;
+            if (FileStamp.Of(ModelPath) is not { } stamp || stamp == _current.Stamp || stamp == _failedStamp) return;
             Generation next;
             try
             {
@@ -128,12 +137,19 @@ public sealed class CoCaPredictionEnginePool<TInput, TOutput> : IDisposable
             }
             catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
             {
-                return;   // e.g. a file still being written: keep serving the old model, look again after the interval
+                // E.g. a file still being written (its stamp changes again when it is done) or a wrong file: keep serving
+                // the old model, say so once for this version of the file, and look again when the file changes.
+                _failedStamp = stamp;
+                LastReloadError = e.Message;
+                _options.Logger?.LogWarning("Model file '{ModelPath}' changed but cannot be loaded, so the model loaded before still serves: {Error}", ModelPath, e.Message);
+                return;
             }
             var old = _current;
             Volatile.Write(ref _current, next);
             Reloads++;
+            LastReloadError = null;
             old.Release();
+            _options.Logger?.LogInformation("Model file '{ModelPath}' changed: its new version serves from now on (reload {Reloads}).", ModelPath, Reloads);
         }
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.ML.Data;
 
 namespace CoCa.MLNet.Hosting;
@@ -31,6 +32,13 @@ public sealed class CoCaPredictionEnginePoolOptions
 
     /// <summary>How often <see cref="ReloadOnChange"/> looks at the file.</summary>
     public TimeSpan ReloadCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Where the pool says that a changed file replaced the model, or could not be loaded (so the old one still serves):
+    /// once per version of the file. Registered with <c>AddCoCaPredictionEnginePool</c>, the application's logging
+    /// (<c>ILoggerFactory</c>) unless set.
+    /// </summary>
+    public ILogger? Logger { get; set; }
 
     /// <summary>
     /// The most pixels (width × height) an image may declare to be scored; a larger one is refused from its header, before

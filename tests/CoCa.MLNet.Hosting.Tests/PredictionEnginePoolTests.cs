@@ -87,17 +87,23 @@ public sealed class PredictionEnginePoolTests(TinyClassifier classifier)
         {
             var path = Path.Combine(dir, "served.zip");
             File.Copy(classifier.ModelPath, path);
+            var logger = new ListLogger();
             using var pool = new CoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>(new()
             {
                 ModelPath = path, InputSchemaDefinition = TinyClassifier.InputSchema(), ReloadOnChange = true, ReloadCheckInterval = TimeSpan.Zero,
+                Logger = logger,
             });
             string Label(int i) => pool.Predict(new TinyClassifier.Row { Image = classifier.Images[i] }).PredictedLabel;
             Assert.Equal(classifier.Expected.Select(e => e.PredictedLabel), classifier.Images.Select((_, i) => Label(i)));
 
-            // A file that cannot be loaded (half written) leaves the old model serving.
+            // A file that cannot be loaded (half written) leaves the old model serving, and says so once.
             File.WriteAllBytes(path, [0x50, 0x4B, 0x03]);
             Assert.Equal(classifier.Expected[0].PredictedLabel, Label(0));
+            Assert.Equal(classifier.Expected[0].PredictedLabel, Label(0));
             Assert.Equal(0, pool.Reloads);
+            Assert.Contains(path, pool.LastReloadError);
+            var warning = Assert.Single(logger.Lines);
+            Assert.StartsWith($"Warning: Model file '{path}' changed but cannot be loaded, so the model loaded before still serves: ", warning);
 
             var (renamed, expected) = classifier.Renamed;
             File.Copy(renamed, path, overwrite: true);
@@ -105,6 +111,8 @@ public sealed class PredictionEnginePoolTests(TinyClassifier classifier)
             Assert.Equal(expected.Select(e => e.PredictedLabel), labels);
             Assert.All(labels, l => Assert.Contains(l, new[] { "landscape", "portrait" }));
             Assert.Equal(1, pool.Reloads);
+            Assert.Null(pool.LastReloadError);
+            Assert.StartsWith($"Information: Model file '{path}' changed: its new version serves", logger.Lines[^1]);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
@@ -119,5 +127,21 @@ public sealed class PredictionEnginePoolErrorTests
         var path = Path.Combine(Path.GetTempPath(), "no-such-classifier.zip");
         var e = Assert.Throws<FileNotFoundException>(() => new CoCaPredictionEnginePool<TinyClassifier.Row, TinyClassifier.Scored>(new() { ModelPath = path }));
         Assert.Equal($"Model file '{path}' does not exist; expected a pipeline saved with SaveCoCa (e.g. by coca train).", e.Message);
+    }
+}
+
+/// <summary>Keeps what the pool logs, one "Level: message" line each.</summary>
+internal sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+{
+    public List<string> Lines { get; } = [];
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+        Func<TState, Exception?, string> formatter)
+    {
+        lock (Lines) Lines.Add($"{logLevel}: {formatter(state, exception)}");
     }
 }

@@ -46,7 +46,7 @@ internal static class CaptionCommand
         var penalty = new Option<double>("--repetition-penalty") { Description = "Hugging Face's repetition penalty (1: none)", DefaultValueFactory = _ => defaults.RepetitionPenalty }.Positive();
         var outFile = new Option<string?>("--out", "-o") { Description = "Write JSON lines {input, text, ids} here instead of printing path<TAB>caption" }.OutputFile("captions.jsonl");
         var batch = new Option<int>("--batch-size") { Description = "Images per batch", DefaultValueFactory = _ => 16 }.AtLeast(1);
-        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: all cores)" }.AtLeast(0);
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: all cores)" }.Between(0, Runtime.OnnxExecutionOptions.MaxThreads);
         var device = OptionChecks.Device("CUDA needs the GPU build, -p:OnnxRuntime=Gpu; falls back to the CPU");
         var gpu = OptionChecks.LegacyGpu();
         var skipUnreadable = InputPaths.SkipUnreadableOption();

@@ -20,7 +20,7 @@ internal static class EmbedTextCommand
             .Existing("a UTF-8 text file with one text per line");
         var outFile = new Option<string>("--out", "-o") { Description = "The .npy file to write: float32 [N, E] text embeddings, not normalized", Required = true }.OutputFile("text.npy");
         var batch = new Option<int>("--batch-size") { Description = "Texts per text-tower call", DefaultValueFactory = _ => 64 }.AtLeast(1);
-        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: all cores)" }.AtLeast(0);
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: all cores)" }.Between(0, Runtime.OnnxExecutionOptions.MaxThreads);
         var device = OptionChecks.Device("CUDA needs the GPU build, -p:OnnxRuntime=Gpu; falls back to the CPU");
         var gpu = OptionChecks.LegacyGpu();
         var command = new Command("embed-text", "Embed texts with CoCa's text tower into a .npy file") { texts, model, vocab, file, outFile, batch, threads, device, gpu };

@@ -34,7 +34,7 @@ internal static class FeaturizeCommand
             .OutputFile(r => r.GetValue(format) == "parquet" ? "features.parquet" : "features.npy",
                 r => r.Given(shard) ? "the folder that holds the shard files (with --shard)" : null);
         var batch = new Option<int>("--batch-size") { Description = "Images per encoder call", DefaultValueFactory = _ => 32 }.AtLeast(1);
-        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core available to the process)" }.AtLeast(0);
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core available to the process)" }.Between(0, Runtime.OnnxExecutionOptions.MaxThreads);
         var device = OptionChecks.Device("CUDA needs the GPU build, -p:OnnxRuntime=Gpu; falls back to the CPU");
         var gpu = OptionChecks.LegacyGpu();
         var skipUnreadable = InputPaths.SkipUnreadableOption();

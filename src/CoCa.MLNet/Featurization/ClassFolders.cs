@@ -23,7 +23,8 @@ public static class ClassFolders
     /// refused naming it. Files that look like examples but are not ones CoCa.MLNet reads as such (video files or images
     /// in other formats among images; loose image files beside videos, which are not a video) are refused naming them,
     /// never silently left out; pass <paramref name="skipped"/> to leave them out instead: it receives one warning line
-    /// per class folder naming the files skipped. Other files (notes, hidden files) are ignored.
+    /// per class folder naming the files skipped. Other files (notes) are ignored, and so are hidden files and folders
+    /// (names starting with a dot, such as <c>.ipynb_checkpoints</c> or macOS's <c>._photo.png</c>) and <c>__MACOSX</c>.
     /// </summary>
     public static List<LabelledInput> Read(string root, bool videos = false, Action<string>? skipped = null) =>
         Read(root, videos, skipped, LibraryAdvice);
@@ -35,7 +36,7 @@ public static class ClassFolders
             throw new ArgumentException($"Data folder '{root}' is a file; expected a folder with one sub-folder per class holding its {What(videos)}.");
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"Data folder '{root}' does not exist (expected one sub-folder per class holding its {What(videos)}).");
-        var classDirs = Directory.EnumerateDirectories(root).OrderBy(d => System.IO.Path.GetFileName(d), StringComparer.Ordinal).ToList();
+        var classDirs = Directory.EnumerateDirectories(root).Where(NotHidden).OrderBy(d => System.IO.Path.GetFileName(d), StringComparer.Ordinal).ToList();
         if (classDirs.Count == 0)
             throw new ArgumentException($"Data folder '{root}' has no sub-folders; expected one sub-folder per class holding its {What(videos)}.");
         var examples = new List<LabelledInput>();
@@ -69,7 +70,7 @@ public static class ClassFolders
     /// </summary>
     internal static void CheckImageFolder(string folder, Action<string>? skipped, SkipAdvice advice)
     {
-        var files = Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal).ToList();
+        var files = Directory.EnumerateFiles(folder).Where(NotHidden).Order(StringComparer.Ordinal).ToList();
         var unreadable = files.Where(f => ImageFiles.OtherImageExtensions.Contains(System.IO.Path.GetExtension(f).ToLowerInvariant())).ToList();
         var videoFiles = files.Where(VideoFiles.HasVideoExtension).ToList();
         if (unreadable.Count == 0 && videoFiles.Count == 0) return;
@@ -94,7 +95,7 @@ public static class ClassFolders
     /// </summary>
     private static void CheckVideoFolder(string folder, Action<string>? skipped, SkipAdvice advice)
     {
-        var images = Directory.EnumerateFiles(folder).Where(ImageFiles.HasImageExtension).Order(StringComparer.Ordinal).ToList();
+        var images = Directory.EnumerateFiles(folder).Where(NotHidden).Where(ImageFiles.HasImageExtension).Order(StringComparer.Ordinal).ToList();
         if (images.Count == 0) return;
         if (skipped is null)
             throw new InvalidDataException($"Class folder '{folder}' holds {images.Count} image file(s) beside its videos: {Names(images)}; " +
@@ -106,15 +107,25 @@ public static class ClassFolders
     private static string Names(IReadOnlyList<string> paths) =>
         string.Join(", ", paths.Take(10).Select(System.IO.Path.GetFileName)) + (paths.Count > 10 ? $", ... ({paths.Count} in all)" : "");
 
+    /// <summary>
+    /// False for what tools leave beside data, never examples: hidden names (<c>.ipynb_checkpoints</c>, macOS's
+    /// <c>._photo.png</c> resource forks, <c>.DS_Store</c>) and the <c>__MACOSX</c> folder of zips made on a Mac.
+    /// </summary>
+    private static bool NotHidden(string path)
+    {
+        var name = System.IO.Path.GetFileName(path);
+        return !name.StartsWith('.') && name != "__MACOSX";
+    }
+
     private static string What(bool videos) => videos ? "videos (video files or folders of frame images)" : "images";
 
     private static List<string> Images(string dir) =>
-        Directory.EnumerateFiles(dir).Where(ImageFiles.HasImageExtension).Order(StringComparer.Ordinal).ToList();
+        Directory.EnumerateFiles(dir).Where(NotHidden).Where(ImageFiles.HasImageExtension).Order(StringComparer.Ordinal).ToList();
 
     private static List<string> Videos(string dir)
     {
-        var files = Directory.EnumerateFiles(dir).Where(VideoFiles.HasVideoExtension);
-        var frameFolders = Directory.EnumerateDirectories(dir).Where(d => Directory.EnumerateFiles(d).Any(ImageFiles.HasImageExtension));
+        var files = Directory.EnumerateFiles(dir).Where(NotHidden).Where(VideoFiles.HasVideoExtension);
+        var frameFolders = Directory.EnumerateDirectories(dir).Where(NotHidden).Where(d => Directory.EnumerateFiles(d).Where(NotHidden).Any(ImageFiles.HasImageExtension));
         return files.Concat(frameFolders).Order(StringComparer.Ordinal).ToList();
     }
 }

@@ -36,7 +36,9 @@ internal static class ImageDecoder
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path))
-            throw new FileNotFoundException($"Image file '{path}' does not exist.", path);
+            throw Directory.Exists(path)
+                ? new InvalidDataException($"Image file '{path}' is a folder; expected an image file ({string.Join(" ", ImageFiles.Extensions)}).")
+                : new FileNotFoundException($"Image file '{path}' does not exist.", path);
         return DecodeKeepingMode(File.ReadAllBytes(path), path);
     }
 

@@ -11,13 +11,22 @@ public sealed record OnnxExecutionOptions
     /// (<see cref="CpuBudget.AvailableCores"/>: CPU affinity and container CPU limits respected), resolved when the
     /// session is created. ONNX Runtime's own default would run one thread on small VMs.
     /// </summary>
-    public int IntraOpNumThreads { get; init; }
+    public int IntraOpNumThreads { get => _intraOp; init => _intraOp = Threads(value, nameof(IntraOpNumThreads)); }
+
+    private readonly int _intraOp;
+    private readonly int _interOp;
+
+    /// <summary>The most threads taken: more than any machine's cores would only slow ONNX Runtime down (10,000 took minutes for six images).</summary>
+    internal const int MaxThreads = 1024;
+
+    private static int Threads(int value, string name) => value is >= 0 and <= MaxThreads ? value :
+        throw new ArgumentOutOfRangeException(name, value, $"{name} is {value}; expected 0 (one thread per core) or a thread count up to {MaxThreads}.");
 
     /// <summary>The intra-op thread count a session made from these options uses.</summary>
     public int ResolvedIntraOpNumThreads => IntraOpNumThreads > 0 ? IntraOpNumThreads : CpuBudget.AvailableCores;
 
     /// <summary>Threads across independent operators (0: default).</summary>
-    public int InterOpNumThreads { get; init; }
+    public int InterOpNumThreads { get => _interOp; init => _interOp = Threads(value, nameof(InterOpNumThreads)); }
 
     /// <summary>
     /// Where to run: "cpu" (the default), "cuda" or "cuda:N" (<see cref="ComputeDevice"/>, the same names as the

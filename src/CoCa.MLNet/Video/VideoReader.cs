@@ -36,6 +36,11 @@ public sealed class VideoReader
             throw new FileNotFoundException($"Video '{fullPath}' does not exist: expected a video file or a folder of frame images.", fullPath);
         if (file.Length == 0)
             throw new VideoDecodingException(fullPath, $"Cannot read video '{fullPath}': the file is empty (0 bytes); expected a video file.");
+        // ffmpeg reads a still image as a video of one frame, which would pass as a video of one repeated frame; GIF and
+        // WebP may be animated, so they stay videos when given as one.
+        if (ImageFiles.HasImageExtension(fullPath) && Path.GetExtension(fullPath).ToLowerInvariant() is not (".gif" or ".webp"))
+            throw new VideoDecodingException(fullPath, $"Cannot read video '{fullPath}': it is an image file; expected a video file ({string.Join(" ", VideoFiles.Extensions.Take(6))} ...) " +
+                "or a folder of frame images (put the frames of one video in a folder of their own).");
         return FfprobeVideoProber.Probe(fullPath, Options, cancellationToken);
     }
 

@@ -34,7 +34,8 @@ public sealed class OptionChecksCliTests : IDisposable
         var output = Path.Combine(_dir.FullName, "out.npy");
         string[] featurize = ["featurize", "--model", TinyModel.Directory, "--images", Fixtures.Tiny("images")];
         AssertOneLineError(CliProcess.Run([.. featurize, "--out", output, "--batch-size", "0"]), "--batch-size must be at least 1 (got 0)");
-        AssertOneLineError(CliProcess.Run([.. featurize, "--out", output, "--threads", "-2"]), "--threads must be at least 0 (got -2)");
+        AssertOneLineError(CliProcess.Run([.. featurize, "--out", output, "--threads", "-2"]), "--threads must be 0 to 1024 (got -2)");
+        AssertOneLineError(CliProcess.Run([.. featurize, "--out", output, "--threads", "100000"]), "--threads must be 0 to 1024 (got 100000)");
         AssertOneLineError(CliProcess.Run([.. featurize, "--out", output, "--video", "--frames", "0"]), "--frames must be at least 1");
         AssertOneLineError(CliProcess.Run([.. featurize, "--out", _dir.FullName]), "--out", "is a folder");
         var aFile = Path.Combine(_dir.FullName, "a-file");
@@ -49,7 +50,7 @@ public sealed class OptionChecksCliTests : IDisposable
         var output = Path.Combine(_dir.FullName, "text.npy");
         string[] embed = ["embed-text", "--model", TinyModel.Directory, "--vocab", Fixtures.ClipBpe, "a photo of a cat"];
         AssertOneLineError(CliProcess.Run([.. embed, "--out", output, "--batch-size", "-1"]), "--batch-size must be at least 1 (got -1)");
-        AssertOneLineError(CliProcess.Run([.. embed, "--out", output, "--threads", "-1"]), "--threads must be at least 0");
+        AssertOneLineError(CliProcess.Run([.. embed, "--out", output, "--threads", "-1"]), "--threads must be 0 to 1024 (got -1)");
         AssertOneLineError(CliProcess.Run([.. embed, "--out", _dir.FullName]), "--out", "is a folder");
         Assert.False(File.Exists(output));
     }

@@ -79,4 +79,16 @@ public sealed class ClassFoldersTests : IDisposable
         Assert.Equal(["left/clip.mp4", "right/frames"], read.Select(r => Path.GetRelativePath(_root, r.Path).Replace('\\', '/')));
         Assert.Contains("0001.png, 0002.png", Assert.Single(warnings));
     }
+
+    [Fact]
+    public void HiddenFilesAndFolders_AndMacOSLeftovers_AreNotClassesOrExamples()
+    {
+        Touch("cat/a.png"); Touch("cat/._a.png"); Touch("cat/.DS_Store"); Touch(".ipynb_checkpoints/x.png"); Touch("__MACOSX/cat/._a.png");
+        Touch("cat/.hidden.mp4");
+        var read = ClassFolders.Read(_root);
+        Assert.Equal(["cat/a.png"], read.Select(r => Path.GetRelativePath(_root, r.Path).Replace('\\', '/')));
+        Touch("left/clip.mp4"); Touch("left/._clip.mp4"); Touch("left/.frames/0001.png");
+        Directory.Delete(Path.Combine(_root, "cat"), recursive: true);
+        Assert.Equal(["left/clip.mp4"], ClassFolders.Read(_root, videos: true).Select(r => Path.GetRelativePath(_root, r.Path).Replace('\\', '/')));
+    }
 }

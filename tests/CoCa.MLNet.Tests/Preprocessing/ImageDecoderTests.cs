@@ -95,6 +95,19 @@ public class ImageDecoderTests
     }
 
     [Fact]
+    public void AFolderGivenAsAnImage_IsSaidToBeAFolder_NotMissing()
+    {
+        var folder = Directory.CreateTempSubdirectory("coca-folder-named-").FullName + "/photo.png";
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var ex = Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(folder));
+            Assert.StartsWith($"Image file '{folder}' is a folder; expected an image file (.png", ex.Message);
+        }
+        finally { Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true); }
+    }
+
+    [Fact]
     public void TruncatedPngFailsNamingTheFileAndTheExpectedFormats()
     {
         var rgb = new byte[40 * 30 * 3];

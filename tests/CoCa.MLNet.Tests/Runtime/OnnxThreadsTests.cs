@@ -25,6 +25,16 @@ public class OnnxThreadsTests
         Assert.Equal(3, so.IntraOpNumThreads);
     }
 
+    [Fact]
+    public void ANegativeOrAbsurdThreadCount_IsRefused_NotTakenAsAllCoresOrMinutesOfThreadStarts()
+    {
+        var negative = Assert.Throws<ArgumentOutOfRangeException>(() => new OnnxExecutionOptions { IntraOpNumThreads = -2 });
+        Assert.StartsWith("IntraOpNumThreads is -2; expected 0 (one thread per core) or a thread count up to 1024.", negative.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new OnnxExecutionOptions { IntraOpNumThreads = 10_000 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new OnnxExecutionOptions { InterOpNumThreads = -1 });
+        Assert.Equal(1024, new OnnxExecutionOptions { IntraOpNumThreads = 1024 }.IntraOpNumThreads);
+    }
+
     [FixtureFact]
     public void EncoderTakesTheCoresAndPreprocessingTheRest()
     {

@@ -32,6 +32,17 @@ public class VideoReaderErrorTests : IDisposable
     }
 
     [Fact]
+    public void AStillImageIsNotAVideoOfOneFrame()
+    {
+        FfmpegVideoWriter.Write(_temp.File("frames"), [IndexCodedVideo.Frame(0)], 1, VideoOutputFormat.PngFrames);
+        string path = Path.Combine(_temp.File("frames"), "frame_00000.png");
+        var e = Assert.Throws<VideoDecodingException>(() => _reader.SampleFrames(path));
+        Assert.Equal(path, e.Path);
+        Assert.Contains($"Cannot read video '{path}': it is an image file; expected a video file (.mp4", e.Message);
+        Assert.Contains("folder of frame images", e.Message);
+    }
+
+    [Fact]
     public void BytesThatAreNoMediaFileAreRejected()
     {
         string path = _temp.File("noise.mp4");
