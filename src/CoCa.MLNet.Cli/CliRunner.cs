@@ -6,7 +6,8 @@ namespace CoCa.MLNet.Cli;
 
 /// <summary>
 /// Runs the command line: a usage error (an unknown option, a value its check refuses) ends with one clear line on
-/// stderr and exit code 2 before any work; a failure while running, with one line and exit code 1.
+/// stderr and exit code 2 before any work; a failure while running, with one line and exit code 1; Ctrl+C as
+/// <see cref="Interruption"/> says.
 /// </summary>
 internal static class CliRunner
 {
@@ -32,7 +33,8 @@ internal static class CliRunner
         }
         try
         {
-            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            using var interruption = Interruption.Watch();
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
         }
         catch (OptionValueException e)
         {

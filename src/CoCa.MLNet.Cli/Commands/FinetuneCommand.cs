@@ -73,13 +73,8 @@ internal static class FinetuneCommand
             var train = ImageCaptionPairs.Read(parse.GetValue(data)!);
             var validationPairs = parse.GetValue(validation) is { } v ? ImageCaptionPairs.Read(v) : null;
             using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true;
-                cancel.Cancel();
-                Console.Error.WriteLine("coca: stopping at the next step; the last epoch checkpoint stays (continue with --resume).");
-            };
-            Console.CancelKeyPress += onCancel;
+            using var stopAtNextStep = Interruption.StopGracefully(cancel,
+                "coca: stopping at the next step; the last epoch checkpoint stays (continue with --resume). Ctrl+C again stops at once.");
             try
             {
                 var clipNorm = parse.GetValue(clip);
@@ -120,10 +115,6 @@ internal static class FinetuneCommand
             catch (OperationCanceledException)
             {
                 return 130;
-            }
-            finally
-            {
-                Console.CancelKeyPress -= onCancel;
             }
         });
         return command;

@@ -8,10 +8,15 @@ namespace CoCa.MLNet.IO;
 /// (<see cref="FileShare.None"/>: a lock other processes see, released by the OS when a process dies), which is how
 /// <see cref="RemoveAbandoned"/> tells the leftovers of a killed run from a file a live run is writing. Every new
 /// write to a name first removes the temporary files that killed writes to that name left (those no process holds),
-/// so a killed run's leftovers last only until the next write of the same file, whichever command makes it.
+/// so a killed run's leftovers last only until the next write of the same file, whichever command makes it; a process
+/// that is interrupted (Ctrl+C) removes its own with <see cref="AbandonAllInProcess"/>.
 /// </summary>
 internal sealed class AtomicFile : IDisposable
 {
+    /// <summary>The writes under way in this process, for <see cref="AbandonAllInProcess"/>.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<AtomicFile, byte> UnderWay = new();
+
+    private readonly object _gate = new();
     private FileStream? _stream;
 
     public AtomicFile(string path, int bufferSize = 1 << 20)
@@ -23,6 +28,7 @@ internal sealed class AtomicFile : IDisposable
         RemoveAbandoned(folder, TemporaryPattern(System.IO.Path.GetFileName(FinalPath)));
         TemporaryPath = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(FinalPath)}.{Guid.NewGuid():N}.tmp");
         _stream = new FileStream(TemporaryPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize);
+        UnderWay[this] = 0;
     }
 
     /// <summary>The file's final name (full path).</summary>
@@ -37,21 +43,47 @@ internal sealed class AtomicFile : IDisposable
     /// <summary>Closes the temporary file and renames it to <see cref="FinalPath"/>, replacing a file there.</summary>
     public void Commit(bool flushToDisk = false)
     {
-        var stream = Stream;
-        stream.Flush(flushToDisk);
-        stream.Dispose();
-        _stream = null;
-        File.Move(TemporaryPath, FinalPath, overwrite: true);
+        lock (_gate)
+        {
+            var stream = Stream;
+            stream.Flush(flushToDisk);
+            stream.Dispose();
+            _stream = null;
+            File.Move(TemporaryPath, FinalPath, overwrite: true);
+            UnderWay.TryRemove(this, out _);
+        }
     }
 
     public void Dispose()
     {
-        if (_stream is null) return;
-        _stream.Dispose();
-        _stream = null;
-        try { File.Delete(TemporaryPath); }
-        catch (IOException) { /* best effort: the failure that got us here matters more; the next run removes it */ }
-        catch (UnauthorizedAccessException) { }
+        lock (_gate)
+        {
+            if (_stream is null) return;
+            UnderWay.TryRemove(this, out _);
+            try { _stream.Dispose(); }
+            catch (IOException) { /* a flush that fails: the file is being thrown away */ }
+            _stream = null;
+            try { File.Delete(TemporaryPath); }
+            catch (IOException) { /* best effort: the failure that got us here matters more; the next run removes it */ }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>
+    /// Abandons every write under way in this process (closes and deletes its temporary file; the final names keep what
+    /// they held), for a process about to end before its writes are done (Ctrl+C, SIGTERM): otherwise their temporary
+    /// files would stay until a later write of the same names. A write racing this fails (its stream is closed); one
+    /// committing finishes first. Returns the final names whose writes were abandoned.
+    /// </summary>
+    public static IReadOnlyList<string> AbandonAllInProcess()
+    {
+        var abandoned = new List<string>();
+        foreach (var file in UnderWay.Keys)
+        {
+            file.Dispose();
+            abandoned.Add(file.FinalPath);
+        }
+        return abandoned;
     }
 
     /// <summary>Writes <paramref name="path"/> with <paramref name="write"/>, atomically.</summary>

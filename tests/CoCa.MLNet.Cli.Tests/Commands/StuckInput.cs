@@ -39,6 +39,16 @@ internal static class StuckInput
         run.WaitForExit();
     }
 
+    /// <summary>Sends the run <paramref name="signal"/> (2: SIGINT, as Ctrl+C; 15: SIGTERM) and leaves it to end itself.</summary>
+    public static void Signal(Process run, int signal)
+    {
+        if (kill(run.Id, signal) != 0)
+            throw new IOException($"kill {signal} {run.Id} failed (errno {Marshal.GetLastPInvokeError()}).");
+    }
+
     [DllImport("libc", SetLastError = true)]
     private static extern int mkfifo(string path, uint mode);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
 }
