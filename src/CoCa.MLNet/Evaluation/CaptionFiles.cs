@@ -221,9 +221,16 @@ internal static class CaptionFiles
     /// <summary>COCO's image ids are numbers (strings accepted): the id as written, e.g. "391895".</summary>
     private static string? ImageId(JsonElement o, string name) =>
         !o.TryGetProperty(name, out var v) ? null
-        : v.ValueKind == JsonValueKind.Number ? v.GetRawText()
+        : v.ValueKind == JsonValueKind.Number ? NumericId(v)
         : v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString()) ? v.GetString()
         : null;
+
+    /// <summary>
+    /// A number's value, not its spelling: 2, 2.0 and 2e0 are one image (pycocoevalcap's dict keys match them too, and a
+    /// results file written by pandas or NumPy spells ids as floats).
+    /// </summary>
+    private static string NumericId(JsonElement v) =>
+        v.TryGetDecimal(out var d) ? d.ToString("G29", System.Globalization.CultureInfo.InvariantCulture) : v.GetRawText();
 
     private static string? NonEmptyString(JsonElement o, string name) =>
         o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString()) ? v.GetString() : null;

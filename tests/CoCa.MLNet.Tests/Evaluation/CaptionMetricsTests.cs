@@ -16,6 +16,24 @@ public class CaptionMetricsTests
     private static readonly Dictionary<string, string> Candidates = new() { ["1"] = "A cat on a mat.", ["2"] = "A dog running.", ["3"] = "Two birds." };
 
     [Fact]
+    public void NumericImageIdsMatchByValue_NotBySpelling()
+    {
+        var dir = Directory.CreateTempSubdirectory("coca-caption-ids-");
+        try
+        {
+            var references = Path.Combine(dir.FullName, "captions.json");
+            File.WriteAllText(references, "{\"annotations\": [{\"image_id\": 2, \"caption\": \"a cat\"}, {\"image_id\": 1000, \"caption\": \"a dog\"}, {\"image_id\": 0.5, \"caption\": \"a cow\"}]}");
+            var results = Path.Combine(dir.FullName, "results.json");
+            File.WriteAllText(results, "[{\"image_id\": 2.0, \"caption\": \"a cat\"}, {\"image_id\": 1e3, \"caption\": \"a dog\"}, {\"image_id\": 0.50, \"caption\": \"a cow\"}]");
+            var (refs, candidates) = CaptionFiles.Read(references, results);
+            Assert.Equal(["0.5", "1000", "2"], refs.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(refs.Keys.Order(StringComparer.Ordinal), candidates.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal("a dog", candidates["1000"]);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
     public void ImagesOnOneSideOnlyAreRefusedByName()
     {
         var candidates = new Dictionary<string, string>(Candidates) { ["9"] = "a fish" };
