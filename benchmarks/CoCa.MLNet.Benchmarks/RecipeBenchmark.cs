@@ -15,7 +15,9 @@ namespace CoCa.MLNet.Benchmarks;
 /// One pair of runs cannot tell bf16's error from this short, chaotic from-scratch training (two fp32 runs one seed apart
 /// end a third apart), so the comparison is over seeds: the paired difference's mean with its standard error, next to
 /// the fp32 seed-to-seed spread.
-/// Options: --seeds 5, --epochs 14, --pictures 512, --checkpoint-activations (for the bf16 runs), --keep (leave the folder).
+/// With --control, each seed also trains in fp32 on one libtorch thread instead of all: the same arithmetic in another
+/// summation order (fp32 rounding only), so its difference from fp32 is the floor any change of rounding meets here.
+/// Options: --seeds 5, --epochs 14, --pictures 512, --checkpoint-activations (for the bf16 runs), --control, --keep (leave the folder).
 /// </summary>
 internal static class RecipeBenchmark
 {
@@ -55,10 +57,20 @@ internal static class RecipeBenchmark
 
             int seeds = IntArg(args, "--seeds", 5);
             var bf16Name = checkpointing ? "bf16+ckpt" : "bf16";
+            bool control = args.Contains("--control");
+            List<CoCaFineTuneProgress>? OneThreadFp32(int seed)
+            {
+                if (!control) return null;
+                int threads = TorchSharp.torch.get_num_threads();
+                TorchSharp.torch.set_num_threads(1);
+                try { return Train($"fp32 1-thread seed {seed}", TrainingPrecision.Float32, false, seed); }
+                finally { TorchSharp.torch.set_num_threads(threads); }
+            }
             var runs = Enumerable.Range(recipe.Seed, seeds).Select(seed => (
                 Seed: seed,
                 Fp32: Train($"fp32 seed {seed}", TrainingPrecision.Float32, false, seed),
-                Bf16: Train($"{bf16Name} seed {seed}", TrainingPrecision.BFloat16, checkpointing, seed))).ToList();
+                Bf16: Train($"{bf16Name} seed {seed}", TrainingPrecision.BFloat16, checkpointing, seed),
+                Control: OneThreadFp32(seed))).ToList();
 
             static double Relative(double x, double reference) => (x - reference) / reference;
             var (fp32, bf16) = (runs[0].Fp32, runs[0].Bf16);
@@ -89,6 +101,21 @@ internal static class RecipeBenchmark
             Console.WriteLine($"bf16 − fp32, paired over {seeds} seeds: {pairedMean / fp32Mean:+0.00%;-0.00%} ± {pairedSe / fp32Mean:0.00%} (standard error) of fp32's mean loss; "
                 + $"fp32 seed-to-seed spread (sd / mean): {fp32Sd / fp32Mean:0.00%}. "
                 + Verdict(Math.Abs(pairedMean) / fp32Mean, (Math.Abs(pairedMean) + 2 * pairedSe) / fp32Mean));
+            if (control)
+            {
+                Console.WriteLine();
+                Console.WriteLine($"control, fp32 on 1 thread against fp32 on {TorchSharp.torch.get_num_threads()} (same arithmetic, another summation order), last epoch:");
+                Console.WriteLine("| seed | fp32 | fp32, 1 thread | 1 thread vs fp32 | |bf16 vs fp32| |");
+                Console.WriteLine("| ---: | ---: | ---: | ---: | ---: |");
+                foreach (var run in runs)
+                    Console.WriteLine($"| {run.Seed} | {run.Fp32[^1].TotalLoss:F4} | {run.Control![^1].TotalLoss:F4} | {Relative(run.Control[^1].TotalLoss, run.Fp32[^1].TotalLoss):+0.00%;-0.00%} | {Math.Abs(Relative(run.Bf16[^1].TotalLoss, run.Fp32[^1].TotalLoss)):0.00%} |");
+                var controlLast = runs.Select(r => r.Control![^1].TotalLoss).ToArray();
+                var (controlMean, controlSd) = MeanAndSd(fp32Last.Zip(controlLast, (a, b) => b - a).ToArray());
+                double MeanAbs(double[] other) => fp32Last.Zip(other, (a, b) => Math.Abs(b - a) / a).Average();
+                Console.WriteLine($"1 thread − fp32, paired: {controlMean / fp32Mean:+0.00%;-0.00%} ± {controlSd / Math.Sqrt(seeds) / fp32Mean:0.00%} (standard error); "
+                    + $"mean |difference| per seed: 1 thread {MeanAbs(controlLast):0.00%}, bf16 {MeanAbs(bf16Last):0.00%}; first epoch where 1 thread is 1 % off fp32 (seed {runs[0].Seed}): "
+                    + $"{runs[0].Fp32.Zip(runs[0].Control!).FirstOrDefault(e => Math.Abs(Relative(e.Second.TotalLoss, e.First.TotalLoss)) > 0.01).First?.Epoch.ToString() ?? "none"}.");
+            }
             return 0;
         }
         finally
