@@ -19,7 +19,10 @@ public static class CliProcess
     /// Starts coca and returns at once, its output redirected (read it, or it may fill the pipe): for tests that watch a
     /// run while it works, or kill it. The caller disposes the process.
     /// </summary>
-    public static Process Start(params string[] args) => Process.Start(StartInfo([], args))!;
+    public static Process Start(params string[] args) => StartUnder([], args);
+
+    /// <summary>As <see cref="Start"/>, under a launcher command (e.g. <c>env --default-signal=INT</c>).</summary>
+    public static Process StartUnder(string[] launcher, params string[] args) => Process.Start(StartInfo(launcher, args))!;
 
     /// <summary>Runs a .NET application of the test's output folder (e.g. a sample's <c>AspNetCore.dll</c>) as coca is run.</summary>
     public static Result RunApp(string dll, TimeSpan limit, params string[] args) => Wait(Process.Start(StartInfo([], args, dll))!, limit, args);

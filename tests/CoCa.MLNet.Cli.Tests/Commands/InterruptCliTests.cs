@@ -9,6 +9,13 @@ public sealed class InterruptCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    /// <summary>
+    /// A terminal's Ctrl+C reaches a process whose SIGINT has its default handling; a test host started in the
+    /// background (as CI starts it) would pass SIGINT on ignored, as a shell's background jobs do, and .NET leaves an
+    /// ignored signal ignored. So coca starts with SIGINT's default handling restored, as in a terminal.
+    /// </summary>
+    private static readonly string[] AsFromATerminal = ["env", "--default-signal=INT"];
+
     [FixtureTheory]
     [InlineData(2, 130, "interrupted")]
     [InlineData(15, 143, "terminated")]
@@ -19,7 +26,7 @@ public sealed class InterruptCliTests : IDisposable
         var images = Directory.GetFiles(Fixtures.Tiny("images")).Order(StringComparer.Ordinal).ToArray();
         var stuck = StuckInput.Create(Path.Combine(_dir, "stuck.png"));
 
-        using var run = CliProcess.Start("featurize", "--model", TinyModel.Directory, "--batch-size", "1", "--out", output, "--images", images[0], stuck, images[1]);
+        using var run = CliProcess.StartUnder(AsFromATerminal, "featurize", "--model", TinyModel.Directory, "--batch-size", "1", "--out", output, "--images", images[0], stuck, images[1]);
         var stderr = run.StandardError.ReadToEndAsync();
         var stdout = run.StandardOutput.ReadToEndAsync();
         StuckInput.WaitForFile(run, _dir, ".features.npy.*.tmp");
@@ -43,7 +50,7 @@ public sealed class InterruptCliTests : IDisposable
         string[] finetune = ["finetune", "--checkpoint", scratch, "--data", csv, "--out", outDir, "--vocab", Fixtures.ClipBpe,
             "--batch-size", "4", "--lr", "1e-3", "--progress-every", "1"];
 
-        using var run = CliProcess.Start([.. finetune, "--epochs", "10000"]);
+        using var run = CliProcess.StartUnder(AsFromATerminal, [.. finetune, "--epochs", "10000"]);
         var stderr = run.StandardError.ReadToEndAsync();
         var stdout = run.StandardOutput.ReadToEndAsync();
         StuckInput.WaitForFile(run, Path.Combine(outDir, "checkpoints", "epoch_1"), "*");   // renamed there when complete
