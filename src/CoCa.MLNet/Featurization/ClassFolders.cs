@@ -36,7 +36,7 @@ public static class ClassFolders
             throw new ArgumentException($"Data folder '{root}' is a file; expected a folder with one sub-folder per class holding its {What(videos)}.");
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"Data folder '{root}' does not exist (expected one sub-folder per class holding its {What(videos)}).");
-        var classDirs = Directory.EnumerateDirectories(root).Where(NotHidden).OrderBy(d => System.IO.Path.GetFileName(d), StringComparer.Ordinal).ToList();
+        var classDirs = VisibleFolders(root).OrderBy(d => System.IO.Path.GetFileName(d), StringComparer.Ordinal).ToList();
         if (classDirs.Count == 0)
             throw new ArgumentException($"Data folder '{root}' has no sub-folders; expected one sub-folder per class holding its {What(videos)}.");
         var examples = new List<LabelledInput>();
@@ -70,7 +70,7 @@ public static class ClassFolders
     /// </summary>
     internal static void CheckImageFolder(string folder, Action<string>? skipped, SkipAdvice advice)
     {
-        var files = Directory.EnumerateFiles(folder).Where(NotHidden).Order(StringComparer.Ordinal).ToList();
+        var files = VisibleFiles(folder).Order(StringComparer.Ordinal).ToList();
         var unreadable = files.Where(f => ImageFiles.OtherImageExtensions.Contains(System.IO.Path.GetExtension(f).ToLowerInvariant())).ToList();
         var videoFiles = files.Where(VideoFiles.HasVideoExtension).ToList();
         if (unreadable.Count == 0 && videoFiles.Count == 0) return;
@@ -95,7 +95,7 @@ public static class ClassFolders
     /// </summary>
     private static void CheckVideoFolder(string folder, Action<string>? skipped, SkipAdvice advice)
     {
-        var images = Directory.EnumerateFiles(folder).Where(NotHidden).Where(ImageFiles.HasImageExtension).Order(StringComparer.Ordinal).ToList();
+        var images = VisibleFiles(folder).Where(ImageFiles.HasImageExtension).Order(StringComparer.Ordinal).ToList();
         if (images.Count == 0) return;
         if (skipped is null)
             throw new InvalidDataException($"Class folder '{folder}' holds {images.Count} image file(s) beside its videos: {Names(images)}; " +
@@ -117,15 +117,19 @@ public static class ClassFolders
         return !name.StartsWith('.') && name != "__MACOSX";
     }
 
+    private static IEnumerable<string> VisibleFiles(string folder) => Directory.EnumerateFiles(folder).Where(NotHidden);
+
+    private static IEnumerable<string> VisibleFolders(string folder) => Directory.EnumerateDirectories(folder).Where(NotHidden);
+
     private static string What(bool videos) => videos ? "videos (video files or folders of frame images)" : "images";
 
     private static List<string> Images(string dir) =>
-        Directory.EnumerateFiles(dir).Where(NotHidden).Where(ImageFiles.HasImageExtension).Order(StringComparer.Ordinal).ToList();
+        VisibleFiles(dir).Where(ImageFiles.HasImageExtension).Order(StringComparer.Ordinal).ToList();
 
     private static List<string> Videos(string dir)
     {
-        var files = Directory.EnumerateFiles(dir).Where(NotHidden).Where(VideoFiles.HasVideoExtension);
-        var frameFolders = Directory.EnumerateDirectories(dir).Where(NotHidden).Where(d => Directory.EnumerateFiles(d).Where(NotHidden).Any(ImageFiles.HasImageExtension));
+        var files = VisibleFiles(dir).Where(VideoFiles.HasVideoExtension);
+        var frameFolders = VisibleFolders(dir).Where(d => VisibleFiles(d).Any(ImageFiles.HasImageExtension));
         return files.Concat(frameFolders).Order(StringComparer.Ordinal).ToList();
     }
 }
