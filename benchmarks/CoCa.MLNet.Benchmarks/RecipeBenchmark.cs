@@ -17,7 +17,7 @@ namespace CoCa.MLNet.Benchmarks;
 /// the fp32 seed-to-seed spread.
 /// With --control, each seed also trains in fp32 on one libtorch thread instead of all: the same arithmetic in another
 /// summation order (fp32 rounding only), so its difference from fp32 is the floor any change of rounding meets here.
-/// Options: --seeds 5, --epochs 14, --pictures 512, --checkpoint-activations (for the bf16 runs), --control, --keep (leave the folder).
+/// Options: --seeds 5, --first-seed 0 (the recipe's), --epochs 14, --pictures 512, --checkpoint-activations (for the bf16 runs), --control, --keep (leave the folder).
 /// </summary>
 internal static class RecipeBenchmark
 {
@@ -27,6 +27,8 @@ internal static class RecipeBenchmark
         int epochs = IntArg(args, "--epochs", recipe.Epochs);
         int pictures = IntArg(args, "--pictures", recipe.Pictures);
         bool checkpointing = args.Contains("--checkpoint-activations");
+        int seeds = IntArg(args, "--seeds", 5);
+        int firstSeed = IntArg(args, "--first-seed", recipe.Seed);
         Console.WriteLine($"machine: {MachineInfo.Describe()}; CPU bfloat16 instructions (AVX-512 BF16 / AMX): {(BFloat16Support.IsSupported(TorchSharp.torch.CPU) ? "yes" : "no")}");
         var folder = Directory.CreateTempSubdirectory("coca-recipe-bench-").FullName;
         try
@@ -36,7 +38,7 @@ internal static class RecipeBenchmark
             var pairs = ImageCaptionPairs.Read(Path.Combine(folder, "train", "pairs.csv"));
             var scratch = Path.Combine(folder, "scratch");
             OpenClipConfigWriter.Write(TinyCoCa.Config, scratch);
-            Console.WriteLine($"tiny recipe: {pictures} pictures, batch {recipe.BatchSize}, {epochs} epochs ({pictures / recipe.BatchSize * epochs} steps), lr {recipe.LearningRate}, seed {recipe.Seed}");
+            Console.WriteLine($"tiny recipe: {pictures} pictures, batch {recipe.BatchSize}, {epochs} epochs ({pictures / recipe.BatchSize * epochs} steps), lr {recipe.LearningRate}, seeds {firstSeed}…{firstSeed + seeds - 1}");
 
             List<CoCaFineTuneProgress> Train(string name, TrainingPrecision precision, bool checkpoint, int seed)
             {
@@ -55,7 +57,6 @@ internal static class RecipeBenchmark
                 return epochsDone;
             }
 
-            int seeds = IntArg(args, "--seeds", 5);
             var bf16Name = checkpointing ? "bf16+ckpt" : "bf16";
             bool control = args.Contains("--control");
             List<CoCaFineTuneProgress>? OneThreadFp32(int seed)
@@ -66,7 +67,7 @@ internal static class RecipeBenchmark
                 try { return Train($"fp32 1-thread seed {seed}", TrainingPrecision.Float32, false, seed); }
                 finally { TorchSharp.torch.set_num_threads(threads); }
             }
-            var runs = Enumerable.Range(recipe.Seed, seeds).Select(seed => (
+            var runs = Enumerable.Range(firstSeed, seeds).Select(seed => (
                 Seed: seed,
                 Fp32: Train($"fp32 seed {seed}", TrainingPrecision.Float32, false, seed),
                 Bf16: Train($"{bf16Name} seed {seed}", TrainingPrecision.BFloat16, checkpointing, seed),
