@@ -10,6 +10,15 @@ namespace CoCa.MLNet.Runtime;
 /// </summary>
 internal static class FiniteOutputs
 {
+    private const string MarkKey = "CoCa.MLNet.NonFiniteModelOutput";
+
+    /// <summary>
+    /// Whether <paramref name="e"/> is this check's refusal: the model's fault, for every input alike, so callers that set
+    /// a bad input aside and go on with the others (<see cref="Transforms.InputErrors.IsBadInput"/>) stop at it instead of
+    /// reporting each input. (A mark, not a subclass: <see cref="InvalidDataException"/> is sealed.)
+    /// </summary>
+    public static bool IsNonFiniteOutput(Exception e) => e.Data[MarkKey] is true;
+
     /// <summary>Returns <paramref name="values"/> when every one is finite; otherwise throws, naming the model, the output and the row.</summary>
     /// <param name="values">The output's values, batch rows back to back.</param>
     /// <param name="model">The model in words, e.g. "the CoCa vision model 'coca_ViT-B-32'".</param>
@@ -21,7 +30,10 @@ internal static class FiniteOutputs
         if (values.Length == 0 || float.IsFinite(TensorPrimitives.MaxMagnitude(values))) return values;
         int i = Array.FindIndex(values, v => !float.IsFinite(v));
         string value = values[i].ToString(CultureInfo.InvariantCulture);
-        throw new InvalidDataException($"{char.ToUpperInvariant(model[0])}{model[1..]} computed {value} in its {output} (row {i / Math.Max(1, rowLength) + 1} of the batch): " +
+        var e = new InvalidDataException($"{char.ToUpperInvariant(model[0])}{model[1..]} computed {value} in its {output} (row {i / Math.Max(1, rowLength) + 1} of the batch): " +
             $"its weights overflow or hold NaN (a checkpoint from a training that diverged?); expected finite numbers. {remedy}");
+        e.Data[MarkKey] = true;
+        throw e;
     }
 }
+

@@ -40,7 +40,11 @@ internal static class InputErrors
     }
 
     /// <summary>Whether <paramref name="e"/> says an input (image, video, frame folder) cannot be read, rather than a failure of the model or machine.</summary>
-    public static bool IsBadInput(Exception e) =>
-        Unwrap(e) is InvalidDataException or Video.VideoDecodingException or FileNotFoundException or DirectoryNotFoundException
-            or Preprocessing.ImageTooLargeException;
+    public static bool IsBadInput(Exception e)
+    {
+        var inner = Unwrap(e);
+        return !Runtime.FiniteOutputs.IsNonFiniteOutput(inner)
+            && inner is InvalidDataException or Video.VideoDecodingException or FileNotFoundException or DirectoryNotFoundException
+                or Preprocessing.ImageTooLargeException;
+    }
 }

@@ -14,7 +14,7 @@ public sealed class PoolerCliFixture : IDisposable
     {
         Root = Directory.CreateTempSubdirectory("coca-pooler-cli-").FullName;
         var b32 = CoCaConfigs.Get("coca_ViT-B-32");
-        var config = b32 with
+        var config = Config = b32 with
         {
             Name = "coca_cli_test",
             EmbedDim = 32,
@@ -51,6 +51,9 @@ public sealed class PoolerCliFixture : IDisposable
     }
 
     public string Root { get; }
+
+    /// <summary>The small CoCa's config; its weights are <c>RandomCoCaCheckpoint.Create(Config, seed: 3, includeText: false)</c>.</summary>
+    public CoCaModelConfig Config { get; }
     public string ModelDir { get; }
 
     /// <summary>The same weights converted with <c>--precision int8</c>.</summary>
@@ -341,6 +344,50 @@ public class PoolerCliTests(PoolerCliFixture fx, Xunit.Abstractions.ITestOutputH
         Assert.Contains(empty, errors[1]);
         Assert.Contains("0 bytes", errors[1]);
         Assert.DoesNotContain("Splitter", predict.StdErr);
+    }
+
+    [Fact]
+    public void Predict_WithAModelThatComputesNaN_SaysSoOnce_NotOncePerInput()
+    {
+        // The trained model's vision ONNX swapped for the same CoCa with overflowing weights (a diverged training): every
+        // input then scores NaN. That is the model's fault, not the inputs'; it was reported once per input.
+        var weights = RandomCoCaCheckpoint.Create(fx.Config, seed: 3, includeText: false);
+        var conv = weights["visual.conv1.weight"].Data;
+        float max = conv.Max(Math.Abs);
+        for (int i = 0; i < conv.Length; i++) conv[i] = conv[i] / max * 3e38f;
+        var overflowingDir = CoCaConverter.Convert(weights, fx.Config, Path.Combine(fx.Root, "model-overflowing")).Directory;
+        var model = Path.Combine(fx.Root, "trained-overflowing.zip");
+        File.Copy(fx.TrainedModel, model, overwrite: true);
+        int swapped = 0;
+        using (var zip = System.IO.Compression.ZipFile.Open(model, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            foreach (var good in Directory.GetFiles(fx.ModelDir))
+            {
+                var goodBytes = File.ReadAllBytes(good);
+                foreach (var entry in zip.Entries.ToList())
+                {
+                    using (var ms = new MemoryStream())
+                    {
+                        using (var s = entry.Open()) s.CopyTo(ms);
+                        if (!ms.ToArray().AsSpan().SequenceEqual(goodBytes)) continue;
+                    }
+                    var name = entry.FullName;
+                    entry.Delete();
+                    using var replacement = zip.CreateEntry(name).Open();
+                    replacement.Write(File.ReadAllBytes(Path.Combine(overflowingDir, Path.GetFileName(good))));
+                    swapped++;
+                }
+            }
+        }
+        Assert.True(swapped > 0, "the trained model holds no file of the converted model");
+
+        string[] inputs = [.. fx.Images.Take(5).Select(i => i.Path)];
+        var predict = CliProcess.Run(["predict", "--model", model, .. inputs]);
+        Assert.True(predict.ExitCode == 1, predict.StdOut + predict.StdErr);
+        Assert.Equal("", predict.StdOut);
+        var error = Assert.Single(predict.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("coca: The CoCa vision model", error);
+        Assert.Contains("its weights overflow or hold NaN", error);
     }
 
     [Fact]
