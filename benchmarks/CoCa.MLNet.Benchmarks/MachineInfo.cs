@@ -10,7 +10,12 @@ internal static class MachineInfo
         string cpu = "unknown CPU";
         try
         {
-            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? cpu;
+            var lines = File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Length > 0).ToList();   // the first CPU's block
+            string? Field(string name) => lines.FirstOrDefault(l => l.Split(':', 2)[0].Trim() == name)?.Split(':', 2)[1].Trim();
+            cpu = Field("model name") ?? cpu;
+            // A VM's model name can be as bare as "AMD EPYC": family and model tell its generation (AMD family 25 = Zen 3/4,
+            // 26 = Zen 5), which decides its bf16 speed and, through the kernels oneDNN and MKL choose, the summation order.
+            if (Field("cpu family") is { } family && Field("model") is { } model) cpu += $" (family {family}, model {model})";
         }
         catch (IOException) { }
         var memGb = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
