@@ -128,7 +128,7 @@ internal static class FineTuneBenchmark
             double backward = sw.Elapsed.TotalSeconds - forward;
             optimizerStep();
             double total = sw.Elapsed.TotalSeconds;
-            foreach (var p in model.parameters()) p.grad?.zero_();
+            optimizer.ZeroGrad();   // the fine-tuner's own: gradients dropped until the next backward pass
             return (forward, backward, total - forward - backward);
         }
         static string Show((double F, double B, double O) t) => $"{t.F + t.B + t.O:F2} s (forward {t.F:F2}, backward {t.B:F2}, AdamW {t.O:F3})";

@@ -124,7 +124,9 @@ internal sealed class AdamWOptimizer : IDisposable
                 if (decay[state.Group] is { } d) p.mul_(d);
                 state.ExpAvg.mul_(_beta1Scalar).add_(grad, _oneMinusBeta1);
                 state.ExpAvgSq.mul_(_beta2Scalar).addcmul_(grad, grad, _oneMinusBeta2);
-                var denom = state.ExpAvgSq.sqrt().div_(sqrtBiasCorrection2).add_(eps, TorchScalars.One);
+                // Disposed at once: the scope would keep every parameter's denominator (one float32 copy of the weights) to the end.
+                using var denom = state.ExpAvgSq.sqrt();
+                denom.div_(sqrtBiasCorrection2).add_(eps, TorchScalars.One);
                 p.addcdiv_(state.ExpAvg, denom, negativeStepSize[state.Group]);
             }
         }
@@ -144,18 +146,17 @@ internal sealed class AdamWOptimizer : IDisposable
     internal static double Float32Factor(double value) =>
         Math.Abs(value) > float.MaxValue ? double.CopySign(double.PositiveInfinity, value) : value;
 
-    /// <summary>Zeroes the gradients of every parameter (before the next backward pass).</summary>
+    /// <summary>
+    /// Drops every parameter's gradient (<c>zero_grad(set_to_none=True)</c>, PyTorch's default), so the next backward
+    /// pass allocates each gradient when it reaches its parameter, as the activations it no longer needs are freed:
+    /// zeroed gradients would hold one float32 copy of the weights through the whole forward pass, on top of the
+    /// activations. A parameter that then receives no gradient is left out of the next <see cref="Step"/>, as
+    /// <c>torch.optim.AdamW</c> leaves out a parameter whose gradient is None.
+    /// </summary>
     public void ZeroGrad()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        using var scope = NewDisposeScope();
-        foreach (var state in _states)
-        {
-            var grad = state.Parameter.grad;
-            if (grad is null) continue;
-            grad.requires_grad_(false);
-            grad.zero_();
-        }
+        foreach (var state in _states) state.Parameter.grad = null;
     }
 
     /// <summary>

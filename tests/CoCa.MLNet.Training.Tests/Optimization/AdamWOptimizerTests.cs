@@ -188,12 +188,23 @@ public class AdamWOptimizerTests
     }
 
     [Fact]
-    public void ZeroGrad_ZeroesEveryGradient()
+    public void ZeroGrad_DropsEveryGradient_TheNextBackwardStartsAfresh_AndStepSkipsWhatGotNone()
     {
         var p = MakeParameters(2);
         using var optimizer = new AdamWOptimizer(Groups(p));
         SetGradients(p, 0);
         optimizer.ZeroGrad();
-        Assert.All(p, t => Assert.All(t.grad!.data<float>().ToArray(), g => Assert.Equal(0f, g)));
+        // Dropped, not zeroed (PyTorch's set_to_none): no float32 copy of the weights is held through the next forward pass.
+        Assert.All(p, t => Assert.Null(t.grad));
+
+        // The next backward pass reaches only the first parameter: its gradient is that pass's alone (nothing accumulated
+        // onto an old one), and AdamW leaves the others untouched, as torch.optim.AdamW skips a parameter whose grad is None.
+        var before = p.Select(t => t.detach().data<float>().ToArray()).ToArray();
+        using (var loss = (p[0] * 3f).sum()) loss.backward();
+        Assert.All(p[0].grad!.data<float>().ToArray(), g => Assert.Equal(3f, g));
+        Assert.All(p.Skip(1), t => Assert.Null(t.grad));
+        optimizer.Step();
+        Assert.NotEqual(before[0], p[0].detach().data<float>().ToArray());
+        for (int i = 1; i < p.Length; i++) Assert.Equal(before[i], p[i].detach().data<float>().ToArray());
     }
 }
