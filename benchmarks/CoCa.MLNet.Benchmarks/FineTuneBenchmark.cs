@@ -19,9 +19,9 @@ namespace CoCa.MLNet.Benchmarks;
 /// (mixed precision), fp32 and bf16 with activation checkpointing: one run, each mode in its own process (so that each
 /// peak RSS is its own), then a table with the ratios to fp32.
 /// Options: --model coca_ViT-B-32 | tiny (the 32² demo-size CoCa), --batch 32, --steps 3 (after one warm-up step),
-/// --modes fp32,bf16,fp32+ckpt,bf16+ckpt (also fp32+chunked / bf16+chunked: only the caption loss chunked and recomputed,
-/// the blocks kept, to see what the vocabulary logits alone cost), --adamw-peer (also time torch.optim.AdamW on the
-/// fp32 step's gradients).
+/// --modes fp32,bf16,fp32+ckpt,bf16+ckpt (also fp32+logits / bf16+logits: the caption loss by autograd over the whole
+/// [N, L−1, V] logits, as the trainers computed it before 2026-12-07, to see what the fused loss saves), --adamw-peer
+/// (also time torch.optim.AdamW on the fp32 step's gradients).
 /// </summary>
 internal static class FineTuneBenchmark
 {
@@ -32,7 +32,7 @@ internal static class FineTuneBenchmark
         if (args.Contains("--mode")) return RunMode(args);   // a child: one mode
         string name = StringArg(args, "--model", "coca_ViT-B-32");
         var modes = StringArg(args, "--modes", "fp32,bf16,fp32+ckpt,bf16+ckpt").Split(',', StringSplitOptions.RemoveEmptyEntries);
-        string[] known = [.. from p in new[] { "fp32", "bf16" } from m in new[] { "", "+ckpt", "+chunked" } select p + m];
+        string[] known = [.. from p in new[] { "fp32", "bf16" } from m in new[] { "", "+ckpt", "+logits" } select p + m];
         if (modes.FirstOrDefault(m => !known.Contains(m)) is { } unknown)
         {
             Console.Error.WriteLine($"finetune: unknown mode '{unknown}'; expected some of {string.Join(", ", known)}.");
@@ -98,7 +98,7 @@ internal static class FineTuneBenchmark
         string mode = StringArg(args, "--mode", "fp32");
         var precision = mode.StartsWith("bf16", StringComparison.Ordinal) ? TrainingPrecision.BFloat16 : TrainingPrecision.Float32;
         bool checkpointing = mode.EndsWith("+ckpt", StringComparison.Ordinal);
-        bool chunkedLossOnly = mode.EndsWith("+chunked", StringComparison.Ordinal);
+        bool wholeLogits = mode.EndsWith("+logits", StringComparison.Ordinal);
         var config = name == "tiny" ? TinyCoCa.Config : CoCaConfigs.Get(name);
         Console.WriteLine($"libtorch threads {torch.get_num_threads()}");
         torch.manual_seed(0);
@@ -112,7 +112,7 @@ internal static class FineTuneBenchmark
         using var pixels = torch.randn(batch, 3, config.Vision.ImageSize, config.Vision.ImageSize);
         using var ids = torch.randint(1, 49000, [batch, config.Text.ContextLength], dtype: ScalarType.Int64);
         Console.WriteLine($"model: {name} (random weights, {parameters:N0} parameters), batch {batch}, text length {config.Text.ContextLength}, " +
-            $"{(precision == TrainingPrecision.BFloat16 ? "bf16 mixed precision" : "fp32")}{(checkpointing ? ", activation checkpointing" : chunkedLossOnly ? ", caption loss chunked" : "")}");
+            $"{(precision == TrainingPrecision.BFloat16 ? "bf16 mixed precision" : "fp32")}{(checkpointing ? ", activation checkpointing" : wholeLogits ? ", caption loss over the whole logits" : "")}");
         var groups = OpenClipWeightDecay.Groups(named, 0.2);
         using var optimizer = new AdamWOptimizer(groups, 0.9, 0.98, 1e-6) { LearningRate = 1e-5 };
         // Phases of one step: forward + CoCa loss, backward, optimizer (ours: AdamWOptimizer with explicit Scalars).
@@ -120,7 +120,8 @@ internal static class FineTuneBenchmark
         {
             using var scope = NewDisposeScope();
             var sw = Stopwatch.StartNew();
-            var loss = CoCaFineTuner.StepLoss(model, objective, pixels, ids, precision, checkpointing || chunkedLossOnly);   // the fine-tuner's own step
+            var loss = wholeLogits ? WholeLogitsLoss(model, objective, pixels, ids, precision)
+                : CoCaFineTuner.StepLoss(model, objective, pixels, ids, precision);   // the fine-tuner's own step
             loss.Total.item<float>();   // libtorch is synchronous on the CPU; item() marks the end of the forward
             double forward = sw.Elapsed.TotalSeconds;
             loss.Total.backward();
@@ -155,5 +156,13 @@ internal static class FineTuneBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{ResultPrefix}{batch} {mean.F + mean.B + mean.O} {mean.F} {mean.B} {mean.O} {peakMiB}"));
         return 0;
+    }
+
+    /// <summary>The CoCa loss as autograd makes it from the whole [N, L−1, V] logits (the evaluator's form).</summary>
+    private static CoCaLoss WholeLogitsLoss(CoCaModel model, CoCaObjective objective, Tensor pixels, Tensor ids, TrainingPrecision precision)
+    {
+        using var _ = MixedPrecision.Enter(precision);
+        var f = model.forward(pixels, ids);
+        return objective.Compute(f.ImageEmbedding, f.TextEmbedding, f.Logits, ids, f.LogitScale);
     }
 }

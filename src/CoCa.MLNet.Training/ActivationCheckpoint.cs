@@ -50,6 +50,16 @@ internal static class ActivationCheckpoint
         handedOver?.ForEach(t => t.Dispose());
     }
 
+    /// <summary>
+    /// Keeps the gradients a custom autograd node's backward pass returns referenced until libtorch has copied them:
+    /// until the next such backward pass on the thread, or <see cref="ReleaseHandedOverGradients"/>.
+    /// </summary>
+    internal static void HandOver(List<Tensor> gradients)
+    {
+        ReleaseHandedOverGradients();
+        CheckpointFunction.HandedOver = gradients;
+    }
+
     /// <summary>What the backward pass needs besides the saved inputs.</summary>
     private sealed record Call(Func<Tensor?[], Tensor> Block, Tensor[] Parameters, TrainingPrecision Precision, bool[] InputPresent, bool[] InputNeedsGradient)
     {
@@ -113,7 +123,7 @@ internal static class ActivationCheckpoint
                 for (int p = 0; p < call.Parameters.Length; p++) result.Add(computed[next++]);
             }
             grad_output.Dispose();   // libtorch keeps its own reference; this wrapper would live until the caller's dispose scope ends
-            HandedOver = result.Where(t => t is not null).Select(t => t!).ToList();
+            HandOver(result.OfType<Tensor>().ToList());
             return result!;
         }
     }

@@ -120,8 +120,10 @@ public sealed class ActivationCheckpointTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void ChunkedCaptionLoss_UnderCheckpointing_EqualsThePlainLossAndGradients()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FusedCaptionLoss_EqualsAutogradsLossAndGradients(bool checkpointing)
     {
         using var model = TinyModel(out var pixels, out var ids);
         using var objective = new CoCaObjective();
@@ -134,32 +136,62 @@ public sealed class ActivationCheckpointTests(ITestOutputHelper output)
         }
         var plain = Gradients(model, objective, pixels, ids, steps: 1);
 
-        model.CheckpointActivations = true;
+        model.CheckpointActivations = checkpointing;
         foreach (var p in model.parameters()) p.grad = null;
-        double chunkedLoss;
+        double fusedLoss;
         using (var scope = NewDisposeScope())
         {
             var (imageEmbedding, textEmbedding, hidden) = model.ForwardHidden(pixels, ids);
-            // 3 MiB of logits per chunk: one caption of 11 positions × 49,408 tokens, so the batch of 4 takes four chunks.
-            var loss = objective.ComputeChunked(imageEmbedding, textEmbedding, hidden, model.TextDecoder.Project, model.TextDecoder.ProjectionParameters(),
-                model.Config.Multimodal.VocabSize, ids, model.LogitScale, chunkBytes: 3L << 20);
-            chunkedLoss = loss.Total.item<float>();
-            loss.Total.backward();
+            // 3 MiB of logits per chunk: 15 rows of 49,408 tokens, so the batch's 4 × 11 positions take three chunks.
+            var loss = objective.ComputeFromNormalizedHidden(imageEmbedding, textEmbedding, model.TextDecoder.FinalNorm(hidden), model.TextDecoder.VocabularyProjection,
+                ids, model.LogitScale, chunkBytes: 3L << 20);
+            fusedLoss = loss.Total.item<float>();
+            // Scaled as gradient accumulation scales it: the loss node's gradients are scaled by what reaches it.
+            loss.Total.mul(TwoScalar).backward();
             ActivationCheckpoint.ReleaseHandedOverGradients();
         }
-        Assert.True(Math.Abs(chunkedLoss - plainLoss) <= 1e-6 * Math.Abs(plainLoss), $"chunked loss {chunkedLoss} vs plain {plainLoss}");
-        // The blocks' checkpointing is exact (above); the vocabulary product of a few rows rounds differently from the
-        // whole batch's (BLAS blocks the two sizes differently), which moves gradients by ~1e-6 of their size.
-        const double chunkedTolerance = 5e-6;
+        Assert.True(Math.Abs(fusedLoss - plainLoss) <= 1e-6 * Math.Abs(plainLoss), $"fused loss {fusedLoss} vs autograd's {plainLoss}");
+        // The vocabulary product of a few rows rounds differently from the whole batch's (BLAS blocks the two sizes
+        // differently) and the gradient is scaled after the products rather than before: ~1e-6 of their size.
+        const double fusedTolerance = 5e-6;
         double worst = 0;
         foreach (var (name, grad) in plain)
         {
-            double d = MaxRelativeDifference(grad, model.named_parameters().Single(p => p.name == name).parameter.grad!);
-            Assert.True(d <= chunkedTolerance, $"gradient of {name}: chunked and checkpointed differs from plain by {d:E2} (relative)");
+            using var twice = grad.mul(TwoScalar);
+            double d = MaxRelativeDifference(twice, model.named_parameters().Single(p => p.name == name).parameter.grad!);
+            Assert.True(d <= fusedTolerance, $"gradient of {name}: fused{(checkpointing ? " and checkpointed" : "")} differs from autograd's by {d:E2} (relative)");
             worst = Math.Max(worst, d);
         }
-        output.WriteLine($"chunked caption loss: loss {chunkedLoss} vs {plainLoss}, gradients within {worst:E2}");
+        output.WriteLine($"fused caption loss{(checkpointing ? ", checkpointed" : "")}: loss {fusedLoss} vs {plainLoss}, gradients within {worst:E2}");
         foreach (var g in plain.Values) g.Dispose();
+    }
+
+    [Fact]
+    public void FusedCaptionLoss_IgnoresPadding_AndWithoutGradientsMakesNone()
+    {
+        // Rows 1 and 3 are padding: they add nothing to the loss and get a zero gradient; the others match autograd's
+        // cross-entropy (sum) over the same logits.
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(5);
+        var y = torch.randn([4, 6], generator: generator).requires_grad_();
+        var weight = torch.randn([6, 9], generator: generator).requires_grad_();
+        var labels = torch.tensor(new long[] { 3, 0, 8, 0 });
+        var expected = nn.functional.cross_entropy(y.matmul(weight), labels, ignore_index: 0, reduction: nn.Reduction.Sum);
+        expected.backward();
+        var (expectedY, expectedW) = (y.grad!.clone(), weight.grad!.clone());
+        y.grad = null;
+        weight.grad = null;
+
+        var fused = VocabularyCrossEntropy.Sum(y, weight, labels, ignoreIndex: 0, chunkBytes: 2 * 9 * sizeof(float));   // two rows a chunk
+        Assert.Equal(expected.item<float>(), fused.item<float>(), 5);
+        fused.backward();
+        ActivationCheckpoint.ReleaseHandedOverGradients();
+        Assert.True(MaxRelativeDifference(expectedY, y.grad!) <= 1e-6);
+        Assert.True(MaxRelativeDifference(expectedW, weight.grad!) <= 1e-6);
+        Assert.All(y.grad!.select(0, 1).data<float>().ToArray(), g => Assert.Equal(0f, g));
+
+        using (torch.no_grad())
+            Assert.False(VocabularyCrossEntropy.Sum(y, weight, labels, ignoreIndex: 0).requires_grad);
     }
 
     private static readonly Scalar TwoScalar = 2.ToScalar();

@@ -70,6 +70,42 @@ public sealed class MixedPrecisionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TrainersBFloat16Step_FusedCaptionLoss_MatchesAutogradsBFloat16Step()
+    {
+        // The trainers' step (the caption loss made a few rows at a time with its gradients) against autograd over the
+        // whole logits, both in bf16: the same products in the same precision, so the same loss and gradients up to
+        // bf16 rounding of the chunked products.
+        using var model = ActivationCheckpointTests.TinyModel(out var pixels, out var ids);
+        using var objective = new CoCaObjective();
+        Dictionary<string, Tensor> autograd;
+        using (MixedPrecision.Enter(TrainingPrecision.BFloat16))
+            autograd = ActivationCheckpointTests.Gradients(model, objective, pixels, ids, steps: 1);
+        foreach (var p in model.parameters()) p.grad = null;
+        double autogradLoss, fusedLoss;
+        using (var scope = NewDisposeScope())
+        {
+            using (torch.no_grad())
+            using (MixedPrecision.Enter(TrainingPrecision.BFloat16))
+            {
+                var f = model.forward(pixels, ids);
+                autogradLoss = objective.Compute(f.ImageEmbedding, f.TextEmbedding, f.Logits, ids, f.LogitScale).Total.item<float>();
+            }
+            var loss = CoCaFineTuner.StepLoss(model, objective, pixels, ids, TrainingPrecision.BFloat16);
+            fusedLoss = loss.Total.item<float>();
+            loss.Total.backward();
+            ActivationCheckpoint.ReleaseHandedOverGradients();
+        }
+        Assert.True(Math.Abs(fusedLoss - autogradLoss) <= 1e-5 * Math.Abs(autogradLoss), $"bf16 fused loss {fusedLoss} vs autograd's {autogradLoss}");
+        foreach (var (name, grad) in autograd)
+        {
+            var fused = model.named_parameters().Single(p => p.name == name).parameter.grad!;
+            Assert.Equal(ScalarType.Float32, fused.dtype);
+            double cosine = nn.functional.cosine_similarity(grad.flatten(), fused.flatten(), 0).item<float>();
+            Assert.True(cosine > 0.999, $"bf16 gradient of {name}: fused and autograd's have cosine similarity {cosine:F5}");
+        }
+    }
+
+    [Fact]
     public void CheckpointedBFloat16Step_RecomputesInBFloat16()
     {
         // The backward pass recomputes each block at the precision of its forward pass (outside the caller's scope).

@@ -160,7 +160,7 @@ public static class CoCaFineTuner
                     lastBatch = batch;
                     using var scope = NewDisposeScope();
                     var (pixels, ids) = loader.Load(batch, device);
-                    var loss = StepLoss(model, objective, pixels, ids, precision, options.CheckpointActivations);
+                    var loss = StepLoss(model, objective, pixels, ids, precision);
                     // The losses are read for the progress reports anyway (one transfer): a step that is not finite
                     // stops here, before its gradients reach the weights.
                     var values = LossValues.Read(loss);
@@ -240,25 +240,23 @@ public static class CoCaFineTuner
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad();
         var (pixels, ids) = loader.Load(batch, device);
-        return LossValues.Read(StepLoss(model, objective, pixels, ids, precision, checkpointActivations: false)).Total;
+        return LossValues.Read(StepLoss(model, objective, pixels, ids, precision)).Total;
     }
 
     /// <summary>
-    /// One batch's loss at <paramref name="precision"/>. With activation checkpointing the vocabulary logits are made a few
-    /// rows at a time inside checkpoints too (<see cref="CoCaObjective.ComputeChunked"/>): the largest activation of
-    /// the step, and with it most of what checkpointing the blocks alone leaves in memory.
+    /// One batch's loss at <paramref name="precision"/>, the caption cross-entropy made a few rows at a time with its
+    /// gradients (<see cref="CoCaObjective.ComputeFromNormalizedHidden"/>): the vocabulary logits, the step's largest
+    /// activation, never exist whole. Activation checkpointing is the model's own switch (<see cref="CoCaModel.CheckpointActivations"/>).
     /// </summary>
-    internal static CoCaLoss StepLoss(CoCaModel model, CoCaObjective objective, Tensor pixels, Tensor ids, TrainingPrecision precision, bool checkpointActivations)
+    internal static CoCaLoss StepLoss(CoCaModel model, CoCaObjective objective, Tensor pixels, Tensor ids, TrainingPrecision precision)
     {
         using var _ = MixedPrecision.Enter(precision);
-        if (!checkpointActivations)
-        {
-            var f = model.forward(pixels, ids);
-            return objective.Compute(f.ImageEmbedding, f.TextEmbedding, f.Logits, ids, f.LogitScale);
-        }
+        using var scope = NewDisposeScope();
         var (imageEmbedding, textEmbedding, hidden) = model.ForwardHidden(pixels, ids);
-        return objective.ComputeChunked(imageEmbedding, textEmbedding, hidden, model.TextDecoder.Project, model.TextDecoder.ProjectionParameters(),
-            model.Config.Multimodal.VocabSize, ids, model.LogitScale);
+        var loss = objective.ComputeFromNormalizedHidden(imageEmbedding, textEmbedding, model.TextDecoder.FinalNorm(hidden), model.TextDecoder.VocabularyProjection,
+            ids, model.LogitScale);
+        var (c, p, t) = scope.MoveToOuter(loss.Contrastive, loss.Caption, loss.Total);
+        return new CoCaLoss(c, p, t);
     }
 
     /// <summary>

@@ -57,38 +57,23 @@ public sealed class CoCaObjective : IDisposable
     }
 
     /// <summary>
-    /// The same loss from the decoder's hidden states [N, L−1, w] and its projection to the vocabulary
-    /// (<paramref name="project"/>, whose trainable tensors are <paramref name="projectionParameters"/>): the caption
-    /// cross-entropy is summed over chunks of about <paramref name="chunkBytes"/> of logits, each chunk checkpointed (its
-    /// logits recomputed in the backward pass), so the [N, L−1, V] logits and their log-softmax never exist whole — with
-    /// B-32's vocabulary, 1.4 GB less at batch 32. The value equals <see cref="Compute"/>'s.
+    /// The same loss from the decoder's states after its final LayerNorm [N, L−1, w] and its projection to the
+    /// vocabulary [w, V]: the trainers' form. The caption cross-entropy is made a few rows at a time, with its gradients
+    /// (<see cref="VocabularyCrossEntropy"/>), so the [N, L−1, V] logits and their log-softmax never exist whole — with
+    /// B-32's vocabulary, 1.4 GB less at batch 32 — and nothing is recomputed. The value equals <see cref="Compute"/>'s.
     /// </summary>
-    internal CoCaLoss ComputeChunked(Tensor imageEmbedding, Tensor textEmbedding, Tensor decoderHidden, Func<Tensor, Tensor> project,
-        IEnumerable<Tensor> projectionParameters, long vocabulary, Tensor ids, Tensor logitScale, long chunkBytes = 64L << 20)
+    internal CoCaLoss ComputeFromNormalizedHidden(Tensor imageEmbedding, Tensor textEmbedding, Tensor normalizedHidden, Tensor vocabularyProjection,
+        Tensor ids, Tensor logitScale, long chunkBytes = 64L << 20)
     {
         using var scope = NewDisposeScope();
-        long n = decoderHidden.shape[0], positions = decoderHidden.shape[1];
+        long n = normalizedHidden.shape[0], positions = normalizedHidden.shape[1], width = normalizedHidden.shape[2];
         if (ids.shape[1] != positions + 1)
             throw new ArgumentException($"Decoder states cover {positions} positions but the ids have {ids.shape[1]}; expected one more id than positions.");
         var contrastive = Contrastive(imageEmbedding, textEmbedding, logitScale);
-        var labels = ids.narrow(1, 1, positions);
+        var labels = ids.narrow(1, 1, positions).reshape(n * positions);
         using var pad = ((long)PadId).ToScalar();
         var counted = labels.ne(pad).sum().to(ScalarType.Float32);
-        var parameters = projectionParameters.ToArray();
-        long rows = Math.Clamp(chunkBytes / Math.Max(1, positions * vocabulary * sizeof(float)), 1, n);
-        Tensor? sum = null;
-        for (long start = 0; start < n; start += rows)
-        {
-            long count = Math.Min(rows, n - start);
-            // The labels go in as an input of the checkpoint, which keeps them for the recomputation in the backward pass.
-            var chunk = ActivationCheckpoint.Run(inputs =>
-            {
-                var logits = project(inputs[0]!);
-                return nn.functional.cross_entropy(logits.reshape(count * positions, vocabulary), inputs[1]!, ignore_index: PadId, reduction: nn.Reduction.Sum);
-            }, [decoderHidden.narrow(0, start, count), labels.narrow(0, start, count).reshape(count * positions)], parameters);
-            sum = sum is null ? chunk : TorchScalars.Add(sum, chunk);
-        }
-        var caption = sum!.div(counted);
+        var caption = VocabularyCrossEntropy.Sum(normalizedHidden.reshape(n * positions, width), vocabularyProjection, labels, PadId, chunkBytes).div(counted);
         var total = TorchScalars.Add(contrastive.mul(_contrastiveWeight), caption.mul(_captionWeight));
         var (c, p, t) = scope.MoveToOuter(contrastive, caption, total);
         return new CoCaLoss(c, p, t);

@@ -110,8 +110,8 @@ public sealed class CoCaModel : nn.Module<Tensor, Tensor, CoCaForward>
     // The unimodal text tower and the multimodal decoder over the vision tower's outputs, one row per pair.
     /// <summary>
     /// The training forward pass without the vocabulary logits: the embeddings and the decoder's last hidden states
-    /// [N, L−1, w], for <see cref="FineTuning.CoCaObjective.ComputeChunked"/>, which projects them to the vocabulary a
-    /// few rows at a time inside checkpoints (the [N, L−1, V] logits, the largest activation, never exist whole).
+    /// [N, L−1, w] before ln_final, for <see cref="FineTuning.CoCaObjective.ComputeFromNormalizedHidden"/>, which
+    /// projects them to the vocabulary a few rows at a time (the [N, L−1, V] logits, the largest activation, never exist whole).
     /// </summary>
     internal (Tensor ImageEmbedding, Tensor TextEmbedding, Tensor DecoderHidden) ForwardHidden(Tensor pixels, Tensor ids)
     {

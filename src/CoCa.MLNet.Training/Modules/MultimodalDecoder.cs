@@ -59,10 +59,13 @@ public sealed class MultimodalDecoder : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>ln_final, then the projection to the vocabulary (in the mixed precision's matrix product, widened back).</summary>
-    internal Tensor Project(Tensor x) => MixedPrecision.Widen(MixedPrecision.MatMul(ln_final.forward(x), text_projection));
+    internal Tensor Project(Tensor x) => MixedPrecision.Widen(MixedPrecision.MatMul(FinalNorm(x), text_projection));
 
-    /// <summary>The parameters of <see cref="Project"/> (ln_final and text_projection).</summary>
-    internal IEnumerable<Tensor> ProjectionParameters() => ln_final.parameters().Append(text_projection);
+    /// <summary>ln_final: the projection's input (the trainers' caption loss projects it a few rows at a time).</summary>
+    internal Tensor FinalNorm(Tensor x) => ln_final.forward(x);
+
+    /// <summary>text_projection [w, vocab], the projection to the vocabulary.</summary>
+    internal Tensor VocabularyProjection => text_projection;
 
     /// <summary>The self- and cross-attention blocks' output [N, L, w], before ln_final and the projection to the vocabulary.</summary>
     internal Tensor Blocks(Tensor imageTokens, Tensor textTokens)

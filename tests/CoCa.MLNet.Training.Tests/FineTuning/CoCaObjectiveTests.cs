@@ -1,6 +1,7 @@
 using CoCa.MLNet.Cli.Features;
 using System.Text.Json;
 using CoCa.MLNet.IO;
+using CoCa.MLNet.Training;
 using CoCa.MLNet.Training.FineTuning;
 using CoCa.MLNet.Training.Modules;
 using TorchSharp;
@@ -15,14 +16,21 @@ public sealed class CoCaObjectiveTests(ITestOutputHelper output)
 {
     private const double Tolerance = 1e-4;
 
-    [FixtureFact]
-    public void LossAndGradients_MatchOpenClip()
+    /// <param name="trainersForm">The trainers' step (the caption loss made a few rows at a time with its gradients,
+    /// <see cref="CoCaFineTuner.StepLoss"/>) instead of autograd over the whole logits (the evaluator's form).</param>
+    [CaptionFixtureTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LossAndGradients_MatchOpenClip(bool trainersForm)
     {
         using var model = Load(Folder);
         using var objective = new CoCaObjective();
         using var scope = NewDisposeScope();
-        var loss = Loss(model, objective);
+        var loss = trainersForm
+            ? CoCaFineTuner.StepLoss(model, objective, Pixels(Folder, model.Config), TextIds(Folder), TrainingPrecision.Float32)
+            : Loss(model, objective);
         loss.Total.backward();
+        ActivationCheckpoint.ReleaseHandedOverGradients();
 
         using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(File(Folder, "ref_loss.json")));
         var root = doc.RootElement;
