@@ -39,6 +39,9 @@ internal static class MixedPrecision
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias)
     {
         if (!t_bfloat16) return nn.functional.linear(input, weight, bias);
+        // Training: one node that casts the float32 weight again in the backward pass instead of keeping its bfloat16 copy.
+        if (torch.is_grad_enabled() && (weight.requires_grad || input.requires_grad || bias is { requires_grad: true }))
+            return BFloat16Linear.Apply(input, weight, bias);
         using var scope = NewDisposeScope();
         return scope.MoveToOuter(nn.functional.linear(Low(input), Low(weight), bias is null ? null : Low(bias)));
     }

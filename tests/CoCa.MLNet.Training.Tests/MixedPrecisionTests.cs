@@ -105,6 +105,43 @@ public sealed class MixedPrecisionTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)]
+    public void BFloat16Linear_OutputAndGradientsEqualAutogradsBFloat16Linear(ScalarType inputType)
+    {
+        // The node that casts the fp32 weight again in the backward pass (instead of keeping its bf16 copy) computes
+        // what autograd computes through the casts: the same bf16 output, gradients in each input's dtype, equal up to
+        // the summation order of the bf16 products (one bf16 rounding step).
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(11);
+        var x = torch.randn([3, 5, 16], generator: generator).to(inputType).requires_grad_();
+        var weight = torch.randn([24, 16], generator: generator).requires_grad_();
+        var bias = torch.randn([24], generator: generator).requires_grad_();
+        var upstream = torch.randn([3, 5, 24], generator: generator);
+
+        var expected = nn.functional.linear(x.to(ScalarType.BFloat16), weight.to(ScalarType.BFloat16), bias.to(ScalarType.BFloat16));
+        expected.to(ScalarType.Float32).mul(upstream).sum().backward();
+        var (gx, gw, gb) = (x.grad!.clone(), weight.grad!.clone(), bias.grad!.clone());
+        foreach (var t in new[] { x, weight, bias }) t.grad = null;
+
+        Tensor actual;
+        using (MixedPrecision.Enter(TrainingPrecision.BFloat16))
+            actual = MixedPrecision.Linear(x, weight, bias);
+        Assert.Equal(ScalarType.BFloat16, actual.dtype);
+        Assert.Equal(expected.data<BFloat16>().ToArray(), actual.data<BFloat16>().ToArray());
+        actual.to(ScalarType.Float32).mul(upstream).sum().backward();
+        ActivationCheckpoint.ReleaseHandedOverGradients();
+        Assert.Equal(inputType, x.grad!.dtype);
+        Assert.Equal(ScalarType.Float32, weight.grad!.dtype);
+        Assert.Equal(ScalarType.Float32, bias.grad!.dtype);
+        foreach (var (name, want, got) in new[] { ("input", gx, x.grad!), ("weight", gw, weight.grad!), ("bias", gb, bias.grad!) })
+        {
+            double d = ActivationCheckpointTests.MaxRelativeDifference(want.to(ScalarType.Float32), got.to(ScalarType.Float32));
+            Assert.True(d <= 1e-2, $"{name} gradient ({inputType} input): {d:E2} from autograd's (relative)");
+        }
+    }
+
     [Fact]
     public void CheckpointedBFloat16Step_RecomputesInBFloat16()
     {
