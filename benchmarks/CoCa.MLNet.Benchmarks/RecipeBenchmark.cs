@@ -97,11 +97,13 @@ internal static class RecipeBenchmark
             var (bf16Mean, bf16Sd) = MeanAndSd(bf16Last);
             var (pairedMean, pairedSd) = MeanAndSd(fp32Last.Zip(bf16Last, (a, b) => b - a).ToArray());
             double pairedSe = pairedSd / Math.Sqrt(seeds);
-            Console.WriteLine($"| mean ± sd | {fp32Mean:F4} ± {fp32Sd:F4} | {bf16Mean:F4} ± {bf16Sd:F4} | {Relative(bf16Mean, fp32Mean):+0.00%;-0.00%} |");
+            if (seeds > 1) Console.WriteLine($"| mean ± sd | {fp32Mean:F4} ± {fp32Sd:F4} | {bf16Mean:F4} ± {bf16Sd:F4} | {Relative(bf16Mean, fp32Mean):+0.00%;-0.00%} |");
             Console.WriteLine();
-            Console.WriteLine($"bf16 − fp32, paired over {seeds} seeds: {pairedMean / fp32Mean:+0.00%;-0.00%} ± {pairedSe / fp32Mean:0.00%} (standard error) of fp32's mean loss; "
-                + $"fp32 seed-to-seed spread (sd / mean): {fp32Sd / fp32Mean:0.00%}. "
-                + (seeds < 2 ? "One seed has no standard error: no verdict on the 2 % goal (--seeds 2 or more)." : Verdict(Math.Abs(pairedMean) / fp32Mean, 2 * pairedSe / fp32Mean)));
+            // One seed has no spread: "± 0.00 %" would read as an exact result.
+            string WithError(double mean, double standardError) =>
+                seeds < 2 ? $"{mean:+0.00%;-0.00%} (one seed: no standard error)" : $"{mean:+0.00%;-0.00%} ± {standardError:0.00%} (standard error)";
+            Console.WriteLine($"bf16 − fp32, paired over {seeds} seed{(seeds == 1 ? "" : "s")}: {WithError(pairedMean / fp32Mean, pairedSe / fp32Mean)} of fp32's mean loss; "
+                + (seeds < 2 ? "no verdict on the 2 % goal (--seeds 2 or more)." : $"fp32 seed-to-seed spread (sd / mean): {fp32Sd / fp32Mean:0.00%}. " + Verdict(Math.Abs(pairedMean) / fp32Mean, 2 * pairedSe / fp32Mean)));
             if (control)
             {
                 Console.WriteLine();
@@ -113,7 +115,7 @@ internal static class RecipeBenchmark
                 var controlLast = runs.Select(r => r.Control![^1].TotalLoss).ToArray();
                 var (controlMean, controlSd) = MeanAndSd(fp32Last.Zip(controlLast, (a, b) => b - a).ToArray());
                 double MeanAbs(double[] other) => fp32Last.Zip(other, (a, b) => Math.Abs(b - a) / a).Average();
-                Console.WriteLine($"1 thread − fp32, paired: {controlMean / fp32Mean:+0.00%;-0.00%} ± {controlSd / Math.Sqrt(seeds) / fp32Mean:0.00%} (standard error); "
+                Console.WriteLine($"1 thread − fp32, paired: {WithError(controlMean / fp32Mean, controlSd / Math.Sqrt(seeds) / fp32Mean)}; "
                     + $"mean |difference| per seed: 1 thread {MeanAbs(controlLast):0.00%}, bf16 {MeanAbs(bf16Last):0.00%}; first epoch where 1 thread is 1 % off fp32 (seed {runs[0].Seed}): "
                     + $"{runs[0].Fp32.Zip(runs[0].Control!).FirstOrDefault(e => Math.Abs(Relative(e.Second.TotalLoss, e.First.TotalLoss)) > 0.01).First?.Epoch.ToString() ?? "none"}.");
             }
