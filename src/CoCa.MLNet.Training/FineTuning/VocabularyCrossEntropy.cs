@@ -75,7 +75,7 @@ internal static class VocabularyCrossEntropy
             var logitsGradient = logProbabilities.exp_().scatter_add_(1, index, countedWeight.neg()).mul_(countedWeight);
             if (low) logitsGradient = logitsGradient.to(ScalarType.BFloat16);
             rowsGradient?.narrow(0, start, count).copy_(logitsGradient.matmul(wT));
-            weightGradient?.add_(MixedPrecision.Widen(yc.t().matmul(logitsGradient)));
+            weightGradient?.add_(MixedPrecision.Widen(yc.t().matmul(logitsGradient)), TorchScalars.One);
         }
         outer.MoveToOuter(loss);
         if (rowsGradient is not null) outer.MoveToOuter(rowsGradient);
