@@ -103,7 +103,7 @@ internal static class RecipeBenchmark
             string WithError(double mean, double standardError) =>
                 seeds < 2 ? $"{mean:+0.00%;-0.00%} (one seed: no standard error)" : $"{mean:+0.00%;-0.00%} ± {standardError:0.00%} (standard error)";
             Console.WriteLine($"bf16 − fp32, paired over {seeds} seed{(seeds == 1 ? "" : "s")}: {WithError(pairedMean / fp32Mean, pairedSe / fp32Mean)} of fp32's mean loss; "
-                + (seeds < 2 ? "no verdict on the 2 % goal (--seeds 2 or more)." : $"fp32 seed-to-seed spread (sd / mean): {fp32Sd / fp32Mean:0.00%}. " + Verdict(Math.Abs(pairedMean) / fp32Mean, 2 * pairedSe / fp32Mean)));
+                + (seeds < 2 ? "no verdict on the 2 % goal (--seeds 2 or more)." : $"fp32 seed-to-seed spread (sd / mean): {fp32Sd / fp32Mean:0.00%}. " + Verdict(Math.Abs(pairedMean) / fp32Mean, pairedSe / fp32Mean, seeds)));
             if (control)
             {
                 Console.WriteLine();
@@ -129,16 +129,26 @@ internal static class RecipeBenchmark
     }
 
     /// <summary>
-    /// What the paired difference says about the 2 % goal, with its uncertainty: a mean beyond 2 % whose two standard
-    /// errors reach back inside says nothing yet (three seeds with the chaos of this training: ±12 %), and neither does a
-    /// mean inside whose two standard errors reach out.
+    /// What the paired difference says about the 2 % goal, with its uncertainty: the 95 % interval of the mean (Student's
+    /// t with seeds − 1 degrees of freedom, since a standard error from a few seeds is itself uncertain: ×4.30 for three
+    /// seeds, not ×2). A mean beyond 2 % whose interval reaches back inside says nothing yet (three seeds with the chaos
+    /// of this training: ±12 %), and neither does a mean inside whose interval reaches out.
     /// </summary>
-    private static string Verdict(double meanDifference, double twoErrors)
+    private static string Verdict(double meanDifference, double standardError, int seeds)
     {
-        string interval = $"|mean| ± 2 standard errors: {Math.Max(0, meanDifference - twoErrors):0.00%} to {meanDifference + twoErrors:0.00%}";
-        return meanDifference - twoErrors > 0.02 ? $"The difference is NOT within the 2 % goal ({interval})."
-            : meanDifference + twoErrors <= 0.02 ? $"The difference is within the 2 % goal ({interval})."
-            : $"Undecided: the mean is {(meanDifference <= 0.02 ? "within" : "beyond")} the 2 % goal, but {interval} spans it; more seeds would be needed to tell.";
+        double halfWidth = StudentT975(seeds - 1) * standardError;
+        string interval = $"95 % interval of |mean| (Student's t, {seeds - 1} degrees of freedom): {Math.Max(0, meanDifference - halfWidth):0.00%} to {meanDifference + halfWidth:0.00%}";
+        return meanDifference - halfWidth > 0.02 ? $"The difference is NOT within the 2 % goal ({interval})."
+            : meanDifference + halfWidth <= 0.02 ? $"The difference is within the 2 % goal ({interval})."
+            : $"Undecided: the mean is {(meanDifference <= 0.02 ? "within" : "beyond")} the 2 % goal, but the {interval} spans it; more seeds would be needed to tell.";
+    }
+
+    /// <summary>Student's t 97.5 % quantile for <paramref name="degrees"/> ≥ 1 (a table: a statistics package for one column would outweigh it).</summary>
+    private static double StudentT975(int degrees)
+    {
+        double[] table = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+            2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042];
+        return degrees <= table.Length ? table[Math.Max(1, degrees) - 1] : degrees <= 60 ? 2.000 : degrees <= 120 ? 1.980 : 1.960;
     }
 
     private static (double Mean, double Sd) MeanAndSd(double[] values)
