@@ -139,7 +139,8 @@ internal static class RecipeBenchmark
         double halfWidth = StudentT975(seeds - 1) * standardError;
         string interval = $"95 % interval of |mean| (Student's t, {seeds - 1} degrees of freedom): {Math.Max(0, meanDifference - halfWidth):0.00%} to {meanDifference + halfWidth:0.00%}";
         return meanDifference - halfWidth > 0.02 ? $"The difference is NOT within the 2 % goal ({interval})."
-            : meanDifference + halfWidth <= 0.02 ? $"The difference is within the 2 % goal ({interval})."
+            : meanDifference + halfWidth <= 0.02 ? $"The difference is within the 2 % goal ({interval})." +
+                (seeds < 10 ? $" From {seeds} seeds only: seeds of this chaotic training can agree by chance (three did, 2026-12-07, and the next three did not); take ten or more before calling the goal met." : "")
             : $"Undecided: the mean is {(meanDifference <= 0.02 ? "within" : "beyond")} the 2 % goal, but the {interval} spans it; more seeds would be needed to tell.";
     }
 
