@@ -125,7 +125,7 @@ internal static class FineTuneBenchmark
             loss.Total.item<float>();   // libtorch is synchronous on the CPU; item() marks the end of the forward
             double forward = sw.Elapsed.TotalSeconds;
             loss.Total.backward();
-            ActivationCheckpoint.ReleaseHandedOverGradients();
+            CustomAutogradNodes.Release();
             double backward = sw.Elapsed.TotalSeconds - forward;
             optimizerStep();
             double total = sw.Elapsed.TotalSeconds;

@@ -34,30 +34,9 @@ internal static class ActivationCheckpoint
             inputs.Select(i => i is not null).ToArray(), inputs.Select(i => i is not null && i.requires_grad).ToArray());
         var args = new object[1 + inputs.Length + trained.Length];
         args[0] = call;
-        for (int i = 0; i < inputs.Length; i++) args[1 + i] = inputs[i] ?? (object)Absent.Value;
+        for (int i = 0; i < inputs.Length; i++) args[1 + i] = inputs[i] ?? (object)CustomAutogradNodes.Absent.Value;
         trained.CopyTo(args, 1 + inputs.Length);
         return CheckpointFunction.apply(args);
-    }
-
-    /// <summary>
-    /// Frees the gradients the last checkpointed backward handed to libtorch (which holds its own references by then).
-    /// The trainers call it after each backward pass; otherwise the next checkpointed backward on the thread does.
-    /// </summary>
-    public static void ReleaseHandedOverGradients()
-    {
-        var handedOver = CheckpointFunction.HandedOver;
-        CheckpointFunction.HandedOver = null;
-        handedOver?.ForEach(t => t.Dispose());
-    }
-
-    /// <summary>
-    /// Keeps the gradients a custom autograd node's backward pass returns referenced until libtorch has copied them:
-    /// until the next such backward pass on the thread, or <see cref="ReleaseHandedOverGradients"/>.
-    /// </summary>
-    internal static void HandOver(List<Tensor> gradients)
-    {
-        ReleaseHandedOverGradients();
-        CheckpointFunction.HandedOver = gradients;
     }
 
     /// <summary>What the backward pass needs besides the saved inputs.</summary>
@@ -66,19 +45,10 @@ internal static class ActivationCheckpoint
         public int InputCount => InputPresent.Length;
     }
 
-    /// <summary>Stands for a null input in the node's arguments (a non-tensor argument, which gets no gradient).</summary>
-    private sealed class Absent
-    {
-        public static readonly Absent Value = new();
-    }
-
     /// <summary>The autograd node. Arguments: the <see cref="Call"/>, the block's inputs, then its trained parameters.</summary>
     internal sealed class CheckpointFunction : torch.autograd.SingleTensorFunction<CheckpointFunction>
     {
         private const string CallKey = "call";
-
-        // Gradients handed to libtorch must stay referenced until it has copied them, right after backward returns.
-        [ThreadStatic] internal static List<Tensor>? HandedOver;
 
         public override string Name => "CheckpointedBlock";
 
@@ -94,7 +64,7 @@ internal static class ActivationCheckpoint
 
         public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad_output)
         {
-            ReleaseHandedOverGradients();
+            CustomAutogradNodes.Release();
             var call = (Call)ctx.get_data(CallKey);
             var result = new List<Tensor?> { null };   // no gradient for the Call
             using (var scope = NewDisposeScope())
@@ -123,7 +93,7 @@ internal static class ActivationCheckpoint
                 for (int p = 0; p < call.Parameters.Length; p++) result.Add(computed[next++]);
             }
             grad_output.Dispose();   // libtorch keeps its own reference; this wrapper would live until the caller's dispose scope ends
-            HandOver(result.OfType<Tensor>().ToList());
+            CustomAutogradNodes.HandOver(result.OfType<Tensor>().ToList());
             return result!;
         }
     }

@@ -17,15 +17,9 @@ internal static class BFloat16Linear
 {
     /// <summary><c>input @ weightᵀ + bias</c> with bfloat16 operands and output; weight and bias float32.</summary>
     public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias) =>
-        Function.apply(new Call(input.dtype, input.requires_grad, weight.requires_grad, bias is { requires_grad: true }), input, weight, bias ?? (object)NoBias.Value);
+        Function.apply(new Call(input.dtype, input.requires_grad, weight.requires_grad, bias is { requires_grad: true }), input, weight, bias ?? (object)CustomAutogradNodes.Absent.Value);
 
     private sealed record Call(ScalarType InputType, bool InputNeedsGradient, bool WeightNeedsGradient, bool BiasNeedsGradient);
-
-    /// <summary>Stands for an absent bias in the node's arguments.</summary>
-    private sealed class NoBias
-    {
-        public static readonly NoBias Value = new();
-    }
 
     private sealed class Function : torch.autograd.SingleTensorFunction<Function>
     {
@@ -79,7 +73,7 @@ internal static class BFloat16Linear
             }
             copied?.Dispose();
             grad_output.Dispose();   // libtorch keeps its own reference
-            ActivationCheckpoint.HandOver(result.OfType<Tensor>().ToList());
+            CustomAutogradNodes.HandOver(result.OfType<Tensor>().ToList());
             return result!;
         }
     }

@@ -44,7 +44,7 @@ public sealed class ActivationCheckpointTests(ITestOutputHelper output)
         Assert.True(y.requires_grad);
         Assert.Equal([false], gradModes);   // the forward pass records nothing inside the block
         y.sum().backward();
-        ActivationCheckpoint.ReleaseHandedOverGradients();
+        CustomAutogradNodes.Release();
         Assert.Equal([false, true], gradModes);   // the backward pass ran it again, recording
         Assert.Equal(0, MaxRelativeDifference(plainX, x.grad!));
         Assert.Equal(0, MaxRelativeDifference(plainW, weight.grad!));
@@ -102,7 +102,7 @@ public sealed class ActivationCheckpointTests(ITestOutputHelper output)
             Tensor lower;
             using (torch.no_grad()) lower = model.LowerBlocks(pixels);
             nn.functional.cross_entropy(model.FromLowerBlocks(lower), labels).backward();
-            ActivationCheckpoint.ReleaseHandedOverGradients();
+            CustomAutogradNodes.Release();
             return model.named_parameters().Where(p => p.parameter.grad is not null)
                 .ToDictionary(p => p.name, p => p.parameter.grad!.clone().DetachFromDisposeScope());
         }
@@ -148,7 +148,7 @@ public sealed class ActivationCheckpointTests(ITestOutputHelper output)
             fusedLoss = loss.Total.item<float>();
             // Scaled as gradient accumulation scales it: the loss node's gradients are scaled by what reaches it.
             loss.Total.mul(TwoScalar).backward();
-            ActivationCheckpoint.ReleaseHandedOverGradients();
+            CustomAutogradNodes.Release();
         }
         Assert.True(Math.Abs(fusedLoss - plainLoss) <= 1e-6 * Math.Abs(plainLoss), $"fused loss {fusedLoss} vs autograd's {plainLoss}");
         // The vocabulary product of a few rows rounds differently from the whole batch's (BLAS blocks the two sizes
@@ -185,7 +185,7 @@ public sealed class ActivationCheckpointTests(ITestOutputHelper output)
         var fused = VocabularyCrossEntropy.Sum(y, weight, labels, ignoreIndex: 0, chunkBytes: 2 * 9 * sizeof(float));   // two rows a chunk
         Assert.Equal(expected.item<float>(), fused.item<float>(), 5);
         fused.backward();
-        ActivationCheckpoint.ReleaseHandedOverGradients();
+        CustomAutogradNodes.Release();
         Assert.True(MaxRelativeDifference(expectedY, y.grad!) <= 1e-6);
         Assert.True(MaxRelativeDifference(expectedW, weight.grad!) <= 1e-6);
         Assert.All(y.grad!.select(0, 1).data<float>().ToArray(), g => Assert.Equal(0f, g));
@@ -218,7 +218,7 @@ public sealed class ActivationCheckpointTests(ITestOutputHelper output)
             using var scope = NewDisposeScope();
             var f = model.forward(pixels, ids);
             objective.Compute(f.ImageEmbedding, f.TextEmbedding, f.Logits, ids, f.LogitScale).Total.backward();
-            ActivationCheckpoint.ReleaseHandedOverGradients();
+            CustomAutogradNodes.Release();
         }
         return model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.clone());
     }

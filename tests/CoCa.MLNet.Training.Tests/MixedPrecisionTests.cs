@@ -93,7 +93,7 @@ public sealed class MixedPrecisionTests(ITestOutputHelper output)
             var loss = CoCaFineTuner.StepLoss(model, objective, pixels, ids, TrainingPrecision.BFloat16);
             fusedLoss = loss.Total.item<float>();
             loss.Total.backward();
-            ActivationCheckpoint.ReleaseHandedOverGradients();
+            CustomAutogradNodes.Release();
         }
         Assert.True(Math.Abs(fusedLoss - autogradLoss) <= 1e-5 * Math.Abs(autogradLoss), $"bf16 fused loss {fusedLoss} vs autograd's {autogradLoss}");
         foreach (var (name, grad) in autograd)
@@ -131,7 +131,7 @@ public sealed class MixedPrecisionTests(ITestOutputHelper output)
         Assert.Equal(ScalarType.BFloat16, actual.dtype);
         Assert.Equal(expected.data<BFloat16>().ToArray(), actual.data<BFloat16>().ToArray());
         actual.to(ScalarType.Float32).mul(upstream).sum().backward();
-        ActivationCheckpoint.ReleaseHandedOverGradients();
+        CustomAutogradNodes.Release();
         Assert.Equal(inputType, x.grad!.dtype);
         Assert.Equal(ScalarType.Float32, weight.grad!.dtype);
         Assert.Equal(ScalarType.Float32, bias.grad!.dtype);

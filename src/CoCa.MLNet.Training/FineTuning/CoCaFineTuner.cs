@@ -168,7 +168,7 @@ public static class CoCaFineTuner
                     if (!double.IsFinite(values.Total))
                         throw new TrainingDivergedException(epoch, step + 1, values.Total, null, lr, lastCheckpoint, ResumeHint);
                     loss.Total.mul(accumulationScale).backward();
-                    ActivationCheckpoint.ReleaseHandedOverGradients();
+                    CustomAutogradNodes.Release();
                     window.Add(values);
                     epochLosses.Add(values);
                     windowExamples += batch.Count;

@@ -103,7 +103,7 @@ internal static class VocabularyCrossEntropy
 
         public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad_output)
         {
-            ActivationCheckpoint.ReleaseHandedOverGradients();
+            CustomAutogradNodes.Release();
             var (rowsGradient, weightGradient) = ((Tensor?, Tensor?))ctx.get_data(GradientsKey);
             Tensor? rows, weight;
             using (var scope = NewDisposeScope())
@@ -117,7 +117,7 @@ internal static class VocabularyCrossEntropy
             weightGradient?.Dispose();
             grad_output.Dispose();   // libtorch keeps its own reference
             var result = new List<Tensor?> { null, rows, weight, null };
-            ActivationCheckpoint.HandOver(result.OfType<Tensor>().ToList());
+            CustomAutogradNodes.HandOver(result.OfType<Tensor>().ToList());
             return result!;
         }
     }

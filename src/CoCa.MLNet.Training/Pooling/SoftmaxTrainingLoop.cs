@@ -91,7 +91,7 @@ internal static class SoftmaxTrainingLoop
                 var loss = nn.functional.cross_entropy(logits, y, label_smoothing: settings.LabelSmoothing);
                 optimizer.ZeroGrad();
                 loss.backward();
-                ActivationCheckpoint.ReleaseHandedOverGradients();
+                CustomAutogradNodes.Release();
                 var (stepLoss, gradientNorm) = DivergenceGuard.ReadLossAndClipGradients(loss, trained, settings.GradientClipNorm);
                 if (!double.IsFinite(stepLoss) || !double.IsFinite(gradientNorm))
                     throw new TrainingDivergedException(epoch, step, stepLoss, gradientNorm, lr, lastGoodCheckpoint: null);

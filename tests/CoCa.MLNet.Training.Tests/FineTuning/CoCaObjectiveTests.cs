@@ -30,7 +30,7 @@ public sealed class CoCaObjectiveTests(ITestOutputHelper output)
             ? CoCaFineTuner.StepLoss(model, objective, Pixels(Folder, model.Config), TextIds(Folder), TrainingPrecision.Float32)
             : Loss(model, objective);
         loss.Total.backward();
-        ActivationCheckpoint.ReleaseHandedOverGradients();
+        CustomAutogradNodes.Release();
 
         using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(File(Folder, "ref_loss.json")));
         var root = doc.RootElement;
