@@ -17,7 +17,8 @@ namespace CoCa.MLNet.Benchmarks;
 /// Training pairs/s and peak RSS of one CoCa training step (forward, CoCa loss, backward, AdamW with open_clip's groups,
 /// logit_scale clamp) on random weights and random inputs (no image decoding), CPU, in each of the modes fp32, bf16
 /// (mixed precision), fp32 and bf16 with activation checkpointing: one run, each mode in its own process (so that each
-/// peak RSS is its own), then a table with the ratios to fp32.
+/// peak RSS is its own), then a table with the ratios to fp32. Each step also prints its phases' peak RSS (forward with
+/// the loss, backward, AdamW) and the RSS after each, and the RSS before the first step, to show where the memory goes.
 /// Options: --model coca_ViT-B-32 | tiny (the 32² demo-size CoCa), --batch 32, --steps 3 (after one warm-up step),
 /// --modes fp32,bf16,fp32+ckpt,bf16+ckpt (also fp32+logits / bf16+logits: the caption loss by autograd over the whole
 /// [N, L−1, V] logits, as the trainers computed it before 2026-12-07, to see what the fused loss saves), --adamw-peer
@@ -63,6 +64,36 @@ internal static class FineTuneBenchmark
         return 0;
     }
 
+    private sealed record StepResult(double Forward, double Backward, double Optimizer,
+        (double Peak, double After) ForwardMemory, (double Peak, double After) BackwardMemory, (double Peak, double After) OptimizerMemory);
+
+    /// <summary>
+    /// Peak RSS phase by phase (<see cref="MachineInfo.ResetPeakRss"/> between phases) and the process's peak over all
+    /// of them, which the reset would otherwise lose.
+    /// </summary>
+    private sealed class PhasePeaks
+    {
+        public PhasePeaks()
+        {
+            ProcessPeakMiB = MachineInfo.PeakRssMiB();
+            PerPhase = MachineInfo.ResetPeakRss();
+        }
+
+        /// <summary>Whether the kernel lets the peak be reset (else every phase shows the process's peak so far).</summary>
+        public bool PerPhase { get; }
+
+        public double ProcessPeakMiB { get; private set; }
+
+        /// <summary>Ends a phase: its peak RSS and the RSS now, in MiB; the next phase's peak starts here.</summary>
+        public (double Peak, double After) End()
+        {
+            double peak = MachineInfo.PeakRssMiB(), after = MachineInfo.RssMiB();
+            ProcessPeakMiB = Math.Max(ProcessPeakMiB, peak);
+            if (PerPhase) MachineInfo.ResetPeakRss();
+            return (peak, after);
+        }
+    }
+
     private sealed record ModeResult(int Batch, double Seconds, double Forward, double Backward, double Optimizer, double PeakMiB);
 
     /// <summary>This benchmark again in a child process (the same host and assembly); its output passes through.</summary>
@@ -102,8 +133,10 @@ internal static class FineTuneBenchmark
         var config = name == "tiny" ? TinyCoCa.Config : CoCaConfigs.Get(name);
         Console.WriteLine($"libtorch threads {torch.get_num_threads()}");
         torch.manual_seed(0);
+        var memory = new PhasePeaks();
         using var model = new CoCaModel(config);
         CoCaInitializer.Initialize(model, 0);
+        var (_, afterModel) = memory.End();
         model.train();
         model.CheckpointActivations = checkpointing;
         long parameters = model.parameters().Sum(p => p.numel());
@@ -114,30 +147,41 @@ internal static class FineTuneBenchmark
         Console.WriteLine($"model: {name} (random weights, {parameters:N0} parameters), batch {batch}, text length {config.Text.ContextLength}, " +
             $"{(precision == TrainingPrecision.BFloat16 ? "bf16 mixed precision" : "fp32")}{(checkpointing ? ", activation checkpointing" : wholeLogits ? ", caption loss over the whole logits" : "")}");
         var groups = OpenClipWeightDecay.Groups(named, 0.2);
+        memory.End();
         using var optimizer = new AdamWOptimizer(groups, 0.9, 0.98, 1e-6) { LearningRate = 1e-5 };
-        // Phases of one step: forward + CoCa loss, backward, optimizer (ours: AdamWOptimizer with explicit Scalars).
-        (double Forward, double Backward, double Optimizer) Step(Action optimizerStep)
+        var (_, afterOptimizer) = memory.End();
+        // Phases of one step: forward + CoCa loss, backward, optimizer (ours: AdamWOptimizer with explicit Scalars); each
+        // phase's peak RSS and the RSS after it (the allocator keeps freed memory for reuse, so "after" is an upper bound
+        // of what is live).
+        StepResult Step(Action optimizerStep)
         {
             using var scope = NewDisposeScope();
+            memory.End();
             var sw = Stopwatch.StartNew();
             var loss = wholeLogits ? WholeLogitsLoss(model, objective, pixels, ids, precision)
                 : CoCaFineTuner.StepLoss(model, objective, pixels, ids, precision);   // the fine-tuner's own step
             loss.Total.item<float>();   // libtorch is synchronous on the CPU; item() marks the end of the forward
             double forward = sw.Elapsed.TotalSeconds;
+            var forwardMemory = memory.End();
             loss.Total.backward();
             CustomAutogradNodes.Release();
             double backward = sw.Elapsed.TotalSeconds - forward;
+            var backwardMemory = memory.End();
             optimizerStep();
             double total = sw.Elapsed.TotalSeconds;
+            var optimizerMemory = memory.End();
             optimizer.ZeroGrad();   // the fine-tuner's own: gradients dropped until the next backward pass
-            return (forward, backward, total - forward - backward);
+            return new(forward, backward, total - forward - backward, forwardMemory, backwardMemory, optimizerMemory);
         }
-        static string Show((double F, double B, double O) t) => $"{t.F + t.B + t.O:F2} s (forward {t.F:F2}, backward {t.B:F2}, AdamW {t.O:F3})";
-        Console.WriteLine($"peak RSS before the first step (weights, initialisation): {MachineInfo.PeakRssMiB():F0} MiB");
+        string Show(StepResult t) => $"{t.Forward + t.Backward + t.Optimizer:F2} s (forward {t.Forward:F2}, backward {t.Backward:F2}, AdamW {t.Optimizer:F3})" +
+            (memory.PerPhase ? $"; peak / after, MiB: forward {t.ForwardMemory.Peak:F0} / {t.ForwardMemory.After:F0}, backward {t.BackwardMemory.Peak:F0} / {t.BackwardMemory.After:F0}, AdamW {t.OptimizerMemory.Peak:F0} / {t.OptimizerMemory.After:F0}" : "");
+        Console.WriteLine($"RSS before the first step: {afterModel:F0} MiB after making the model (weights, initialisation), " +
+            $"{afterOptimizer:F0} MiB with AdamW's moments; peak so far {memory.ProcessPeakMiB:F0} MiB");
         Console.WriteLine($"warm-up step {Show(Step(optimizer.Step))}");
         var times = Enumerable.Range(0, steps).Select(_ => Step(optimizer.Step)).ToArray();
         foreach (var t in times) Console.WriteLine($"step {Show(t)}");
-        double peakMiB = MachineInfo.PeakRssMiB();   // before the peer adds a second optimizer state
+        memory.End();
+        double peakMiB = memory.ProcessPeakMiB;   // before the peer adds a second optimizer state
         var mean = (F: times.Average(t => t.Forward), B: times.Average(t => t.Backward), O: times.Average(t => t.Optimizer));
 
         if (args.Contains("--adamw-peer"))

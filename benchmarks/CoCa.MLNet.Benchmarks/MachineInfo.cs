@@ -28,6 +28,21 @@ internal static class MachineInfo
     /// <summary>Resident set size of this process now (VmRSS), in MiB.</summary>
     public static double RssMiB() => StatusMiB("VmRSS:");
 
+    /// <summary>
+    /// Starts a new peak: Linux resets VmHWM to the present RSS when "5" is written to /proc/self/clear_refs, so that
+    /// <see cref="PeakRssMiB"/> then reads the peak of what follows (one phase of a step). False where the kernel
+    /// refuses (the peak then stays the process's).
+    /// </summary>
+    public static bool ResetPeakRss()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     private static double StatusMiB(string field)
     {
         try
