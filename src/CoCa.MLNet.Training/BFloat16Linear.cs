@@ -16,8 +16,17 @@ namespace CoCa.MLNet.Training;
 internal static class BFloat16Linear
 {
     /// <summary><c>input @ weightᵀ + bias</c> with bfloat16 operands and output; weight and bias float32.</summary>
-    public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias) =>
-        Function.apply(new Call(input.dtype, input.requires_grad, weight.requires_grad, bias is { requires_grad: true }), input, weight, bias ?? (object)CustomAutogradNodes.Absent.Value);
+    /// <param name="input">[..., in], float32 or bfloat16.</param>
+    /// <param name="weight">[out, in], float32.</param>
+    /// <param name="bias">[out], float32, or null.</param>
+    /// <param name="lowInput">
+    /// The bfloat16 copy of a float32 <paramref name="input"/> (no gradient) when the caller made it to share among
+    /// several layers that read the same input (cross-attention's keys and values): each layer keeps this one copy
+    /// instead of its own. The input's gradient still flows to <paramref name="input"/> in float32.
+    /// </param>
+    public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias, Tensor? lowInput = null) =>
+        Function.apply(new Call(input.dtype, input.requires_grad, weight.requires_grad, bias is { requires_grad: true }), input, weight,
+            bias ?? (object)CustomAutogradNodes.Absent.Value, lowInput ?? (object)CustomAutogradNodes.Absent.Value);
 
     private sealed record Call(ScalarType InputType, bool InputNeedsGradient, bool WeightNeedsGradient, bool BiasNeedsGradient);
 
@@ -34,9 +43,11 @@ internal static class BFloat16Linear
             var input = (Tensor)vars[1];
             var weight = (Tensor)vars[2];
             var bias = vars[3] as Tensor;
+            var shared = vars[4] as Tensor;
             using var scope = NewDisposeScope();
             bool lowInput = input.dtype == ScalarType.BFloat16;
-            var x = lowInput ? input : input.to(ScalarType.BFloat16);
+            // A shared copy gets this node's own handle (detach: same storage), which backward disposes.
+            var x = lowInput ? input : shared?.detach() ?? input.to(ScalarType.BFloat16);
             var output = nn.functional.linear(x, weight.to(ScalarType.BFloat16), bias?.to(ScalarType.BFloat16));
             ctx.save_data(CallKey, call);
             // The weight gradient needs the bfloat16 input: a bfloat16 input is saved as it is, a float32 one as its
@@ -51,7 +62,7 @@ internal static class BFloat16Linear
         {
             var call = (Call)ctx.get_data(CallKey);
             var copied = call.WeightNeedsGradient && call.InputType != ScalarType.BFloat16 ? ((Tensor[])ctx.get_data(LowInputKey))[0] : null;
-            var result = new List<Tensor?> { null };
+            var result = new List<Tensor?> { null };   // the arguments: call, input, weight, bias, shared copy
             using (var scope = NewDisposeScope())
             {
                 var saved = ctx.get_saved_variables();
@@ -70,6 +81,7 @@ internal static class BFloat16Linear
                 result.Add(input);
                 result.Add(weightGradient);
                 result.Add(biasGradient);
+                result.Add(null);
             }
             copied?.Dispose();
             grad_output.Dispose();   // libtorch keeps its own reference

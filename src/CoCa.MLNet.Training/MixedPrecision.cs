@@ -36,15 +36,30 @@ internal static class MixedPrecision
     }
 
     /// <summary><c>input @ weightᵀ + bias</c> (<c>nn.functional.linear</c>).</summary>
-    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias)
+    /// <param name="input">[..., in].</param>
+    /// <param name="weight">[out, in].</param>
+    /// <param name="bias">[out], or null.</param>
+    /// <param name="sharedLowInput">
+    /// <see cref="SharedLowCopy"/> of <paramref name="input"/> when several layers read it, or null: in a bfloat16
+    /// training step each layer then keeps that one bfloat16 copy for its backward pass instead of its own.
+    /// </param>
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, Tensor? sharedLowInput = null)
     {
         if (!t_bfloat16) return nn.functional.linear(input, weight, bias);
         // Training: one node that casts the float32 weight again in the backward pass instead of keeping its bfloat16 copy.
         if (torch.is_grad_enabled() && (weight.requires_grad || input.requires_grad || bias is { requires_grad: true }))
-            return BFloat16Linear.Apply(input, weight, bias);
+            return BFloat16Linear.Apply(input, weight, bias, sharedLowInput);
         using var scope = NewDisposeScope();
         return scope.MoveToOuter(nn.functional.linear(Low(input), Low(weight), bias is null ? null : Low(bias)));
     }
+
+    /// <summary>
+    /// For an activation that several linear layers read (cross-attention's context, for its keys and its values): in a
+    /// bfloat16 training step, its bfloat16 copy (no gradient) for <see cref="Linear(Tensor, Tensor, Tensor?, Tensor?)"/>
+    /// to share; otherwise null (float32, no gradient, or already bfloat16: nothing to share).
+    /// </summary>
+    public static Tensor? SharedLowCopy(Tensor input) =>
+        t_bfloat16 && torch.is_grad_enabled() && input.dtype == ScalarType.Float32 ? input.detach().to(ScalarType.BFloat16) : null;
 
     /// <summary>A <see cref="TorchSharp.Modules.Linear"/> layer's forward.</summary>
     public static Tensor Linear(Linear layer, Tensor input) => Linear(input, layer.weight!, layer.bias);

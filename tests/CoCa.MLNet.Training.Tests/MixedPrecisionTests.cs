@@ -143,6 +143,51 @@ public sealed class MixedPrecisionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void SharedBFloat16Copy_KeysAndValuesLayers_GiveTheSameOutputsAndGradientsAsACopyEach()
+    {
+        // Cross-attention's key and value layers read one context: in a bf16 step they keep one shared bf16 copy of it
+        // for their weight gradients instead of one each. Same casts, same products: bit-equal outputs and gradients,
+        // the context's gradient still summed in fp32, and each node frees only its own handle of the copy.
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(12);
+        var context = torch.randn([2, 7, 16], generator: generator).requires_grad_();
+        var wk = torch.randn([16, 16], generator: generator).requires_grad_();
+        var wv = torch.randn([16, 16], generator: generator).requires_grad_();
+        var b = torch.randn([16], generator: generator).requires_grad_();
+        var (uk, uv) = (torch.randn([2, 7, 16], generator: generator), torch.randn([2, 7, 16], generator: generator));
+        (Tensor K, Tensor V, Tensor[] Gradients) Run(bool share)
+        {
+            foreach (var t in new[] { context, wk, wv, b }) t.grad = null;
+            Tensor k, v;
+            using (MixedPrecision.Enter(TrainingPrecision.BFloat16))
+            {
+                var low = share ? MixedPrecision.SharedLowCopy(context) : null;
+                Assert.Equal(share, low is not null);
+                k = MixedPrecision.Linear(context, wk, b, low);
+                v = MixedPrecision.Linear(context, wv, b, low);
+                low?.Dispose();   // the caller's handle: the nodes keep their own
+            }
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            k.to(ScalarType.Float32).mul(uk).add(v.to(ScalarType.Float32).mul(uv), TorchScalars.One).sum().backward();
+            CustomAutogradNodes.Release();
+            return (k, v, [context.grad!.clone(), wk.grad!.clone(), wv.grad!.clone(), b.grad!.clone()]);
+        }
+        var own = Run(share: false);
+        var shared = Run(share: true);
+        Assert.Equal(own.K.data<BFloat16>().ToArray(), shared.K.data<BFloat16>().ToArray());
+        Assert.Equal(own.V.data<BFloat16>().ToArray(), shared.V.data<BFloat16>().ToArray());
+        Assert.Equal(ScalarType.Float32, shared.Gradients[0].dtype);
+        foreach (var (name, i) in new[] { ("context", 0), ("key weight", 1), ("value weight", 2), ("bias", 3) })
+            Assert.True(own.Gradients[i].equal(shared.Gradients[i]).all().item<bool>(), $"{name} gradient differs with the shared bf16 copy");
+        using (MixedPrecision.Enter(TrainingPrecision.Float32))
+            Assert.Null(MixedPrecision.SharedLowCopy(context));   // fp32: nothing to share
+        using (MixedPrecision.Enter(TrainingPrecision.BFloat16))
+        using (torch.no_grad())
+            Assert.Null(MixedPrecision.SharedLowCopy(context));   // inference keeps nothing for a backward pass
+    }
+
+    [Fact]
     public void CheckpointedBFloat16Step_RecomputesInBFloat16()
     {
         // The backward pass recomputes each block at the precision of its forward pass (outside the caller's scope).

@@ -66,16 +66,35 @@ internal static class VocabularyCrossEntropy
             var labelsChunk = labels.narrow(0, start, count);
             var counted = labelsChunk.ne(ignore);
             var index = labelsChunk.masked_fill(counted.logical_not(), zeroLabel).unsqueeze(1);   // gather needs an id in range
-            var logProbabilities = nn.functional.log_softmax(MixedPrecision.Widen(yc.matmul(w)), 1);
+            // The [rows, V] temporaries are freed as soon as they are used: the loss runs at the end of the forward pass,
+            // on top of every kept activation, so what it holds at once adds to the step's peak.
+            var logits = yc.matmul(w);
+            var wide = MixedPrecision.Widen(logits);
+            var logProbabilities = nn.functional.log_softmax(wide, 1);
+            if (!ReferenceEquals(wide, logits)) wide.Dispose();
+            logits.Dispose();
             var picked = logProbabilities.gather(1, index).squeeze(1).masked_fill(counted.logical_not(), zeroLabel);
             loss.sub_(picked.sum());
             if (!gradients) continue;
             // d loss / d logits = softmax − one-hot on counted rows, zero on ignored ones.
             var countedWeight = counted.to(ScalarType.Float32).unsqueeze(1);
             var logitsGradient = logProbabilities.exp_().scatter_add_(1, index, countedWeight.neg()).mul_(countedWeight);
-            if (low) logitsGradient = logitsGradient.to(ScalarType.BFloat16);
+            if (low)
+            {
+                var lowGradient = logitsGradient.to(ScalarType.BFloat16);
+                logitsGradient.Dispose();
+                logitsGradient = lowGradient;
+            }
             rowsGradient?.narrow(0, start, count).copy_(logitsGradient.matmul(wT));
-            weightGradient?.add_(MixedPrecision.Widen(yc.t().matmul(logitsGradient)), TorchScalars.One);
+            if (weightGradient is null) continue;
+            // Accumulated in place, without a [w, V] fp32 temporary: fp32 adds the product inside the matrix product
+            // (addmm_), bf16 adds its bf16 product to the fp32 sum directly (add_ widens each element as it adds).
+            if (low)
+            {
+                using var product = yc.t().matmul(logitsGradient);
+                weightGradient.add_(product, TorchScalars.One);
+            }
+            else weightGradient.addmm_(yc.t(), logitsGradient);
         }
         outer.MoveToOuter(loss);
         if (rowsGradient is not null) outer.MoveToOuter(rowsGradient);

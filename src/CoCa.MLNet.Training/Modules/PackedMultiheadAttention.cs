@@ -64,9 +64,10 @@ internal sealed class PackedMultiheadAttention : nn.Module<Tensor, Tensor>
         {
             var weights = in_proj_weight.chunk(3);
             var biases = in_proj_bias.chunk(3);
+            var lowContext = MixedPrecision.SharedLowCopy(context);   // keys and values keep one bf16 copy, not one each
             q = SplitHeads(MixedPrecision.Linear(query, weights[0], biases[0]));
-            k = SplitHeads(MixedPrecision.Linear(context, weights[1], biases[1]));
-            v = SplitHeads(MixedPrecision.Linear(context, weights[2], biases[2]));
+            k = SplitHeads(MixedPrecision.Linear(context, weights[1], biases[1], lowContext));
+            v = SplitHeads(MixedPrecision.Linear(context, weights[2], biases[2], lowContext));
         }
         // Default SDPA scale is 1/sqrt(headDim), as in nn.MultiheadAttention.
         var attended = MixedPrecision.Attention(q, k, v, mask);

@@ -57,8 +57,9 @@ internal sealed class PoolerCrossAttention : nn.Module<Tensor, Tensor, Tensor>
         var biases = in_proj_bias.chunk(3);
         var weights = in_proj_weight is null ? [q_proj_weight!, k_proj_weight!, v_proj_weight!] : in_proj_weight.chunk(3);
         var q = SplitHeads(MixedPrecision.Linear(query, weights[0], biases[0]));
-        var k = SplitHeads(MixedPrecision.Linear(context, weights[1], biases[1]));
-        var v = SplitHeads(MixedPrecision.Linear(context, weights[2], biases[2]));
+        var lowContext = MixedPrecision.SharedLowCopy(context);   // keys and values keep one bf16 copy, not one each
+        var k = SplitHeads(MixedPrecision.Linear(context, weights[1], biases[1], lowContext));
+        var v = SplitHeads(MixedPrecision.Linear(context, weights[2], biases[2], lowContext));
         // Default SDPA scale is 1/sqrt(d/heads), MultiheadAttention's.
         var attended = MixedPrecision.Attention(q, k, v, null);
         var merged = attended.transpose(1, 2).reshape(query.shape[0], query.shape[1], _dim);
