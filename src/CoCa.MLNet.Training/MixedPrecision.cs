@@ -50,7 +50,7 @@ internal static class MixedPrecision
         if (torch.is_grad_enabled() && (weight.requires_grad || input.requires_grad || bias is { requires_grad: true }))
             return BFloat16Linear.Apply(input, weight, bias, sharedLowInput);
         using var scope = NewDisposeScope();
-        return scope.MoveToOuter(nn.functional.linear(Low(input), Low(weight), bias is null ? null : Low(bias)));
+        return scope.MoveToOuter(nn.functional.linear(sharedLowInput ?? Low(input), Low(weight), bias is null ? null : Low(bias)));
     }
 
     /// <summary>
