@@ -180,6 +180,15 @@ public sealed class MixedPrecisionTests(ITestOutputHelper output)
         Assert.Equal(ScalarType.Float32, shared.Gradients[0].dtype);
         foreach (var (name, i) in new[] { ("context", 0), ("key weight", 1), ("value weight", 2), ("bias", 3) })
             Assert.True(own.Gradients[i].equal(shared.Gradients[i]).all().item<bool>(), $"{name} gradient differs with the shared bf16 copy");
+        using (MixedPrecision.Enter(TrainingPrecision.BFloat16))
+        {
+            // Nothing needs a gradient (a frozen layer in a training step): the plain product uses the shared copy too.
+            var (frozenContext, frozenWeight) = (context.detach(), wk.detach());
+            var low = MixedPrecision.SharedLowCopy(frozenContext);
+            Assert.NotNull(low);
+            Assert.Equal(MixedPrecision.Linear(frozenContext, frozenWeight, null).data<BFloat16>().ToArray(),
+                MixedPrecision.Linear(frozenContext, frozenWeight, null, low).data<BFloat16>().ToArray());
+        }
         using (MixedPrecision.Enter(TrainingPrecision.Float32))
             Assert.Null(MixedPrecision.SharedLowCopy(context));   // fp32: nothing to share
         using (MixedPrecision.Enter(TrainingPrecision.BFloat16))
