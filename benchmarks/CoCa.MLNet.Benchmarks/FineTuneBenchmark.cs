@@ -147,7 +147,6 @@ internal static class FineTuneBenchmark
         Console.WriteLine($"model: {name} (random weights, {parameters:N0} parameters), batch {batch}, text length {config.Text.ContextLength}, " +
             $"{(precision == TrainingPrecision.BFloat16 ? "bf16 mixed precision" : "fp32")}{(checkpointing ? ", activation checkpointing" : wholeLogits ? ", caption loss over the whole logits" : "")}");
         var groups = OpenClipWeightDecay.Groups(named, 0.2);
-        memory.End();
         using var optimizer = new AdamWOptimizer(groups, 0.9, 0.98, 1e-6) { LearningRate = 1e-5 };
         var (_, afterOptimizer) = memory.End();
         // Phases of one step: forward + CoCa loss, backward, optimizer (ours: AdamWOptimizer with explicit Scalars); each
